@@ -1,0 +1,113 @@
+#:project ../src/Compiler/GraphNet.Compiler.csproj
+// The book's first-chapter exercise as a define-then-run script: a CNN trained on (Fashion-)MNIST
+// with Adadelta at a fixed learning rate of 0.5.
+//   dotnet run -c Release examples/mnist_cnn.cs -- [--data DIR] [--epochs N] [--batch-size B] [--lr X]
+//       [--optimizer sgd|adagrad|adadelta|rmsprop|adam] [--limit N] [--seed S]
+using System.Diagnostics;
+using System.Globalization;
+using GraphNet;
+using GraphNet.Compiler;
+using GraphNet.Nn;
+using GraphNet.Runtime.Data;
+using GraphNet.Train;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+var opt = Args.Parse(args);
+
+// ---- define: the model, its loss and its training step, once, as a graph ----
+var g = new Graph(seed: opt.Seed);
+var images = g.Placeholder([-1, 1, 28, 28], "images");
+var labels = g.Placeholder(DType.Int64, [-1], "labels");
+
+var conv1 = new Conv2d(g, "conv1", 1, 32, 3);
+var conv2 = new Conv2d(g, "conv2", 32, 64, 3);
+var fc1 = new Linear(g, "fc1", 9216, 128);
+var fc2 = new Linear(g, "fc2", 128, 10);
+
+var h = F.Relu(conv1.Forward(images));
+h = F.Relu(conv2.Forward(h));
+h = F.MaxPool2d(h, 2);
+h = F.Dropout(h, 0.25);
+h = F.Flatten(h);
+h = F.Relu(fc1.Forward(h));
+h = F.Dropout(h, 0.5);
+var logProbs = F.LogSoftmax(fc2.Forward(h), 1);
+var loss = F.NllLoss(logProbs, labels);
+var predicted = F.ArgMax(logProbs, 1);
+
+Optimizer optimizer = opt.Optimizer switch
+{
+    "sgd" => new Sgd(opt.Lr ?? 0.01, momentum: 0.9),
+    "adagrad" => new Adagrad(opt.Lr ?? 0.01),
+    "adadelta" => new Adadelta(opt.Lr ?? 0.5),
+    "rmsprop" => new RmsProp(opt.Lr ?? 0.001),
+    "adam" => new Adam(opt.Lr ?? 0.001),
+    _ => throw new ArgumentException($"unknown optimizer '{opt.Optimizer}': use sgd, adagrad, adadelta, rmsprop or adam"),
+};
+var trainStep = optimizer.Minimize(loss);
+
+// ---- run: feed batches through a session ----
+var dataDir = Mnist.FindDirectory(opt.Data);
+var train = Mnist.Load(dataDir, train: true);
+if (opt.Limit is int limit) train = train.Take(limit);
+var test = Mnist.Load(dataDir, train: false);
+Console.WriteLine($"data: {dataDir} ({train.Count} training, {test.Count} test images)");
+Console.WriteLine($"model: {g.Nodes.Count} graph nodes, {g.TrainableVariables.Sum(v => v.Shape.StaticSize):N0} parameters; optimizer {optimizer.Name} lr={optimizer.LearningRate}, batch {opt.BatchSize}");
+
+using var session = new Session(g);
+var loader = new DataLoader(train, opt.BatchSize, shuffle: true, seed: opt.Seed);
+var testLoader = new DataLoader(test, 1000, shuffle: false);
+var noTraining = NDArray.From([false]);
+double trainSeconds = 0, accuracy = 0;
+
+for (int epoch = 1; epoch <= opt.Epochs; epoch++)
+{
+    var clock = Stopwatch.StartNew();
+    double lossSum = 0; int seen = 0, batches = 0;
+    int reportEvery = Math.Max(1, loader.BatchCount / 10);
+    foreach (var batch in loader.Epoch(epoch))
+    {
+        var r = session.Run([loss, trainStep], new Dictionary<Tensor, NDArray> { [images] = batch.Images, [labels] = batch.Labels });
+        lossSum += r[0].Item() * batch.Size; seen += batch.Size; batches++;
+        if (batches % reportEvery == 0 || batches == loader.BatchCount)
+            Console.WriteLine($"  epoch {epoch} [{seen,6}/{train.Count}] loss {lossSum / seen:F4}  {seen / clock.Elapsed.TotalSeconds:F0} samples/s");
+    }
+    trainSeconds += clock.Elapsed.TotalSeconds;
+
+    int correct = 0;
+    foreach (var batch in testLoader.Epoch(0))
+    {
+        var p = session.Run(predicted, new Dictionary<Tensor, NDArray> { [images] = batch.Images, [g.Training] = noTraining }).As<long>();
+        var l = batch.Labels.As<long>();
+        for (int i = 0; i < batch.Size; i++) if (p[i] == l[i]) correct++;
+    }
+    accuracy = (double)correct / test.Count;
+    Console.WriteLine($"epoch {epoch}: train loss {lossSum / seen:F4}, test accuracy {accuracy:F4}, {clock.Elapsed.TotalSeconds:F1} s");
+}
+Console.WriteLine($"test_accuracy={accuracy:F4}");
+Console.WriteLine($"train_seconds={trainSeconds:F1}");
+
+sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string Optimizer, int? Limit, int Seed)
+{
+    public static Args Parse(string[] a)
+    {
+        var r = new Args(null, 1, 32, null, "adadelta", null, 1);
+        for (int i = 0; i < a.Length; i++)
+        {
+            string Next() => i + 1 < a.Length ? a[++i] : throw new ArgumentException($"{a[i]} needs a value");
+            r = a[i] switch
+            {
+                "--data" => r with { Data = Next() },
+                "--epochs" => r with { Epochs = int.Parse(Next()) },
+                "--batch-size" => r with { BatchSize = int.Parse(Next()) },
+                "--lr" => r with { Lr = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--optimizer" => r with { Optimizer = Next().ToLowerInvariant() },
+                "--limit" => r with { Limit = int.Parse(Next()) },
+                "--seed" => r with { Seed = int.Parse(Next()) },
+                "-h" or "--help" => throw new ArgumentException("options: --data DIR --epochs N --batch-size B --lr X --optimizer sgd|adagrad|adadelta|rmsprop|adam --limit N --seed S"),
+                _ => throw new ArgumentException($"unknown option '{a[i]}'; try --help"),
+            };
+        }
+        return r;
+    }
+}

@@ -1,0 +1,92 @@
+using GraphNet.Runtime;
+
+namespace GraphNet.Compiler;
+
+/// <summary>Which engine runs a session's graphs.</summary>
+public enum Backend
+{
+    /// <summary>Node by node: library kernels where they exist, reference evaluation elsewhere.</summary>
+    Interpreter,
+}
+
+/// <summary>Options of a <see cref="Session"/>.</summary>
+public sealed record SessionOptions
+{
+    public Backend Backend { get; init; } = Backend.Interpreter;
+    /// <summary>Give variables their initial values when the session starts (TF1's global_variables_initializer).</summary>
+    public bool InitializeVariables { get; init; } = true;
+}
+
+/// <summary>
+/// Holds the values of a graph's variables and runs the graph: <c>session.Run(fetches, feeds)</c>.
+/// Plans are made once per (fetch set, feed set) and reused.
+/// </summary>
+public sealed class Session : IDisposable
+{
+    private readonly Dictionary<string, RunPlan> plans = [];
+    private readonly object gate = new();
+    private bool disposed;
+
+    public Session(Graph graph, SessionOptions? options = null)
+    {
+        Graph = graph;
+        Options = options ?? new SessionOptions();
+        if (Options.InitializeVariables) Variables.Initialize(graph);
+    }
+
+    public Graph Graph { get; }
+    public SessionOptions Options { get; }
+    public VariableStore Variables { get; } = new();
+
+    /// <summary>How many runs this session has made; keys dropout masks.</summary>
+    public long RunCount { get; private set; }
+
+    /// <summary>Initializes variables that have no value yet (e.g. optimizer slots added after the session started).</summary>
+    public int InitializeVariables() => Variables.Initialize(Graph);
+
+    public NDArray Run(Tensor fetch, IReadOnlyDictionary<Tensor, NDArray>? feeds = null) => Run([fetch], feeds)[0];
+
+    public NDArray[] Run(IReadOnlyList<Tensor> fetches, IReadOnlyDictionary<Tensor, NDArray>? feeds = null)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        feeds ??= new Dictionary<Tensor, NDArray>();
+        if (fetches.Count == 0) throw new ArgumentException("Session.Run needs at least one fetch");
+        lock (gate)
+        {
+            var plan = PlanFor(fetches, feeds);
+            var ctx = new EvalContext { RunCounter = RunCount, GraphSeed = Graph.Seed };
+            RunCount++;
+            return Interpreter.Run(plan, feeds, Variables, ctx);
+        }
+    }
+
+    private RunPlan PlanFor(IReadOnlyList<Tensor> fetches, IReadOnlyDictionary<Tensor, NDArray> feeds)
+    {
+        foreach (var f in fetches.Concat(feeds.Keys))
+            if (f.Graph != Graph) throw new GraphException($"'{f.Name}' belongs to another Graph than this session's; build fetches and feeds in the session's graph");
+        var fed = feeds.Keys.OrderBy(t => t.Node.Id).ThenBy(t => t.Index).ToArray();
+        foreach (var t in fed)
+            if (t.Node.Op is not PlaceholderOp)
+                throw new GraphException($"'{t.Name}' is a {t.Node.Op.Name}, not a placeholder; only placeholders can be fed");
+        string key = string.Join(",", fetches.Select(f => $"{f.Node.Id}:{f.Index}")) + "|" + string.Join(",", fed.Select(f => $"{f.Node.Id}:{f.Index}")) + "|" + Graph.Nodes.Count;
+        if (!plans.TryGetValue(key, out var plan)) plans[key] = plan = new RunPlan(Graph, fetches, fed);
+        foreach (var node in plan.Schedule)
+            if (node.Op is VariableOp v && !Variables.IsInitialized(v.VarName))
+                throw new GraphException($"variable '{v.VarName}' (made at {node.Source}) is not initialized; call session.InitializeVariables() after adding variables, or restore a checkpoint");
+        return plan;
+    }
+
+    /// <summary>The current value of a variable, by name.</summary>
+    public NDArray GetVariable(string name) => Variables.Get(name);
+
+    /// <summary>Sets a variable's value (shape and dtype must match).</summary>
+    public void SetVariable(string name, NDArray value)
+    {
+        var v = (VariableOp)Graph.GetVariable(name).Node.Op;
+        if (value.DType != v.Type.DType || !value.Shape.SequenceEqual(v.Type.Shape.Dims))
+            throw new GraphException($"variable '{name}' is {v.Type}; cannot set it to {value.DType.ShortName()}{value.ShapeString}");
+        Variables.Set(name, value);
+    }
+
+    public void Dispose() => disposed = true;
+}

@@ -1,0 +1,137 @@
+namespace GraphNet;
+
+/// <summary>
+/// An append-only list of nodes in topological order, with name scopes and variables.
+/// Build it with the methods here, <see cref="F"/> and the layers in <see cref="Nn"/>.
+/// </summary>
+public sealed class Graph
+{
+    private readonly List<Node> nodes = [];
+    private readonly Dictionary<string, int> usedNames = [];
+    private readonly List<string> scopes = [];
+    private readonly List<Node> variables = [];
+    private readonly Dictionary<(double, DType), Tensor> scalars = [];
+    private Tensor? training;
+
+    public Graph(int seed = 0) { Seed = seed; }
+
+    /// <summary>Seed of the counter-based generator for initializers and dropout.</summary>
+    public int Seed { get; }
+    public IReadOnlyList<Node> Nodes => nodes;
+    public IReadOnlyList<Node> Variables => variables;
+
+    /// <summary>Set while a gradient rule runs, so backward nodes point to their forward node.</summary>
+    internal Node? CurrentForward { get; set; }
+
+    /// <summary>Eager mode evaluates each node as it is added (see the runtime's eager context).</summary>
+    public IEagerBackend? Eager { get; set; }
+
+    internal NDArray? EagerValue(Tensor t) => Eager?.ValueOf(t);
+
+    /// <summary>Opens a name scope: nodes made inside are named "scope/name".</summary>
+    public IDisposable NameScope(string name)
+    {
+        scopes.Add(name);
+        return new ScopeExit(() => scopes.RemoveAt(scopes.Count - 1));
+    }
+
+    private sealed class ScopeExit(Action exit) : IDisposable
+    {
+        private bool done;
+        public void Dispose() { if (!done) { done = true; exit(); } }
+    }
+
+    public string CurrentScope => string.Join("/", scopes);
+
+    private string UniqueName(string baseName)
+    {
+        string full = scopes.Count == 0 ? baseName : CurrentScope + "/" + baseName;
+        if (!usedNames.TryGetValue(full, out int count)) { usedNames[full] = 1; return full; }
+        string candidate;
+        do { candidate = $"{full}_{count++}"; } while (usedNames.ContainsKey(candidate));
+        usedNames[full] = count;
+        usedNames[candidate] = 1;
+        return candidate;
+    }
+
+    /// <summary>Adds one op application; checks the inputs and infers the output types.</summary>
+    public Node AddNode(Op op, IReadOnlyList<Tensor> inputs, string? name = null)
+    {
+        var source = SourceLocation.Capture();
+        foreach (var t in inputs)
+            if (t.Graph != this)
+                throw new GraphException($"{op.Name} (at {source}): input '{t.Name}' belongs to another Graph; tensors of two graphs cannot be mixed");
+        TensorType[] types;
+        try { types = op.InferTypes(inputs.Select(t => t.Type).ToArray()); }
+        catch (ShapeException e)
+        {
+            var what = string.Join(", ", inputs.Select(t => $"'{t.Name}' {t.Type}"));
+            throw new GraphException($"{e.Message}\n  in op {op.Name} '{(name ?? op.Name)}' at {source}\n  inputs: {what}", e);
+        }
+        var node = new Node(this, nodes.Count, op, inputs.ToArray(), types, UniqueName(name ?? op.Name), source, CurrentForward);
+        nodes.Add(node);
+        if (op is VariableOp) variables.Add(node);
+        Eager?.OnNodeAdded(node);
+        return node;
+    }
+
+    internal Tensor Add1(Op op, IReadOnlyList<Tensor> inputs, string? name = null) => AddNode(op, inputs, name).Outputs[0];
+
+    /// <summary>A value fed at run time. Use <see cref="Shape.Batch"/> (-1) for the batch dimension.</summary>
+    public Tensor Placeholder(DType dtype, int[] shape, string name = "placeholder") =>
+        Add1(new PlaceholderOp(new TensorType(dtype, new Shape(shape))), [], name);
+
+    public Tensor Placeholder(int[] shape, string name = "placeholder") => Placeholder(DType.Float32, shape, name);
+
+    /// <summary>A placeholder that takes <paramref name="value"/> when not fed.</summary>
+    public Tensor PlaceholderWithDefault(NDArray value, int[] shape, string name) =>
+        Add1(new PlaceholderOp(new TensorType(value.DType, new Shape(shape)), value), [], name);
+
+    /// <summary>
+    /// A trainable (or not) variable whose value lives in the session. <paramref name="name"/> is
+    /// used as is (no scope prefix), PyTorch style: "conv1.weight".
+    /// </summary>
+    public Tensor Variable(string name, int[] shape, Initializer? initializer, DType dtype = DType.Float32, bool trainable = true)
+    {
+        if (variables.Any(v => ((VariableOp)v.Op).VarName == name))
+            throw new GraphException($"a variable named '{name}' already exists in this graph (at {SourceLocation.Capture()}); give each layer a unique name");
+        var op = new VariableOp(name, new TensorType(dtype, new Shape(shape)), initializer, trainable);
+        return Add1(op, [], name);
+    }
+
+    public Tensor Constant(NDArray value, string name = "const") => Add1(new ConstantOp(value), [], name);
+
+    /// <summary>A scalar constant; scalars are shared so the graph stays small.</summary>
+    public Tensor Scalar(double value, DType dtype = DType.Float32)
+    {
+        if (scalars.TryGetValue((value, dtype), out var t) && CurrentForward is null && Eager is null) return t;
+        t = Constant(NDArray.Scalar(dtype, value), "scalar");
+        if (CurrentForward is null && Eager is null) scalars[(value, dtype)] = t;
+        return t;
+    }
+
+    /// <summary>
+    /// The graph's training switch: a bool scalar that is true unless fed false. Dropout reads it;
+    /// feed <c>false</c> for evaluation, like PyTorch's <c>model.eval()</c>.
+    /// </summary>
+    public Tensor Training => training ??= PlaceholderWithDefault(NDArray.From([true]), [], "training");
+
+    public IEnumerable<Tensor> TrainableVariables => variables.Where(v => ((VariableOp)v.Op).Trainable).Select(v => v.Outputs[0]);
+
+    /// <summary>Finds a variable by its name, for checkpoints and tests.</summary>
+    public Tensor GetVariable(string name) =>
+        variables.FirstOrDefault(v => ((VariableOp)v.Op).VarName == name)?.Outputs[0]
+        ?? throw new GraphException($"no variable named '{name}'; the graph has: {string.Join(", ", variables.Select(v => ((VariableOp)v.Op).VarName))}");
+
+    /// <summary>The deterministic text form, one node a line.</summary>
+    public string ToText(bool withSource = false) => GraphText.Format(this, withSource);
+
+    public override string ToString() => $"Graph({nodes.Count} nodes, {variables.Count} variables)";
+}
+
+/// <summary>What eager mode plugs into a graph: evaluate each node as it is added.</summary>
+public interface IEagerBackend
+{
+    void OnNodeAdded(Node node);
+    NDArray? ValueOf(Tensor t);
+}

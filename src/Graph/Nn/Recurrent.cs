@@ -1,0 +1,89 @@
+namespace GraphNet.Nn;
+
+/// <summary>
+/// A one-layer recurrent network over a batch-first sequence [N, T, input], unrolled over T
+/// (static, like TF1's static_rnn) from primitive ops, so its gradient needs no rule of its own.
+/// Parameter names, layouts and gate orders are PyTorch's: weight_ih_l0 [gates*H, input],
+/// weight_hh_l0 [gates*H, H], bias_ih_l0, bias_hh_l0.
+/// </summary>
+public abstract class RecurrentBase : Module
+{
+    protected RecurrentBase(Graph g, string name, int inputSize, int hiddenSize, int gates) : base(g, name)
+    {
+        HiddenSize = hiddenSize;
+        var init = FanInUniform(hiddenSize); // PyTorch: U(-1/sqrt(H), 1/sqrt(H)) for all four
+        WeightIh = Parameter("weight_ih_l0", [gates * hiddenSize, inputSize], init);
+        WeightHh = Parameter("weight_hh_l0", [gates * hiddenSize, hiddenSize], init);
+        BiasIh = Parameter("bias_ih_l0", [gates * hiddenSize], init);
+        BiasHh = Parameter("bias_hh_l0", [gates * hiddenSize], init);
+    }
+
+    public int HiddenSize { get; }
+    public Tensor WeightIh { get; }
+    public Tensor WeightHh { get; }
+    public Tensor BiasIh { get; }
+    public Tensor BiasHh { get; }
+
+    /// <summary>Runs the sequence; returns all hidden states [N, T, H] and the last one [N, H].</summary>
+    public (Tensor Output, Tensor Last) Forward(Tensor x, Tensor? h0 = null)
+    {
+        if (x.Rank != 3) throw new GraphException($"{GetType().Name} '{Name}' expects a batch-first sequence [N, T, features], got {x.Shape}");
+        using var _ = Graph.NameScope(Name);
+        int steps = x.Shape[1];
+        // One matmul projects every time step's input at once.
+        var xProj = F.MatMul(x, WeightIh, transB: true) + BiasIh;
+        var outputs = new List<Tensor>();
+        Tensor? h = h0;
+        Tensor? c = null;
+        for (int t = 0; t < steps; t++)
+        {
+            var xt = F.Reshape(F.Slice(xProj, 1, t, 1), [-1, xProj.Shape[2]]);
+            (h, c) = Cell(xt, h, c);
+            outputs.Add(F.Reshape(h, [-1, 1, HiddenSize]));
+        }
+        return (F.Concat(outputs, 1), h!);
+    }
+
+    /// <summary>The recurrent projection h Wₕₕᵀ + bₕₕ; with no state yet, just the bias.</summary>
+    protected Tensor Recur(Tensor? h) => h is null ? BiasHh : F.MatMul(h, WeightHh, transB: true) + BiasHh;
+
+    protected Tensor Gate(Tensor t, int i) => F.Slice(t, 1, i * HiddenSize, HiddenSize);
+
+    protected abstract (Tensor H, Tensor? C) Cell(Tensor xProj, Tensor? h, Tensor? c);
+}
+
+/// <summary>Elman RNN with tanh: h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh).</summary>
+public sealed class RNN(Graph g, string name, int inputSize, int hiddenSize) : RecurrentBase(g, name, inputSize, hiddenSize, 1)
+{
+    protected override (Tensor, Tensor?) Cell(Tensor xp, Tensor? h, Tensor? c) => (F.Tanh(xp + Recur(h)), null);
+}
+
+/// <summary>LSTM with PyTorch's gate order i, f, g, o.</summary>
+public sealed class LSTM(Graph g, string name, int inputSize, int hiddenSize) : RecurrentBase(g, name, inputSize, hiddenSize, 4)
+{
+    protected override (Tensor, Tensor?) Cell(Tensor xp, Tensor? h, Tensor? c)
+    {
+        var z = xp + Recur(h);
+        var i = F.Sigmoid(Gate(z, 0));
+        var f = F.Sigmoid(Gate(z, 1));
+        var gg = F.Tanh(Gate(z, 2));
+        var o = F.Sigmoid(Gate(z, 3));
+        var cNext = c is null ? i * gg : f * c + i * gg;
+        return (o * F.Tanh(cNext), cNext);
+    }
+}
+
+/// <summary>GRU with PyTorch's gate order r, z, n: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).</summary>
+public sealed class GRU(Graph g, string name, int inputSize, int hiddenSize) : RecurrentBase(g, name, inputSize, hiddenSize, 3)
+{
+    protected override (Tensor, Tensor?) Cell(Tensor xp, Tensor? h, Tensor? c)
+    {
+        var hp = Recur(h);
+        if (hp.Rank == 1) hp = F.BroadcastLike(F.Reshape(hp, [1, -1]), xp);
+        var r = F.Sigmoid(Gate(xp, 0) + Gate(hp, 0));
+        var z = F.Sigmoid(Gate(xp, 1) + Gate(hp, 1));
+        var n = F.Tanh(Gate(xp, 2) + r * Gate(hp, 2));
+        var hNext = h is null ? (1.0 - z) * n : (1.0 - z) * n + z * h;
+        return (hNext, null);
+    }
+}

@@ -1,0 +1,47 @@
+namespace GraphNet.Train;
+
+/// <summary>
+/// An optimizer adds its slot variables and update ops to the graph. <see cref="Minimize"/>
+/// returns the train op; running it applies one step and yields the new step count.
+/// Update rules follow PyTorch's implementations of the published algorithms.
+/// </summary>
+public abstract class Optimizer(string name)
+{
+    public string Name { get; } = name;
+
+    /// <summary>The learning rate, printed by examples and reports.</summary>
+    public abstract double LearningRate { get; }
+
+    /// <summary>Differentiates <paramref name="loss"/> and adds one update for every trainable variable.</summary>
+    public Tensor Minimize(Tensor loss, IEnumerable<Tensor>? variables = null)
+    {
+        var g = loss.Graph;
+        var vars = (variables ?? g.TrainableVariables).ToList();
+        if (vars.Count == 0) throw new GraphException("Minimize: the graph has no trainable variables");
+        var grads = F.Gradients([loss], vars);
+        using var _ = g.NameScope(Name);
+        // The step count t starts at 0; this step is t+1 (Adam's bias correction uses it).
+        var step = g.Variable($"{Name}.step", [], Initializer.Zeros, loss.DType, trainable: false);
+        var t = step + 1.0;
+        var updates = new List<Tensor> { Assign(step, t) };
+        for (int i = 0; i < vars.Count; i++)
+        {
+            if (grads[i] is not { } grad) continue;
+            updates.Add(Assign(vars[i], Update(vars[i], grad, t)));
+        }
+        return g.Add1(new GroupOp(), updates, "train");
+    }
+
+    /// <summary>The new value of <paramref name="p"/>; slot updates are made with <see cref="Assign"/>.</summary>
+    protected abstract Tensor Update(Tensor p, Tensor grad, Tensor t);
+
+    protected static Tensor Assign(Tensor variable, Tensor value) =>
+        variable.Graph.Add1(new AssignOp(), [variable, value], "assign_" + variable.Name.Replace('.', '_'));
+
+    /// <summary>A state tensor kept per parameter, named like PyTorch's optimizer state ("conv1.weight.exp_avg").</summary>
+    protected Tensor Slot(Tensor p, string slot, double init = 0) =>
+        p.Graph.Variable($"{p.Node.Name}.{slot}", p.Shape.ToArray(), Initializer.Constant(init), p.DType, trainable: false);
+
+    /// <summary>Writes a slot and returns its new value for use in the same step.</summary>
+    protected static Tensor Set(Tensor slot, Tensor value, List<Tensor> effects) { effects.Add(Assign(slot, value)); return value; }
+}

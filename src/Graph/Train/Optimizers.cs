@@ -1,0 +1,111 @@
+namespace GraphNet.Train;
+
+/// <summary>SGD with momentum, dampening, Nesterov and weight decay (PyTorch's rule: the first step's buffer is the gradient).</summary>
+public sealed class Sgd(double lr, double momentum = 0, double dampening = 0, bool nesterov = false, double weightDecay = 0, string name = "sgd") : Optimizer(name)
+{
+    public override double LearningRate => lr;
+
+    protected override Tensor Update(Tensor p, Tensor g, Tensor t)
+    {
+        if (weightDecay != 0) g = g + weightDecay * p;
+        if (momentum != 0)
+        {
+            var buf = Slot(p, "momentum_buffer");
+            var first = F.Equal(t, p.Graph.Scalar(1, t.DType));
+            var next = F.Where(first, g, momentum * buf + (1 - dampening) * g);
+            var step = nesterov ? g + momentum * next : next;
+            return F.Group(p - lr * step, Assign(buf, next));
+        }
+        return p - lr * g;
+    }
+}
+
+/// <summary>Adagrad: sum += g²; p -= lr / (1 + (t-1) lr_decay) · g / (sqrt(sum) + eps).</summary>
+public sealed class Adagrad(double lr = 0.01, double lrDecay = 0, double weightDecay = 0, double initialAccumulator = 0, double eps = 1e-10, string name = "adagrad") : Optimizer(name)
+{
+    public override double LearningRate => lr;
+
+    protected override Tensor Update(Tensor p, Tensor g, Tensor t)
+    {
+        if (weightDecay != 0) g = g + weightDecay * p;
+        var sum = Slot(p, "sum", initialAccumulator);
+        var s = sum + F.Square(g);
+        var clr = lrDecay == 0 ? p.Graph.Scalar(lr, p.DType) : lr / (1.0 + (t - 1.0) * lrDecay);
+        var update = p - clr * g / (F.Sqrt(s) + eps);
+        return F.Group(update, Assign(sum, s));
+    }
+}
+
+/// <summary>Adadelta: v = ρv + (1-ρ)g²; Δ = sqrt(u+eps)/sqrt(v+eps)·g; u = ρu + (1-ρ)Δ²; p -= lr·Δ.</summary>
+public sealed class Adadelta(double lr = 1.0, double rho = 0.9, double eps = 1e-6, double weightDecay = 0, string name = "adadelta") : Optimizer(name)
+{
+    public override double LearningRate => lr;
+
+    protected override Tensor Update(Tensor p, Tensor g, Tensor t)
+    {
+        if (weightDecay != 0) g = g + weightDecay * p;
+        var squareAvg = Slot(p, "square_avg");
+        var accDelta = Slot(p, "acc_delta");
+        var v = rho * squareAvg + (1 - rho) * F.Square(g);
+        var delta = F.Sqrt(accDelta + eps) / F.Sqrt(v + eps) * g;
+        var u = rho * accDelta + (1 - rho) * F.Square(delta);
+        return F.Group(p - lr * delta, Assign(squareAvg, v), Assign(accDelta, u));
+    }
+}
+
+/// <summary>RMSprop, optionally centered and with momentum.</summary>
+public sealed class RmsProp(double lr = 0.01, double alpha = 0.99, double eps = 1e-8, double weightDecay = 0, double momentum = 0, bool centered = false, string name = "rmsprop") : Optimizer(name)
+{
+    public override double LearningRate => lr;
+
+    protected override Tensor Update(Tensor p, Tensor g, Tensor t)
+    {
+        if (weightDecay != 0) g = g + weightDecay * p;
+        var effects = new List<Tensor>();
+        var squareAvg = Slot(p, "square_avg");
+        var v = Set(squareAvg, alpha * squareAvg + (1 - alpha) * F.Square(g), effects);
+        Tensor avg;
+        if (centered)
+        {
+            var gradAvg = Slot(p, "grad_avg");
+            var ga = Set(gradAvg, alpha * gradAvg + (1 - alpha) * g, effects);
+            avg = F.Sqrt(v - F.Square(ga)) + eps;
+        }
+        else avg = F.Sqrt(v) + eps;
+        Tensor next;
+        if (momentum > 0)
+        {
+            var buf = Slot(p, "momentum_buffer");
+            var b = Set(buf, momentum * buf + g / avg, effects);
+            next = p - lr * b;
+        }
+        else next = p - lr * g / avg;
+        return F.Group([next, .. effects]);
+    }
+}
+
+/// <summary>Adam (and AdamW's decoupled weight decay), with bias correction by β^t as in the paper and PyTorch.</summary>
+public class Adam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool decoupled = false, string name = "adam") : Optimizer(name)
+{
+    public override double LearningRate => lr;
+
+    protected override Tensor Update(Tensor p, Tensor g, Tensor t)
+    {
+        var param = p;
+        if (decoupled) param = p * (1 - lr * weightDecay);
+        else if (weightDecay != 0) g = g + weightDecay * p;
+        var m = Slot(p, "exp_avg");
+        var v = Slot(p, "exp_avg_sq");
+        var m1 = beta1 * m + (1 - beta1) * g;
+        var v1 = beta2 * v + (1 - beta2) * F.Square(g);
+        var bc1 = 1.0 - F.Pow(p.Graph.Scalar(beta1, p.DType), t);
+        var bc2 = 1.0 - F.Pow(p.Graph.Scalar(beta2, p.DType), t);
+        var denom = F.Sqrt(v1) / F.Sqrt(bc2) + eps;
+        var next = param - (lr / bc1) * (m1 / denom);
+        return F.Group(next, Assign(m, m1), Assign(v, v1));
+    }
+}
+
+/// <summary>AdamW: Adam with decoupled weight decay (default 0.01, as PyTorch).</summary>
+public sealed class AdamW(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 1e-2, string name = "adamw")
+    : Adam(lr, beta1, beta2, eps, weightDecay, decoupled: true, name);

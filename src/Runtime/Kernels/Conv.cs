@@ -1,0 +1,167 @@
+namespace GraphNet.Runtime.Kernels;
+
+/// <summary>
+/// Convolution and its two gradients on top of <see cref="Gemm"/>, by im2col per sample.
+/// Samples are spread over cores; each worker reuses one column buffer.
+/// </summary>
+public static unsafe class Conv
+{
+    private readonly record struct Geometry(int C, int H, int W, int KH, int KW, int HO, int WO, ConvParams P)
+    {
+        public int ColRows => C * KH * KW;
+        public int ColCols => HO * WO;
+    }
+
+    [ThreadStatic] private static float[]? colBuffer;
+
+    private static float[] Col(int size) => colBuffer is { } b && b.Length >= size ? b : colBuffer = new float[size];
+
+    /// <summary>y[N,Cout,Ho,Wo] = conv2d(x[N,C,H,W], w[Cout,C/g,kh,kw]).</summary>
+    public static NDArray Forward(NDArray x, NDArray w, ConvParams p)
+    {
+        int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
+        int co = w.Shape[0], kh = w.Shape[2], kw = w.Shape[3], g = p.Groups, cg = c / g, og = co / g;
+        var geo = new Geometry(cg, h, wd, kh, kw, p.OutSize(0, h, kh), p.OutSize(1, wd, kw), p);
+        var y = NDArray.Zeros(DType.Float32, n, co, geo.HO, geo.WO);
+        float[] X = x.As<float>(), Wt = w.As<float>(), Y = y.As<float>();
+        ForSamples(n, (long)co * geo.ColRows * geo.ColCols, b =>
+        {
+            var col = Col(geo.ColRows * geo.ColCols);
+            for (int gi = 0; gi < g; gi++)
+            {
+                var xs = X.AsSpan((b * c + gi * cg) * h * wd, cg * h * wd);
+                Im2Col(xs, geo, col);
+                Gemm.Sgemm(false, false, og, geo.ColCols, geo.ColRows, 1f, Wt.AsSpan(gi * og * geo.ColRows), geo.ColRows,
+                    col, geo.ColCols, 0f, Y.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols, parallel: false);
+            }
+        });
+        return y;
+    }
+
+    /// <summary>
+    /// Transposed convolution (= conv2d's data gradient): x[N,Cin,H,W], w[Cin,Cout/g,kh,kw] to
+    /// y[N,Cout,Ho,Wo], by a GEMM into columns and col2im.
+    /// </summary>
+    public static NDArray Transposed(NDArray x, NDArray w, ConvParams p, int[] outputPadding)
+    {
+        int n = x.Shape[0], ci = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
+        int cog = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3], g = p.Groups, cig = ci / g, co = cog * g;
+        int ho = p.TransposedSize(0, h, kh, outputPadding[0]), wo = p.TransposedSize(1, wd, kw, outputPadding[1]);
+        // Geometry of the forward convolution this transposes: input [cog, ho, wo], output [cig, h, wd].
+        var geo = new Geometry(cog, ho, wo, kh, kw, h, wd, p);
+        var y = NDArray.Zeros(DType.Float32, n, co, ho, wo);
+        float[] X = x.As<float>(), Wt = w.As<float>(), Y = y.As<float>();
+        ForSamples(n, (long)cig * geo.ColRows * geo.ColCols, b =>
+        {
+            var col = Col(geo.ColRows * geo.ColCols);
+            for (int gi = 0; gi < g; gi++)
+            {
+                Gemm.Sgemm(true, false, geo.ColRows, geo.ColCols, cig, 1f, Wt.AsSpan(gi * cig * geo.ColRows), geo.ColRows,
+                    X.AsSpan((b * ci + gi * cig) * h * wd), h * wd, 0f, col, geo.ColCols, parallel: false);
+                Col2Im(col, geo, Y.AsSpan((b * co + gi * cog) * ho * wo, cog * ho * wo));
+            }
+        });
+        return y;
+    }
+
+    /// <summary>dw[Cout,C/g,kh,kw] = Σ over samples of dy_n · col(x_n)ᵀ.</summary>
+    public static NDArray FilterGrad(NDArray x, NDArray dy, ConvParams p, int kh, int kw)
+    {
+        int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
+        int co = dy.Shape[1], g = p.Groups, cg = c / g, og = co / g;
+        var geo = new Geometry(cg, h, wd, kh, kw, dy.Shape[2], dy.Shape[3], p);
+        int wsize = co * geo.ColRows;
+        float[] X = x.As<float>(), D = dy.As<float>();
+        int workers = Workers(n, (long)co * geo.ColRows * geo.ColCols);
+        var partial = new float[workers][];
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
+        {
+            var acc = partial[t] = new float[wsize];
+            var col = Col(geo.ColRows * geo.ColCols);
+            for (int b = n * t / workers; b < n * (t + 1) / workers; b++)
+                for (int gi = 0; gi < g; gi++)
+                {
+                    Im2Col(X.AsSpan((b * c + gi * cg) * h * wd, cg * h * wd), geo, col);
+                    Gemm.Sgemm(false, true, og, geo.ColRows, geo.ColCols, 1f, D.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols,
+                        col, geo.ColCols, 1f, acc.AsSpan(gi * og * geo.ColRows), geo.ColRows, parallel: false);
+                }
+        });
+        for (int t = 1; t < workers; t++)
+            Vec.Add(partial[0], partial[t], partial[0]);
+        return new NDArray(DType.Float32, [co, cg, kh, kw], partial[0]);
+    }
+
+    private static int Workers(int n, long workPerSample) =>
+        workPerSample * n < Gemm.ParallelThreshold ? 1 : Math.Max(1, Math.Min(n, Environment.ProcessorCount));
+
+    private static void ForSamples(int n, long workPerSample, Action<int> body)
+    {
+        int workers = Workers(n, workPerSample);
+        if (workers == 1) { for (int b = 0; b < n; b++) body(b); return; }
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
+        {
+            for (int b = n * t / workers; b < n * (t + 1) / workers; b++) body(b);
+        });
+    }
+
+    /// <summary>col[(c·kh+ky)·kw+kx, oy·Wo+ox] = x[c, oy·s−p+ky·d, ox·s−p+kx·d], zero outside.</summary>
+    private static void Im2Col(ReadOnlySpan<float> x, Geometry g, Span<float> col)
+    {
+        var p = g.P;
+        int sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1], dy = p.Dilation[0], dx = p.Dilation[1];
+        int row = 0;
+        for (int c = 0; c < g.C; c++)
+            for (int ky = 0; ky < g.KH; ky++)
+                for (int kx = 0; kx < g.KW; kx++, row++)
+                {
+                    var dst = col.Slice(row * g.ColCols, g.ColCols);
+                    for (int oy = 0; oy < g.HO; oy++)
+                    {
+                        int iy = oy * sy - py + ky * dy;
+                        var d = dst.Slice(oy * g.WO, g.WO);
+                        if (iy < 0 || iy >= g.H) { d.Clear(); continue; }
+                        var src = x.Slice((c * g.H + iy) * g.W, g.W);
+                        int x0 = kx * dx - px;
+                        if (sx == 1 && x0 >= 0 && x0 + g.WO <= g.W) { src.Slice(x0, g.WO).CopyTo(d); continue; }
+                        for (int ox = 0; ox < g.WO; ox++)
+                        {
+                            int ix = ox * sx + x0;
+                            d[ox] = ix >= 0 && ix < g.W ? src[ix] : 0f;
+                        }
+                    }
+                }
+    }
+
+    /// <summary>The adjoint of <see cref="Im2Col"/>: adds columns back into an image.</summary>
+    private static void Col2Im(ReadOnlySpan<float> col, Geometry g, Span<float> x)
+    {
+        var p = g.P;
+        int sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1], dy = p.Dilation[0], dx = p.Dilation[1];
+        x.Clear();
+        int row = 0;
+        for (int c = 0; c < g.C; c++)
+            for (int ky = 0; ky < g.KH; ky++)
+                for (int kx = 0; kx < g.KW; kx++, row++)
+                {
+                    var src = col.Slice(row * g.ColCols, g.ColCols);
+                    for (int oy = 0; oy < g.HO; oy++)
+                    {
+                        int iy = oy * sy - py + ky * dy;
+                        if (iy < 0 || iy >= g.H) continue;
+                        var dst = x.Slice((c * g.H + iy) * g.W, g.W);
+                        var s = src.Slice(oy * g.WO, g.WO);
+                        int x0 = kx * dx - px;
+                        if (sx == 1 && x0 >= 0 && x0 + g.WO <= g.W)
+                        {
+                            Vec.Add(dst.Slice(x0, g.WO), s, dst.Slice(x0, g.WO));
+                            continue;
+                        }
+                        for (int ox = 0; ox < g.WO; ox++)
+                        {
+                            int ix = ox * sx + x0;
+                            if (ix >= 0 && ix < g.W) dst[ix] += s[ox];
+                        }
+                    }
+                }
+    }
+}

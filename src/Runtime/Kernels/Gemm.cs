@@ -1,0 +1,203 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GraphNet.Runtime.Kernels;
+
+/// <summary>
+/// Single-precision GEMM, C = alpha·op(A)·op(B) + beta·C, in the GotoBLAS/BLIS shape: B is
+/// packed into KC×NR panels, A into MR×KC panels, and an 8×32 register-blocked microkernel
+/// (16 Vector512 accumulators) does the work. Large problems are split over cores.
+/// </summary>
+public static unsafe class Gemm
+{
+    private const int MR = 8, NR = 32, KC = 256, MC = 128, NC = 512;
+
+    [ThreadStatic] private static float[]? packA, packB;
+
+    /// <summary>Work below which splitting over threads costs more than it saves (multiply-adds).</summary>
+    public const long ParallelThreshold = 1L << 18;
+
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, bool parallel = true)
+    {
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a) fixed (float* pb = b) fixed (float* pc = c)
+            Sgemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, parallel);
+    }
+
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, bool parallel = true)
+    {
+        int threads = parallel && (long)m * n * k >= ParallelThreshold ? Math.Min(Environment.ProcessorCount, 64) : 1;
+        if (threads == 1) { Block(transA, transB, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+        // Split along N when it has enough panels for every thread, else along M.
+        bool splitN = n >= threads * NR * 2 || m < threads * MR * 2;
+        int extent = splitN ? n : m, unit = splitN ? NR : MR;
+        int units = (extent + unit - 1) / unit;
+        threads = Math.Min(threads, units);
+        nint A = (nint)a, B = (nint)b, C = (nint)c;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            int lo = (int)((long)units * t / threads) * unit, hi = Math.Min(extent, (int)((long)units * (t + 1) / threads) * unit);
+            if (lo >= hi) return;
+            if (splitN) Block(transA, transB, 0, m, lo, hi, k, alpha, (float*)A, lda, (float*)B, ldb, beta, (float*)C, ldc);
+            else Block(transA, transB, lo, hi, 0, n, k, alpha, (float*)A, lda, (float*)B, ldb, beta, (float*)C, ldc);
+        });
+    }
+
+    /// <summary>One thread's share: rows [i0,i1) and columns [j0,j1) of C.</summary>
+    private static void Block(bool transA, bool transB, int i0, int i1, int j0, int j1, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        if (beta != 1)
+            for (int i = i0; i < i1; i++)
+            {
+                var row = new Span<float>(c + (long)i * ldc + j0, j1 - j0);
+                if (beta == 0) row.Clear(); else for (int j = 0; j < row.Length; j++) row[j] *= beta;
+            }
+        if (k == 0 || alpha == 0) return;
+        packA ??= new float[MC * KC];
+        packB ??= new float[KC * NC];
+        fixed (float* ap = packA) fixed (float* bp = packB)
+        {
+            for (int jc = j0; jc < j1; jc += NC)
+            {
+                int nc = Math.Min(NC, j1 - jc);
+                for (int pc = 0; pc < k; pc += KC)
+                {
+                    int kc = Math.Min(KC, k - pc);
+                    PackB(transB, b, ldb, pc, kc, jc, nc, bp);
+                    for (int ic = i0; ic < i1; ic += MC)
+                    {
+                        int mc = Math.Min(MC, i1 - ic);
+                        PackA(transA, a, lda, ic, mc, pc, kc, ap);
+                        for (int jr = 0; jr < nc; jr += NR)
+                            for (int ir = 0; ir < mc; ir += MR)
+                                Micro(kc, ap + ir * kc, bp + jr * kc, c + (long)(ic + ir) * ldc + jc + jr, ldc, alpha,
+                                    Math.Min(MR, mc - ir), Math.Min(NR, nc - jr));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] as panels of NR columns, zero-padded.</summary>
+    private static void PackB(bool trans, float* b, int ldb, int pc, int kc, int jc, int nc, float* dst)
+    {
+        for (int jr = 0; jr < nc; jr += NR)
+        {
+            int w = Math.Min(NR, nc - jr);
+            float* panel = dst + jr * kc;
+            for (int p = 0; p < kc; p++)
+            {
+                float* d = panel + p * NR;
+                if (!trans)
+                {
+                    float* s = b + (long)(pc + p) * ldb + jc + jr;
+                    if (w == NR) { Vector512.Store(Vector512.Load(s), d); Vector512.Store(Vector512.Load(s + 16), d + 16); }
+                    else { for (int j = 0; j < w; j++) d[j] = s[j]; for (int j = w; j < NR; j++) d[j] = 0; }
+                }
+                else
+                {
+                    float* s = b + (long)(jc + jr) * ldb + pc + p;
+                    for (int j = 0; j < w; j++) d[j] = s[(long)j * ldb];
+                    for (int j = w; j < NR; j++) d[j] = 0;
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] as panels of MR rows, zero-padded.</summary>
+    private static void PackA(bool trans, float* a, int lda, int ic, int mc, int pc, int kc, float* dst)
+    {
+        for (int ir = 0; ir < mc; ir += MR)
+        {
+            int h = Math.Min(MR, mc - ir);
+            float* panel = dst + ir * kc;
+            if (!trans)
+            {
+                for (int r = 0; r < MR; r++)
+                {
+                    if (r >= h) { for (int p = 0; p < kc; p++) panel[p * MR + r] = 0; continue; }
+                    float* s = a + (long)(ic + ir + r) * lda + pc;
+                    for (int p = 0; p < kc; p++) panel[p * MR + r] = s[p];
+                }
+            }
+            else
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    float* s = a + (long)(pc + p) * lda + ic + ir;
+                    float* d = panel + p * MR;
+                    for (int r = 0; r < h; r++) d[r] = s[r];
+                    for (int r = h; r < MR; r++) d[r] = 0;
+                }
+            }
+        }
+    }
+
+    private static void Micro(int kc, float* a, float* b, float* c, int ldc, float alpha, int mr, int nr)
+    {
+        if (Vector512.IsHardwareAccelerated) Micro512(kc, a, b, c, ldc, alpha, mr, nr);
+        else MicroPortable(kc, a, b, c, ldc, alpha, mr, nr);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Micro512(int kc, float* a, float* b, float* c, int ldc, float alpha, int mr, int nr)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+        }
+        var al = Vector512.Create(alpha);
+        if (mr == MR && nr == NR)
+        {
+            Acc(c, c00, c01, al); Acc(c + ldc, c10, c11, al); Acc(c + 2 * ldc, c20, c21, al); Acc(c + 3 * ldc, c30, c31, al);
+            Acc(c + 4 * ldc, c40, c41, al); Acc(c + 5 * ldc, c50, c51, al); Acc(c + 6 * ldc, c60, c61, al); Acc(c + 7 * ldc, c70, c71, al);
+            return;
+        }
+        float* t = stackalloc float[MR * NR];
+        Vector512.Store(c00, t); Vector512.Store(c01, t + 16); Vector512.Store(c10, t + 32); Vector512.Store(c11, t + 48);
+        Vector512.Store(c20, t + 64); Vector512.Store(c21, t + 80); Vector512.Store(c30, t + 96); Vector512.Store(c31, t + 112);
+        Vector512.Store(c40, t + 128); Vector512.Store(c41, t + 144); Vector512.Store(c50, t + 160); Vector512.Store(c51, t + 176);
+        Vector512.Store(c60, t + 192); Vector512.Store(c61, t + 208); Vector512.Store(c70, t + 224); Vector512.Store(c71, t + 240);
+        for (int r = 0; r < mr; r++)
+            for (int j = 0; j < nr; j++) c[(long)r * ldc + j] += alpha * t[r * NR + j];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Acc(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> alpha)
+    {
+        Vector512.Store(Vector512.FusedMultiplyAdd(v0, alpha, Vector512.Load(c)), c);
+        Vector512.Store(Vector512.FusedMultiplyAdd(v1, alpha, Vector512.Load(c + 16)), c + 16);
+    }
+
+    /// <summary>Fallback for machines without AVX-512: the same packed panels, Vector256 rows.</summary>
+    private static void MicroPortable(int kc, float* a, float* b, float* c, int ldc, float alpha, int mr, int nr)
+    {
+        var acc = stackalloc Vector256<float>[MR * 4];
+        for (int i = 0; i < MR * 4; i++) acc[i] = default;
+        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8); var b2 = Vector256.Load(b + 16); var b3 = Vector256.Load(b + 24);
+            for (int r = 0; r < MR; r++)
+            {
+                var x = Vector256.Create(a[r]);
+                acc[r * 4] += x * b0; acc[r * 4 + 1] += x * b1; acc[r * 4 + 2] += x * b2; acc[r * 4 + 3] += x * b3;
+            }
+        }
+        float* t = (float*)acc;
+        for (int r = 0; r < mr; r++)
+            for (int j = 0; j < nr; j++) c[(long)r * ldc + j] += alpha * t[r * NR + j];
+    }
+}

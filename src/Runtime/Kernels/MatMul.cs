@@ -1,0 +1,20 @@
+namespace GraphNet.Runtime.Kernels;
+
+/// <summary>The matmul op on <see cref="Gemm"/>: 2-D, batched, or batched with a shared right operand.</summary>
+public static class MatMul
+{
+    public static NDArray Forward(NDArray a, NDArray b, MatMulOp op)
+    {
+        var (batch, m, n, k) = op.Dims(a.Shape, b.Shape);
+        int rowsOut = op.TransA ? a.Shape[^1] : a.Shape[^2];
+        var shape = a.Shape.Take(a.Rank - 2).Append(rowsOut).Append(n).ToArray();
+        var y = NDArray.Zeros(DType.Float32, shape);
+        float[] A = a.As<float>(), B = b.As<float>(), C = y.As<float>();
+        int lda = op.TransA ? m : k, ldb = op.TransB ? k : n;
+        bool sharedB = b.Rank == 2;
+        for (int p = 0; p < batch; p++)
+            Gemm.Sgemm(op.TransA, op.TransB, m, n, k, 1f, A.AsSpan(p * m * k), lda, B.AsSpan(sharedB ? 0 : p * k * n), ldb,
+                0f, C.AsSpan(p * m * n), n, parallel: batch == 1);
+        return y;
+    }
+}

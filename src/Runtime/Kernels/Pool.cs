@@ -1,0 +1,104 @@
+namespace GraphNet.Runtime.Kernels;
+
+/// <summary>2-D pooling forward and backward over [N,C,H,W], parallel over planes.</summary>
+public static class Pool
+{
+    public static NDArray Forward(NDArray x, PoolParams p)
+    {
+        int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], ho = p.OutSize(0, h), wo = p.OutSize(1, w);
+        var y = NDArray.Zeros(DType.Float32, x.Shape[0], x.Shape[1], ho, wo);
+        float[] X = x.As<float>(), Y = y.As<float>();
+        int kh = p.Kernel[0], kw = p.Kernel[1], sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1];
+        float inv = 1f / (kh * kw);
+        ForPlanes(planes, h * w, plane =>
+        {
+            int xo = plane * h * w, yo = plane * ho * wo;
+            for (int oy = 0; oy < ho; oy++)
+                for (int ox = 0; ox < wo; ox++)
+                {
+                    float acc = p.Kind == PoolKind.Max ? float.NegativeInfinity : p.Kind == PoolKind.Min ? float.PositiveInfinity : 0f;
+                    for (int ky = 0; ky < kh; ky++)
+                    {
+                        int iy = oy * sy - py + ky;
+                        if ((uint)iy >= (uint)h) continue;
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            int ix = ox * sx - px + kx;
+                            if ((uint)ix >= (uint)w) continue;
+                            float v = X[xo + iy * w + ix];
+                            acc = p.Kind switch { PoolKind.Max => v > acc ? v : acc, PoolKind.Min => v < acc ? v : acc, _ => acc + v };
+                        }
+                    }
+                    Y[yo + oy * wo + ox] = p.Kind == PoolKind.Avg ? acc * inv : acc;
+                }
+        });
+        return y;
+    }
+
+    public static NDArray Backward(NDArray x, NDArray dy, PoolParams p)
+    {
+        int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], ho = dy.Shape[2], wo = dy.Shape[3];
+        var dx = NDArray.Zeros(DType.Float32, x.Shape);
+        float[] X = x.As<float>(), D = dy.As<float>(), G = dx.As<float>();
+        int kh = p.Kernel[0], kw = p.Kernel[1], sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1];
+        float inv = 1f / (kh * kw);
+        ForPlanes(planes, h * w, plane =>
+        {
+            int xo = plane * h * w, yo = plane * ho * wo;
+            for (int oy = 0; oy < ho; oy++)
+                for (int ox = 0; ox < wo; ox++)
+                {
+                    float d = D[yo + oy * wo + ox];
+                    int best = -1; float bv = 0;
+                    for (int ky = 0; ky < kh; ky++)
+                    {
+                        int iy = oy * sy - py + ky;
+                        if ((uint)iy >= (uint)h) continue;
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            int ix = ox * sx - px + kx;
+                            if ((uint)ix >= (uint)w) continue;
+                            int i = xo + iy * w + ix;
+                            if (p.Kind == PoolKind.Avg) { G[i] += d * inv; continue; }
+                            if (best < 0 || (p.Kind == PoolKind.Max ? X[i] > bv : X[i] < bv)) { best = i; bv = X[i]; }
+                        }
+                    }
+                    if (best >= 0) G[best] += d;
+                }
+        });
+        return dx;
+    }
+
+    internal static void ForPlanes(int planes, int planeSize, Action<int> body)
+    {
+        if ((long)planes * planeSize < 1 << 16) { for (int i = 0; i < planes; i++) body(i); return; }
+        Parallel.For(0, planes, body);
+    }
+}
+
+/// <summary>Row-wise softmax and log_softmax over the last axis (or any axis, with a strided walk).</summary>
+public static class Softmax
+{
+    public static NDArray Forward(NDArray x, int axis, bool log)
+    {
+        var s = x.Shape; int a = axis < 0 ? axis + s.Length : axis;
+        int outer = s.Take(a).Aggregate(1, (q, d) => q * d), n = s[a], inner = s.Skip(a + 1).Aggregate(1, (q, d) => q * d);
+        var y = NDArray.Zeros(DType.Float32, s);
+        float[] X = x.As<float>(), Y = y.As<float>();
+        Pool.ForPlanes(outer * inner, n, r =>
+        {
+            int o = r / inner, i = r % inner, b = o * n * inner + i;
+            float max = float.NegativeInfinity;
+            for (int k = 0; k < n; k++) max = MathF.Max(max, X[b + k * inner]);
+            float sum = 0;
+            for (int k = 0; k < n; k++) sum += MathF.Exp(X[b + k * inner] - max);
+            float logSum = MathF.Log(sum), invSum = 1f / sum;
+            for (int k = 0; k < n; k++)
+            {
+                float z = X[b + k * inner] - max;
+                Y[b + k * inner] = log ? z - logSum : MathF.Exp(z) * invSum;
+            }
+        });
+        return y;
+    }
+}
