@@ -19,10 +19,14 @@ public abstract class RecurrentBase : Module
     }
 
     public int HiddenSize { get; }
-    public Tensor WeightIh { get; }
-    public Tensor WeightHh { get; }
-    public Tensor BiasIh { get; }
-    public Tensor BiasHh { get; }
+    public Tensor WeightIh { get; private set; }
+    public Tensor WeightHh { get; private set; }
+    public Tensor BiasIh { get; private set; }
+    public Tensor BiasHh { get; private set; }
+
+    /// <summary>Computes with other tensors in place of the parameters (gradient checks feed them).</summary>
+    internal void OverrideParameters(Tensor wih, Tensor whh, Tensor bih, Tensor bhh) =>
+        (WeightIh, WeightHh, BiasIh, BiasHh) = (wih, whh, bih, bhh);
 
     /// <summary>Runs the sequence; returns all hidden states [N, T, H] and the last one [N, H].</summary>
     public (Tensor Output, Tensor Last) Forward(Tensor x, Tensor? h0 = null)
