@@ -21,6 +21,10 @@ public static class Idx
                 using var gz = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
                 using var ms = new MemoryStream();
                 gz.CopyTo(ms);
+                // GZipStream stops quietly at a cut; the trailer's ISIZE (length mod 2^32) tells.
+                uint isize = raw.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(raw.Length - 4)) : uint.MaxValue;
+                if ((uint)ms.Length != isize)
+                    throw new InvalidDataException($"decompressed {ms.Length} bytes but the gzip trailer says {isize}");
                 raw = ms.ToArray();
             }
             catch (InvalidDataException e) { throw new InvalidDataException($"IDX file '{path}' is a corrupt or truncated gzip file: {e.Message}", e); }
