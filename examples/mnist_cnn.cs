@@ -51,7 +51,8 @@ var dataDir = Mnist.FindDirectory(opt.Data);
 var train = Mnist.Load(dataDir, train: true);
 if (opt.Limit is int limit) train = train.Take(limit);
 var test = Mnist.Load(dataDir, train: false);
-Console.WriteLine($"data: {dataDir} ({train.Count} training, {test.Count} test images)");
+var (mean, std) = Mnist.TrainStatistics(dataDir);
+Console.WriteLine($"data: {dataDir} ({train.Count} training, {test.Count} test images, normalized with mean {mean:F4}, std {std:F4})");
 Console.WriteLine($"model: {g.Nodes.Count} graph nodes, {g.TrainableVariables.Sum(v => v.Shape.StaticSize):N0} parameters; optimizer {optimizer.Name} lr={optimizer.LearningRate}, batch {opt.BatchSize}");
 
 using var session = new Session(g);

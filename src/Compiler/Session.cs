@@ -5,6 +5,8 @@ namespace GraphNet.Compiler;
 /// <summary>Which engine runs a session's graphs.</summary>
 public enum Backend
 {
+    /// <summary>Compiled: fused kernels generated as C#, compiled with Roslyn (the default).</summary>
+    CSharp,
     /// <summary>Node by node: library kernels where they exist, reference evaluation elsewhere.</summary>
     Interpreter,
 }
@@ -12,7 +14,13 @@ public enum Backend
 /// <summary>Options of a <see cref="Session"/>.</summary>
 public sealed record SessionOptions
 {
-    public Backend Backend { get; init; } = Backend.Interpreter;
+    public Backend Backend { get; init; } = Backend.CSharp;
+    /// <summary>Keep compiled code on disk (~/.cache/graphnet or $GRAPHNET_CACHE_DIR) and reuse it.</summary>
+    public bool UseCompileCache { get; init; } = true;
+    /// <summary>The compile cache folder; null for the default.</summary>
+    public string? CacheDirectory { get; init; }
+    /// <summary>Verify the graph after every compiler pass.</summary>
+    public bool VerifyPasses { get; init; } = true;
     /// <summary>Give variables their initial values when the session starts (TF1's global_variables_initializer).</summary>
     public bool InitializeVariables { get; init; } = true;
 }
@@ -24,6 +32,7 @@ public sealed record SessionOptions
 public sealed class Session : IDisposable
 {
     private readonly Dictionary<string, RunPlan> plans = [];
+    private readonly Dictionary<string, Executable> executables = [];
     private readonly object gate = new();
     private bool disposed;
 
@@ -56,7 +65,8 @@ public sealed class Session : IDisposable
             var plan = PlanFor(fetches, feeds);
             var ctx = new EvalContext { RunCounter = RunCount, GraphSeed = Graph.Seed };
             RunCount++;
-            return Interpreter.Run(plan, feeds, Variables, ctx);
+            if (Options.Backend == Backend.Interpreter) return Interpreter.Run(plan, feeds, Variables, ctx);
+            return ExecutableFor(plan).Run(feeds, Variables, ctx);
         }
     }
 
@@ -68,13 +78,35 @@ public sealed class Session : IDisposable
         foreach (var t in fed)
             if (t.Node.Op is not PlaceholderOp)
                 throw new GraphException($"'{t.Name}' is a {t.Node.Op.Name}, not a placeholder; only placeholders can be fed");
-        string key = string.Join(",", fetches.Select(f => $"{f.Node.Id}:{f.Index}")) + "|" + string.Join(",", fed.Select(f => $"{f.Node.Id}:{f.Index}")) + "|" + Graph.Nodes.Count;
+        string key = SignatureKey(fetches, fed);
         if (!plans.TryGetValue(key, out var plan)) plans[key] = plan = new RunPlan(Graph, fetches, fed);
         foreach (var node in plan.Schedule)
             if (node.Op is VariableOp v && !Variables.IsInitialized(v.VarName))
                 throw new GraphException($"variable '{v.VarName}' (made at {node.Source}) is not initialized; call session.InitializeVariables() after adding variables, or restore a checkpoint");
         return plan;
     }
+
+    /// <summary>How many executables this session compiled (or loaded from the cache).</summary>
+    public int CompileCount { get; private set; }
+
+    /// <summary>The compiled executable for a run signature (compiling on first use).</summary>
+    public Executable Compiled(IReadOnlyList<Tensor> fetches, IReadOnlyDictionary<Tensor, NDArray>? feeds = null)
+    {
+        lock (gate) return ExecutableFor(PlanFor(fetches, feeds ?? new Dictionary<Tensor, NDArray>()));
+    }
+
+    private Executable ExecutableFor(RunPlan plan)
+    {
+        string key = SignatureKey(plan.Fetches, plan.FedTensors);
+        if (executables.TryGetValue(key, out var exe)) return exe;
+        var cache = Options.UseCompileCache ? (Options.CacheDirectory is { } d ? new CompileCache(d) : CompileCache.Default()) : null;
+        exe = Compilation.Compile(Graph, plan.Fetches, plan.FedTensors, new CompileOptions { Verify = Options.VerifyPasses }, cache);
+        CompileCount++;
+        return executables[key] = exe;
+    }
+
+    private string SignatureKey(IEnumerable<Tensor> fetches, IEnumerable<Tensor> fed) =>
+        string.Join(",", fetches.Select(f => $"{f.Node.Id}:{f.Index}")) + "|" + string.Join(",", fed.Select(f => $"{f.Node.Id}:{f.Index}")) + "|" + Graph.Nodes.Count;
 
     /// <summary>The current value of a variable, by name.</summary>
     public NDArray GetVariable(string name) => Variables.Get(name);
@@ -88,5 +120,15 @@ public sealed class Session : IDisposable
         Variables.Set(name, value);
     }
 
-    public void Dispose() => disposed = true;
+    /// <summary>Unloads compiled code. The session cannot run afterwards.</summary>
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            if (disposed) return;
+            disposed = true;
+            foreach (var e in executables.Values) e.Dispose();
+            executables.Clear();
+        }
+    }
 }

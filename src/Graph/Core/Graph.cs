@@ -55,9 +55,18 @@ public sealed class Graph
     }
 
     /// <summary>Adds one op application; checks the inputs and infers the output types.</summary>
-    public Node AddNode(Op op, IReadOnlyList<Tensor> inputs, string? name = null)
+    public Node AddNode(Op op, IReadOnlyList<Tensor> inputs, string? name = null) =>
+        Append(op, inputs, name, SourceLocation.Capture(), CurrentForward);
+
+    /// <summary>
+    /// Adds a node that keeps the provenance of another (compiler passes copy nodes into new
+    /// graphs this way, so dumps and errors still point at the user's line).
+    /// </summary>
+    public Node AddNodeLike(Op op, IReadOnlyList<Tensor> inputs, Node like) =>
+        Append(op, inputs, like.Name, like.Source, like.ForwardOf);
+
+    private Node Append(Op op, IReadOnlyList<Tensor> inputs, string? name, SourceLocation source, Node? forwardOf)
     {
-        var source = SourceLocation.Capture();
         foreach (var t in inputs)
             if (t.Graph != this)
                 throw new GraphException($"{op.Name} (at {source}): input '{t.Name}' belongs to another Graph; tensors of two graphs cannot be mixed");
@@ -68,7 +77,7 @@ public sealed class Graph
             var what = string.Join(", ", inputs.Select(t => $"'{t.Name}' {t.Type}"));
             throw new GraphException($"{e.Message}\n  in op {op.Name} '{(name ?? op.Name)}' at {source}\n  inputs: {what}", e);
         }
-        var node = new Node(this, nodes.Count, op, inputs.ToArray(), types, UniqueName(name ?? op.Name), source, CurrentForward);
+        var node = new Node(this, nodes.Count, op, inputs.ToArray(), types, UniqueName(name ?? op.Name), source, forwardOf);
         nodes.Add(node);
         if (op is VariableOp) variables.Add(node);
         Eager?.OnNodeAdded(node);

@@ -24,8 +24,10 @@ public sealed record DropoutOp(double Rate, int Seed) : Op
     public override Tensor?[] Gradient(GradContext g) => [g.Graph.Add1(this, [g.Dy, g.X[1]]), null];
 
     /// <summary>The key of this op's mask in a given run.</summary>
-    public ulong MaskKey(int graphSeed, long runCounter) =>
-        CounterRng.Key(((ulong)(uint)graphSeed << 32) | (uint)Seed, (ulong)runCounter);
+    public ulong MaskKey(int graphSeed, long runCounter) => Key(graphSeed, Seed, runCounter);
+
+    public static ulong Key(int graphSeed, int seed, long runCounter) =>
+        CounterRng.Key(((ulong)(uint)graphSeed << 32) | (uint)seed, (ulong)runCounter);
 
     public override NDArray[] Evaluate(EvalContext ctx, NDArray[] x)
     {

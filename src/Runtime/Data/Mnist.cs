@@ -24,8 +24,25 @@ public static class Mnist
 {
     public const string DebianFashionMnist = "/usr/share/datasets/fashion-mnist";
 
-    /// <summary>The book's normalization (MNIST's mean and standard deviation).</summary>
-    public const float Mean = 0.1307f, Std = 0.3081f;
+    /// <summary>
+    /// The mean and standard deviation of the training images' pixels (in [0,1]); the book's
+    /// constants (0.1307, 0.3081) are exactly these for MNIST. Normalizing with the training
+    /// split's own statistics makes Fashion-MNIST (0.2860, 0.3530) work the same way.
+    /// </summary>
+    public static (float Mean, float Std) TrainStatistics(string dir)
+    {
+        lock (StatsCache)
+        {
+            if (StatsCache.TryGetValue(dir, out var s)) return s;
+            var images = Idx.Read(FindFile(dir, "train-images-idx3-ubyte") ?? throw new FileNotFoundException($"train-images-idx3-ubyte[.gz] is missing in {dir}"));
+            double sum = 0, sq = 0;
+            foreach (var b in images.Data) { double v = b / 255.0; sum += v; sq += v * v; }
+            double mean = sum / images.Data.Length, std = Math.Sqrt(sq / images.Data.Length - mean * mean);
+            return StatsCache[dir] = ((float)mean, (float)std);
+        }
+    }
+
+    private static readonly Dictionary<string, (float, float)> StatsCache = [];
 
     /// <summary>
     /// Finds the data: an explicit directory, else $GRAPHNET_DATA, else Debian's Fashion-MNIST
@@ -56,9 +73,13 @@ public static class Mnist
         return null;
     }
 
-    /// <summary>Loads the training ("train") or test ("t10k") split, normalized with the given mean and std.</summary>
-    public static ImageDataset Load(string dir, bool train, float mean = Mean, float std = Std)
+    /// <summary>
+    /// Loads the training ("train") or test ("t10k") split, normalized as (x - mean) / std with
+    /// the given statistics, by default the training split's (<see cref="TrainStatistics"/>).
+    /// </summary>
+    public static ImageDataset Load(string dir, bool train, float? mean = null, float? std = null)
     {
+        if (mean is null || std is null) (mean, std) = TrainStatistics(dir);
         string prefix = train ? "train" : "t10k";
         var imgPath = FindFile(dir, $"{prefix}-images-idx3-ubyte") ?? throw new FileNotFoundException($"{prefix}-images-idx3-ubyte[.gz] is missing in {dir}");
         var lblPath = FindFile(dir, $"{prefix}-labels-idx1-ubyte") ?? throw new FileNotFoundException($"{prefix}-labels-idx1-ubyte[.gz] is missing in {dir}");
@@ -68,7 +89,7 @@ public static class Mnist
         if (labels.Shape.Length != 1) throw new InvalidDataException($"'{lblPath}' should hold [count] labels, has shape [{string.Join(",", labels.Shape)}]");
         if (labels.Shape[0] != images.Shape[0]) throw new InvalidDataException($"'{imgPath}' has {images.Shape[0]} images but '{lblPath}' has {labels.Shape[0]} labels");
         var x = new float[images.Data.Length];
-        float scale = 1f / 255f / std, shift = mean / std;
+        float scale = 1f / 255f / std.Value, shift = mean.Value / std.Value;
         for (int i = 0; i < x.Length; i++) x[i] = images.Data[i] * scale - shift;
         var y = new long[labels.Data.Length];
         for (int i = 0; i < y.Length; i++)

@@ -40,21 +40,23 @@ public static class Interpreter
     }
 
     /// <summary>One node: a library kernel for float32 where one exists, else the reference evaluation.</summary>
-    public static NDArray[] Evaluate(Node node, NDArray[] x, EvalContext ctx)
+    public static NDArray[] Evaluate(Node node, NDArray[] x, EvalContext ctx, NDArray? into = null)
     {
         bool f32 = x.Length > 0 && x[0].DType == DType.Float32;
         if (f32)
             switch (node.Op)
             {
-                case MatMulOp m: return [MatMul.Forward(x[0], x[1], m)];
-                case Conv2dOp c: return [Conv.Forward(x[0], x[1], c.P)];
-                case ConvTranspose2dOp t: return [Conv.Transposed(x[0], x[1], t.P, t.OutputPadding)];
-                case Conv2dFilterGradOp fg: return [Conv.FilterGrad(x[0], x[1], fg.P, fg.KH, fg.KW)];
-                case Pool2dOp p: return [Pool.Forward(x[0], p.P)];
-                case Pool2dGradOp pg: return [Pool.Backward(x[0], x[1], pg.P)];
-                case SoftmaxOp sm: return [Softmax.Forward(x[0], sm.Axis, sm.Log)];
+                case MatMulOp m: return [MatMul.Forward(x[0], x[1], m, into)];
+                case Conv2dOp c: return [Conv.Forward(x[0], x[1], c.P, into)];
+                case ConvTranspose2dOp t: return [Conv.Transposed(x[0], x[1], t.P, t.OutputPadding, into)];
+                case Conv2dFilterGradOp fg: return [Conv.FilterGrad(x[0], x[1], fg.P, fg.KH, fg.KW, into)];
+                case Pool2dOp p: return [Pool.Forward(x[0], p.P, into)];
+                case Pool2dGradOp pg: return [Pool.Backward(x[0], x[1], pg.P, into)];
+                case SoftmaxOp sm: return [Softmax.Forward(x[0], sm.Axis, sm.Log, into)];
             }
-        return node.Op.Evaluate(ctx, x);
+        var outs = node.Op.Evaluate(ctx, x);
+        if (into is not null) { Array.Copy(outs[0].Data, into.Data, into.Size); return [into]; }
+        return outs;
     }
 }
 
@@ -68,7 +70,8 @@ public sealed class GraphRunException(Node node, Exception inner)
 /// <summary>Checks feeds against their placeholders: dtype, rank, static sizes and one batch size.</summary>
 public static class FeedCheck
 {
-    public static void Validate(IReadOnlyList<Tensor> fed, IReadOnlyDictionary<Tensor, NDArray> feeds)
+    /// <summary>Checks the feeds and returns the batch size N they agree on (null when none has N).</summary>
+    public static int? Validate(IReadOnlyList<Tensor> fed, IReadOnlyDictionary<Tensor, NDArray> feeds)
     {
         int? batch = null; Tensor? batchFrom = null;
         foreach (var t in fed)
@@ -91,5 +94,6 @@ public static class FeedCheck
                     throw new GraphException($"feed for '{t.Name}' has shape {v.ShapeString} but the placeholder is {t.Type} (dimension {i}: {v.Shape[i]} vs {want})");
             }
         }
+        return batch;
     }
 }

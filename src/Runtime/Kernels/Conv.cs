@@ -17,12 +17,12 @@ public static unsafe class Conv
     private static float[] Col(int size) => colBuffer is { } b && b.Length >= size ? b : colBuffer = new float[size];
 
     /// <summary>y[N,Cout,Ho,Wo] = conv2d(x[N,C,H,W], w[Cout,C/g,kh,kw]).</summary>
-    public static NDArray Forward(NDArray x, NDArray w, ConvParams p)
+    public static NDArray Forward(NDArray x, NDArray w, ConvParams p, NDArray? into = null)
     {
         int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
         int co = w.Shape[0], kh = w.Shape[2], kw = w.Shape[3], g = p.Groups, cg = c / g, og = co / g;
         var geo = new Geometry(cg, h, wd, kh, kw, p.OutSize(0, h, kh), p.OutSize(1, wd, kw), p);
-        var y = NDArray.Zeros(DType.Float32, n, co, geo.HO, geo.WO);
+        var y = into ?? NDArray.Zeros(DType.Float32, n, co, geo.HO, geo.WO);
         float[] X = x.As<float>(), Wt = w.As<float>(), Y = y.As<float>();
         ForSamples(n, (long)co * geo.ColRows * geo.ColCols, b =>
         {
@@ -42,14 +42,14 @@ public static unsafe class Conv
     /// Transposed convolution (= conv2d's data gradient): x[N,Cin,H,W], w[Cin,Cout/g,kh,kw] to
     /// y[N,Cout,Ho,Wo], by a GEMM into columns and col2im.
     /// </summary>
-    public static NDArray Transposed(NDArray x, NDArray w, ConvParams p, int[] outputPadding)
+    public static NDArray Transposed(NDArray x, NDArray w, ConvParams p, int[] outputPadding, NDArray? into = null)
     {
         int n = x.Shape[0], ci = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
         int cog = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3], g = p.Groups, cig = ci / g, co = cog * g;
         int ho = p.TransposedSize(0, h, kh, outputPadding[0]), wo = p.TransposedSize(1, wd, kw, outputPadding[1]);
         // Geometry of the forward convolution this transposes: input [cog, ho, wo], output [cig, h, wd].
         var geo = new Geometry(cog, ho, wo, kh, kw, h, wd, p);
-        var y = NDArray.Zeros(DType.Float32, n, co, ho, wo);
+        var y = into ?? NDArray.Zeros(DType.Float32, n, co, ho, wo);
         float[] X = x.As<float>(), Wt = w.As<float>(), Y = y.As<float>();
         ForSamples(n, (long)cig * geo.ColRows * geo.ColCols, b =>
         {
@@ -65,7 +65,7 @@ public static unsafe class Conv
     }
 
     /// <summary>dw[Cout,C/g,kh,kw] = Σ over samples of dy_n · col(x_n)ᵀ.</summary>
-    public static NDArray FilterGrad(NDArray x, NDArray dy, ConvParams p, int kh, int kw)
+    public static NDArray FilterGrad(NDArray x, NDArray dy, ConvParams p, int kh, int kw, NDArray? into = null)
     {
         int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
         int co = dy.Shape[1], g = p.Groups, cg = c / g, og = co / g;
@@ -88,7 +88,9 @@ public static unsafe class Conv
         });
         for (int t = 1; t < workers; t++)
             Vec.Add(partial[0], partial[t], partial[0]);
-        return new NDArray(DType.Float32, [co, cg, kh, kw], partial[0]);
+        if (into is null) return new NDArray(DType.Float32, [co, cg, kh, kw], partial[0]);
+        partial[0].CopyTo(into.As<float>(), 0);
+        return into;
     }
 
     private static int Workers(int n, long workPerSample) =>

@@ -3,12 +3,12 @@ namespace GraphNet.Runtime.Kernels;
 /// <summary>The matmul op on <see cref="Gemm"/>: 2-D, batched, or batched with a shared right operand.</summary>
 public static class MatMul
 {
-    public static NDArray Forward(NDArray a, NDArray b, MatMulOp op)
+    public static NDArray Forward(NDArray a, NDArray b, MatMulOp op, NDArray? into = null)
     {
         var (batch, m, n, k) = op.Dims(a.Shape, b.Shape);
         int rowsOut = op.TransA ? a.Shape[^1] : a.Shape[^2];
         var shape = a.Shape.Take(a.Rank - 2).Append(rowsOut).Append(n).ToArray();
-        var y = NDArray.Zeros(DType.Float32, shape);
+        var y = into ?? NDArray.Zeros(DType.Float32, shape);
         float[] A = a.As<float>(), B = b.As<float>(), C = y.As<float>();
         int lda = op.TransA ? m : k, ldb = op.TransB ? k : n;
         bool sharedB = b.Rank == 2;

@@ -3,10 +3,10 @@ namespace GraphNet.Runtime.Kernels;
 /// <summary>2-D pooling forward and backward over [N,C,H,W], parallel over planes.</summary>
 public static class Pool
 {
-    public static NDArray Forward(NDArray x, PoolParams p)
+    public static NDArray Forward(NDArray x, PoolParams p, NDArray? into = null)
     {
         int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], ho = p.OutSize(0, h), wo = p.OutSize(1, w);
-        var y = NDArray.Zeros(DType.Float32, x.Shape[0], x.Shape[1], ho, wo);
+        var y = into ?? NDArray.Zeros(DType.Float32, x.Shape[0], x.Shape[1], ho, wo);
         float[] X = x.As<float>(), Y = y.As<float>();
         int kh = p.Kernel[0], kw = p.Kernel[1], sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1];
         float inv = 1f / (kh * kw);
@@ -35,10 +35,11 @@ public static class Pool
         return y;
     }
 
-    public static NDArray Backward(NDArray x, NDArray dy, PoolParams p)
+    public static NDArray Backward(NDArray x, NDArray dy, PoolParams p, NDArray? into = null)
     {
         int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], ho = dy.Shape[2], wo = dy.Shape[3];
-        var dx = NDArray.Zeros(DType.Float32, x.Shape);
+        var dx = into ?? NDArray.Zeros(DType.Float32, x.Shape);
+        if (into is not null) Array.Clear(into.Data);
         float[] X = x.As<float>(), D = dy.As<float>(), G = dx.As<float>();
         int kh = p.Kernel[0], kw = p.Kernel[1], sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1];
         float inv = 1f / (kh * kw);
@@ -79,11 +80,11 @@ public static class Pool
 /// <summary>Row-wise softmax and log_softmax over the last axis (or any axis, with a strided walk).</summary>
 public static class Softmax
 {
-    public static NDArray Forward(NDArray x, int axis, bool log)
+    public static NDArray Forward(NDArray x, int axis, bool log, NDArray? into = null)
     {
         var s = x.Shape; int a = axis < 0 ? axis + s.Length : axis;
         int outer = s.Take(a).Aggregate(1, (q, d) => q * d), n = s[a], inner = s.Skip(a + 1).Aggregate(1, (q, d) => q * d);
-        var y = NDArray.Zeros(DType.Float32, s);
+        var y = into ?? NDArray.Zeros(DType.Float32, s);
         float[] X = x.As<float>(), Y = y.As<float>();
         Pool.ForPlanes(outer * inner, n, r =>
         {

@@ -4,7 +4,7 @@ namespace GraphNet;
 /// How several inputs are read while walking an output in row-major order under NumPy
 /// broadcasting: per input one stride per (coalesced) output dimension, 0 where broadcast.
 /// </summary>
-internal sealed class BroadcastPlan
+public sealed class BroadcastPlan
 {
     public readonly int[] Dims;       // coalesced output dimensions
     public readonly int[][] Strides;  // per input, per coalesced dimension
@@ -94,7 +94,7 @@ internal sealed class BroadcastPlan
     }
 }
 
-internal interface IRunVisitor
+public interface IRunVisitor
 {
     /// <summary>Output elements [outStart, outStart+count); input k starts at offs[k] with step strides[k].</summary>
     void Run(int outStart, ReadOnlySpan<int> offs, ReadOnlySpan<int> strides, int count);

@@ -1,0 +1,259 @@
+using System.Globalization;
+using System.Text;
+
+namespace GraphNet.Compiler.Backends.CSharp;
+
+/// <summary>
+/// Emits one loop over a domain: a struct implementing IRunVisitor whose Run method evaluates
+/// the pointwise nodes on a run of elements, vectorized with Vector512 (scalar tail), and
+/// either stores the outputs or feeds a reduction's accumulator.
+/// </summary>
+internal sealed class LoopEmitter
+{
+    private enum LeafKind { Full, Scalar, Broadcast }
+
+    private readonly string name, T;
+    private readonly Shape domain;
+    private readonly IReadOnlyList<Node> nodes;
+    private readonly HashSet<Node> local;
+    private readonly IReadOnlyList<Tensor> stores;
+    private readonly Func<Tensor, string> buffer;
+    private readonly List<(Tensor T, LeafKind Kind)> leaves = [];
+    private readonly List<string> fields = [], init = [];
+    private readonly bool vectorize;
+
+    // buffer: the C# expression of a tensor's buffer array, e.g. "((float[])c.B[3])".
+    public LoopEmitter(string name, string elementType, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores, Func<Tensor, string> buffer, Tensor? extraLeaf = null)
+    {
+        (this.name, T, this.domain, this.nodes, this.stores, this.buffer) = (name, elementType, domain, nodes, stores, buffer);
+        local = nodes.ToHashSet();
+        if (extraLeaf is not null) AddLeaf(extraLeaf);
+        foreach (var n in nodes)
+            for (int i = 0; i < n.Inputs.Count; i++)
+                if (!local.Contains(n.Inputs[i].Node) && !IsSideInput(n, i)) AddLeaf(n.Inputs[i]);
+        // Bool tensors crossing the loop's edge are read and written element by element.
+        vectorize = leaves.All(l => l.T.DType != DType.Bool) && stores.All(s => s.DType != DType.Bool);
+    }
+
+    /// <summary>Inputs read specially, not as elements: dropout's switch, one_hot's labels, shapes only.</summary>
+    private static bool IsSideInput(Node n, int i) => n.Op switch
+    {
+        DropoutOp => i == 1,
+        OneHotOp => true,
+        CountOfOp => true,
+        BroadcastLikeOp => i == 1,
+        _ => false,
+    };
+
+    private void AddLeaf(Tensor t)
+    {
+        if (leaves.Any(l => l.T == t)) return;
+        var kind = t.Shape == domain ? LeafKind.Full : (!t.Shape.IsSymbolic && t.Shape.StaticSize == 1) ? LeafKind.Scalar : LeafKind.Broadcast;
+        leaves.Add((t, kind));
+    }
+
+    /// <summary>Shapes of the broadcast leaves, in the order the plan's inputs come after any extra ones.</summary>
+    public IReadOnlyList<Tensor> BroadcastLeaves => leaves.Where(l => l.Kind == LeafKind.Broadcast).Select(l => l.T).ToList();
+
+    public bool IsFlat => BroadcastLeaves.Count == 0;
+
+    private int LeafIndex(Tensor t) => leaves.FindIndex(l => l.T == t);
+
+    private string Literal(double v) => T == "float"
+        ? ((float)v).ToString("R", CultureInfo.InvariantCulture) + "f"
+        : v.ToString("R", CultureInfo.InvariantCulture) + "d";
+
+    private string ElemType(Tensor t) => t.DType switch { DType.Float32 => "float", DType.Float64 => "double", DType.Bool => "bool", DType.Int64 => "long", DType.Int32 => "int", _ => throw new NotSupportedException() };
+
+    /// <summary>
+    /// The struct's source. <paramref name="accumulate"/>: null to store outputs, else the reduction
+    /// (its root value feeds plan input 0, the accumulator).
+    /// </summary>
+    public string EmitStruct(ReduceOp? accumulate, Tensor? root)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"    private struct {name} : IRunVisitor");
+        sb.AppendLine("    {");
+        int planInput = accumulate is null ? 0 : 1;
+        for (int i = 0; i < leaves.Count; i++)
+        {
+            var (t, kind) = leaves[i];
+            string et = ElemType(t);
+            sb.AppendLine($"        public {et}[] L{i};");
+            if (kind == LeafKind.Scalar) sb.AppendLine($"        public {et} S{i};" + (vectorize ? $" public Vector512<{et}> VS{i};" : ""));
+            if (kind == LeafKind.Broadcast) sb.AppendLine($"        public {et}[]? R{i}s;");
+        }
+        for (int k = 0; k < stores.Count; k++) sb.AppendLine($"        public {ElemType(stores[k])}[] O{k};");
+        if (accumulate is not null) sb.AppendLine($"        public {T}[] Acc;");
+        foreach (var n in nodes)
+            switch (n.Op)
+            {
+                case DropoutOp: sb.AppendLine($"        public bool Train{n.Id}; public ulong Key{n.Id};"); break;
+                case OneHotOp: sb.AppendLine($"        public long[] Labels{n.Id};"); break;
+                case CountOfOp: sb.AppendLine($"        public {T} Count{n.Id};"); break;
+            }
+        sb.AppendLine("        public void Run(int o, ReadOnlySpan<int> offs, ReadOnlySpan<int> st, int n)");
+        sb.AppendLine("        {");
+        int p = planInput;
+        for (int i = 0; i < leaves.Count; i++)
+        {
+            var (t, kind) = leaves[i];
+            if (kind == LeafKind.Full) sb.AppendLine($"            ref {ElemType(t)} F{i} = ref MemoryMarshal.GetArrayDataReference(L{i});");
+            if (kind == LeafKind.Broadcast)
+            {
+                sb.AppendLine($"            Span<{ElemType(t)}> R{i} = st[{p}] == 1 ? L{i}.AsSpan(offs[{p}], n) : VMath.Row(L{i}, offs[{p}], st[{p}], n, ref R{i}s);");
+                sb.AppendLine($"            ref {ElemType(t)} F{i} = ref MemoryMarshal.GetReference(R{i});");
+                p++;
+            }
+        }
+        for (int k = 0; k < stores.Count; k++) sb.AppendLine($"            ref {ElemType(stores[k])} G{k} = ref MemoryMarshal.GetArrayDataReference(O{k});");
+        sb.AppendLine("            int j = 0;");
+        if (accumulate is null)
+        {
+            if (vectorize) EmitVectorLoop(sb, "            ", () => StoreLines(true));
+            EmitScalarLoop(sb, "            ", () => StoreLines(false));
+        }
+        else EmitReduction(sb, accumulate, root!);
+        sb.AppendLine("        }");
+        sb.AppendLine("    }");
+        return sb.ToString();
+    }
+
+    private IEnumerable<string> StoreLines(bool vec) => stores.Select((s, k) => vec
+        ? $"{Value(s, true)}.StoreUnsafe(ref G{k}, (nuint)(o + j));"
+        : $"Unsafe.Add(ref G{k}, o + j) = {Value(s, false)};");
+
+    private void EmitVectorLoop(StringBuilder sb, string ind, Func<IEnumerable<string>> tail)
+    {
+        sb.AppendLine($"{ind}for (; j + Vector512<{T}>.Count <= n; j += Vector512<{T}>.Count)");
+        sb.AppendLine($"{ind}{{");
+        foreach (var line in Body(true)) sb.AppendLine($"{ind}    {line}");
+        foreach (var line in tail()) sb.AppendLine($"{ind}    {line}");
+        sb.AppendLine($"{ind}}}");
+    }
+
+    private void EmitScalarLoop(StringBuilder sb, string ind, Func<IEnumerable<string>> tail)
+    {
+        sb.AppendLine($"{ind}for (; j < n; j++)");
+        sb.AppendLine($"{ind}{{");
+        foreach (var line in Body(false)) sb.AppendLine($"{ind}    {line}");
+        foreach (var line in tail()) sb.AppendLine($"{ind}    {line}");
+        sb.AppendLine($"{ind}}}");
+    }
+
+    private void EmitReduction(StringBuilder sb, ReduceOp r, Tensor root)
+    {
+        string combineV(string a, string b) => r.Kind switch { ReduceKind.Max => $"Vector512.Max({a}, {b})", ReduceKind.Min => $"Vector512.Min({a}, {b})", _ => $"({a} + {b})" };
+        string combineS(string a, string b) => r.Kind switch { ReduceKind.Max => $"{T}.Max({a}, {b})", ReduceKind.Min => $"{T}.Min({a}, {b})", _ => $"({a} + {b})" };
+        string init = r.Kind switch { ReduceKind.Max => $"{T}.NegativeInfinity", ReduceKind.Min => $"{T}.PositiveInfinity", _ => $"({T})0" };
+        sb.AppendLine("            int a = offs[0];");
+        sb.AppendLine("            if (st[0] == 0)");
+        sb.AppendLine("            {");
+        sb.AppendLine($"                {T} s = {init};");
+        if (vectorize)
+        {
+            sb.AppendLine($"                var acc = Vector512.Create({init});");
+            EmitVectorLoop(sb, "                ", () => [$"acc = {combineV("acc", Value(root, true))};"]);
+            sb.AppendLine($"                for (int q = 0; q < Vector512<{T}>.Count; q++) s = {combineS("s", "acc[q]")};");
+        }
+        EmitScalarLoop(sb, "                ", () => [$"s = {combineS("s", Value(root, false))};"]);
+        sb.AppendLine($"                Acc[a] = {combineS("Acc[a]", "s")};");
+        sb.AppendLine("            }");
+        sb.AppendLine("            else");
+        sb.AppendLine("            {");
+        sb.AppendLine($"                ref {T} A = ref Acc[a];");
+        if (vectorize)
+            EmitVectorLoop(sb, "                ", () => [$"{combineV("Vector512.LoadUnsafe(ref A, (nuint)j)", Value(root, true))}.StoreUnsafe(ref A, (nuint)j);"]);
+        EmitScalarLoop(sb, "                ", () => [$"Unsafe.Add(ref A, j) = {combineS("Unsafe.Add(ref A, j)", Value(root, false))};"]);
+        sb.AppendLine("            }");
+    }
+
+    /// <summary>One statement per local node, in order.</summary>
+    private IEnumerable<string> Body(bool vec) => nodes.Select(n => $"var v{n.Id} = {Expr(n, vec)};");
+
+    /// <summary>The value of a tensor at the current element: a local or a leaf read.</summary>
+    private string Value(Tensor t, bool vec)
+    {
+        if (local.Contains(t.Node)) return $"v{t.Node.Id}";
+        int i = LeafIndex(t);
+        var kind = leaves[i].Kind;
+        if (kind == LeafKind.Scalar) return vec ? $"VS{i}" : $"S{i}";
+        string index = kind == LeafKind.Full ? "o + j" : "j";
+        return vec ? $"Vector512.LoadUnsafe(ref F{i}, (nuint)({index}))" : $"Unsafe.Add(ref F{i}, {index})";
+    }
+
+    private string Expr(Node n, bool vec)
+    {
+        string X(int k) => Value(n.Inputs[k], vec);
+        string V = $"Vector512<{T}>";
+        switch (n.Op)
+        {
+            case UnaryOp u: return Render(vec ? u.Fn.Vector : u.Fn.Scalar, [X(0)], u.Param);
+            case BinaryOp b: return Render(vec ? b.Fn.Vector : b.Fn.Scalar, [X(0), X(1)], b.Param);
+            case CompareOp c:
+                if (!vec) return $"({X(0)} {CompareSymbol(c.Kind)} {X(1)})";
+                return c.Kind switch
+                {
+                    CompareKind.Equal => $"Vector512.Equals({X(0)}, {X(1)})",
+                    CompareKind.NotEqual => $"~Vector512.Equals({X(0)}, {X(1)})",
+                    CompareKind.Less => $"Vector512.LessThan({X(0)}, {X(1)})",
+                    CompareKind.LessEqual => $"Vector512.LessThanOrEqual({X(0)}, {X(1)})",
+                    CompareKind.Greater => $"Vector512.GreaterThan({X(0)}, {X(1)})",
+                    _ => $"Vector512.GreaterThanOrEqual({X(0)}, {X(1)})",
+                };
+            case WhereOp: return vec ? $"Vector512.ConditionalSelect({X(0)}, {X(1)}, {X(2)})" : $"({X(0)} ? {X(1)} : {X(2)})";
+            case CastOp c when c.To == DType.Bool: return vec ? $"~Vector512.Equals({X(0)}, {V}.Zero)" : $"({X(0)} != ({T})0)";
+            case CastOp: return vec ? $"Vector512.ConditionalSelect({X(0)}, {V}.One, {V}.Zero)" : $"({X(0)} ? ({T})1 : ({T})0)";
+            case BroadcastLikeOp: return X(0);
+            case CountOfOp: return vec ? $"Vector512.Create(Count{n.Id})" : $"Count{n.Id}";
+            case DropoutOp d:
+                string scale = Literal(1 / (1 - d.Rate)), rate = ((float)d.Rate).ToString("R", CultureInfo.InvariantCulture) + "f";
+                return vec ? $"(Train{n.Id} ? {X(0)} * VMath.DropoutScaleV<{T}>(Key{n.Id}, o + j, {rate}, {scale}) : {X(0)})"
+                           : $"(Train{n.Id} ? {X(0)} * VMath.DropoutScale<{T}>(Key{n.Id}, o + j, {rate}, {scale}) : {X(0)})";
+            case OneHotOp o: return vec ? $"VMath.OneHotV<{T}>(Labels{n.Id}, o + j, {o.Depth})" : $"VMath.OneHot<{T}>(Labels{n.Id}, o + j, {o.Depth})";
+            default: throw new NotSupportedException($"the C# backend cannot put {n.Op.Name} in a loop");
+        }
+    }
+
+    private static string CompareSymbol(CompareKind k) => k switch
+    {
+        CompareKind.Equal => "==", CompareKind.NotEqual => "!=", CompareKind.Less => "<",
+        CompareKind.LessEqual => "<=", CompareKind.Greater => ">", _ => ">=",
+    };
+
+    private string Render(string template, string[] args, double param)
+    {
+        var s = template.Replace("{T}.Zero", "(({T})0)").Replace("{T}.One", "(({T})1)").Replace("{T}", T).Replace("{p}", Literal(param));
+        for (int i = 0; i < args.Length; i++) s = s.Replace("{" + i + "}", args[i]);
+        return s;
+    }
+
+    /// <summary>Statements that fill the struct before the loop runs.</summary>
+    public string EmitInit(string var, Func<Shape, string> dims)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"        var {var} = new {name}();");
+        for (int i = 0; i < leaves.Count; i++)
+        {
+            var (t, kind) = leaves[i];
+            sb.AppendLine($"        {var}.L{i} = {buffer(t)};");
+            if (kind == LeafKind.Scalar)
+                sb.AppendLine($"        {var}.S{i} = {var}.L{i}[0];" + (vectorize ? $" {var}.VS{i} = Vector512.Create({var}.S{i});" : ""));
+        }
+        for (int k = 0; k < stores.Count; k++) sb.AppendLine($"        {var}.O{k} = {buffer(stores[k])};");
+        foreach (var n in nodes)
+            switch (n.Op)
+            {
+                case DropoutOp d:
+                    sb.AppendLine($"        {var}.Train{n.Id} = {buffer(n.Inputs[1])}[0]; {var}.Key{n.Id} = c.DropoutKey({d.Seed});");
+                    break;
+                case OneHotOp: sb.AppendLine($"        {var}.Labels{n.Id} = {buffer(n.Inputs[0])};"); break;
+                case CountOfOp co:
+                    var s = n.Inputs[0].Shape;
+                    var count = string.Join(" * ", co.Axes.Select(a => s[a] == Shape.Batch ? "N" : s[a].ToString()).DefaultIfEmpty("1"));
+                    sb.AppendLine($"        {var}.Count{n.Id} = ({T})({count});");
+                    break;
+            }
+        return sb.ToString();
+    }
+}

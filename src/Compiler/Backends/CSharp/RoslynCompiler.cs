@@ -1,0 +1,42 @@
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace GraphNet.Compiler.Backends.CSharp;
+
+/// <summary>Compiles generated C# in process with Roslyn into an optimized assembly image.</summary>
+internal static class RoslynCompiler
+{
+    private static readonly string[] FrameworkAssemblies =
+    [
+        "System.Private.CoreLib", "System.Runtime", "System.Runtime.Intrinsics", "System.Runtime.InteropServices",
+        "System.Memory", "System.Collections", "System.Threading.Tasks.Parallel", "System.Numerics.Vectors", "System.Linq", "netstandard",
+    ];
+
+    private static readonly Lazy<MetadataReference[]> References = new(() =>
+    {
+        var tpa = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "").Split(Path.PathSeparator);
+        var framework = tpa.Where(p => FrameworkAssemblies.Contains(Path.GetFileNameWithoutExtension(p)));
+        var own = new[] { typeof(Graph).Assembly, typeof(Runtime.Interpreter).Assembly, typeof(CompiledStep).Assembly }.Select(a => a.Location);
+        return framework.Concat(own).Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToArray();
+    });
+
+    public static byte[] Compile(string source, string assemblyName)
+    {
+        var tree = CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest));
+        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
+            optimizationLevel: OptimizationLevel.Release, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable,
+            deterministic: true);
+        var compilation = CSharpCompilation.Create(assemblyName, [tree], References.Value, options);
+        using var ms = new MemoryStream();
+        var result = compilation.Emit(ms);
+        if (!result.Success)
+        {
+            var errors = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10).Select(d => d.ToString());
+            var path = Path.Combine(Path.GetTempPath(), assemblyName + ".cs");
+            File.WriteAllText(path, source);
+            throw new InvalidOperationException($"the generated C# does not compile (a GraphNet compiler bug; the source is in {path}):\n  " + string.Join("\n  ", errors));
+        }
+        return ms.ToArray();
+    }
+}

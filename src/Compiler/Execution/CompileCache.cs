@@ -1,0 +1,84 @@
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+
+namespace GraphNet.Compiler;
+
+/// <summary>
+/// Compiled assemblies on disk, keyed by a content hash. The key and the compiler version are
+/// stored in the assembly's metadata and checked with System.Reflection.Metadata before an
+/// entry is used; a corrupt, truncated or stale entry is reported as a miss and rebuilt.
+/// </summary>
+public sealed class CompileCache(string directory)
+{
+    public const string KeyAttribute = "GraphNet.CacheKey", VersionAttribute = "GraphNet.CompilerVersion";
+
+    public string Directory { get; } = directory;
+
+    /// <summary>~/.cache/graphnet, or $GRAPHNET_CACHE_DIR.</summary>
+    public static CompileCache Default() => new(Environment.GetEnvironmentVariable("GRAPHNET_CACHE_DIR") is { Length: > 0 } d ? d
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "graphnet"));
+
+    private string PathOf(string key) => Path.Combine(Directory, key + ".dll");
+
+    /// <summary>The entry's bytes, or null with the reason it is a miss.</summary>
+    public byte[]? TryLoad(string key, string version, out string missReason)
+    {
+        var path = PathOf(key);
+        if (!File.Exists(path)) { missReason = "no entry"; return null; }
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (IOException e) { missReason = $"unreadable entry ({e.Message})"; return null; }
+        missReason = Validate(bytes, key, version) ?? "";
+        return missReason.Length == 0 ? bytes : null;
+    }
+
+    /// <summary>Null when the image is a readable assembly carrying this key and version, else why not.</summary>
+    public static string? Validate(byte[] bytes, string key, string version)
+    {
+        try
+        {
+            using var pe = new PEReader(new MemoryStream(bytes));
+            if (!pe.HasMetadata) return "corrupt entry (no metadata)";
+            var md = pe.GetMetadataReader();
+            var found = new Dictionary<string, string>();
+            foreach (var h in md.GetAssemblyDefinition().GetCustomAttributes())
+            {
+                var attr = md.GetCustomAttribute(h);
+                if (attr.Constructor.Kind != HandleKind.MemberReference) continue;
+                var ctor = md.GetMemberReference((MemberReferenceHandle)attr.Constructor);
+                if (ctor.Parent.Kind != HandleKind.TypeReference || md.GetString(md.GetTypeReference((TypeReferenceHandle)ctor.Parent).Name) != "AssemblyMetadataAttribute") continue;
+                var blob = md.GetBlobReader(attr.Value);
+                if (blob.ReadUInt16() != 1) return "corrupt entry (bad attribute blob)";
+                var k = blob.ReadSerializedString(); var v = blob.ReadSerializedString();
+                if (k is not null && v is not null) found[k] = v;
+            }
+            if (!found.TryGetValue(KeyAttribute, out var storedKey)) return "corrupt entry (no cache key in its metadata)";
+            if (storedKey != key) return $"entry holds another key ({storedKey[..Math.Min(12, storedKey.Length)]}...)";
+            if (!found.TryGetValue(VersionAttribute, out var storedVersion) || storedVersion != version) return $"stale entry (compiler version {storedVersion ?? "none"}, now {version})";
+            // Touch every method body so a truncated image is caught here, not when loading.
+            foreach (var m in md.MethodDefinitions)
+            {
+                var def = md.GetMethodDefinition(m);
+                if (def.RelativeVirtualAddress != 0) pe.GetMethodBody(def.RelativeVirtualAddress);
+            }
+            return null;
+        }
+        catch (Exception e) when (e is BadImageFormatException or InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        {
+            return $"corrupt or truncated entry ({e.GetType().Name}: {e.Message})";
+        }
+    }
+
+    /// <summary>Writes an entry atomically (temp file, then rename), so a crash never leaves half an entry.</summary>
+    public void Store(string key, byte[] bytes)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var tmp = PathOf(key) + $".{Environment.ProcessId}.tmp";
+        using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            f.Write(bytes);
+            f.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, PathOf(key), overwrite: true);
+    }
+}

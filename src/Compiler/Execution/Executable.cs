@@ -1,0 +1,119 @@
+using System.Runtime.Loader;
+using GraphNet.Runtime;
+
+namespace GraphNet.Compiler;
+
+/// <summary>
+/// Compiled code for one (fetches, feeds) signature of a graph, for every batch size. Holds the
+/// generated step (in a collectible load context, unloaded on Dispose), the memory plan and the
+/// buffers, which are made once per batch size and reused.
+/// </summary>
+public sealed class Executable : IDisposable
+{
+    private readonly IReadOnlyList<Tensor> userFetches, userFeeds;
+    private readonly CompiledStep step;
+    private readonly AssemblyLoadContext? context;
+    private readonly Dictionary<Storage, int> index;
+    private readonly int slotBase, nextBase;
+    private readonly Dictionary<int, Array[]> slotsByBatch = [];
+    private readonly Array?[] nextBuffers;
+    private readonly StepContext ctx = new();
+    private readonly (Node Anchor, int Output)[] calls;
+
+    internal Executable(Unit unit, IReadOnlyList<Tensor> fetches, IReadOnlyList<Tensor> feeds, List<Kernel> kernels, MemoryPlan memory,
+        Dictionary<Storage, int> index, CompiledStep step, AssemblyLoadContext? context, CompileReport report)
+    {
+        Unit = unit; userFetches = fetches; userFeeds = feeds; Kernels = kernels; Memory = memory; this.index = index; this.step = step; this.context = context; Report = report;
+        slotBase = memory.Feeds.Count + memory.Variables.Count + memory.Constants.Count;
+        nextBase = slotBase + memory.Slots.Count;
+        nextBuffers = new Array?[memory.Variables.Count];
+        calls = kernels.Select(k => k.Anchor is { } a && NodeClasses.Of(a) is NodeClass.Library or NodeClass.Reference ? (a, index[memory.StorageOf[a.Outputs[0]]]) : (null!, -1)).ToArray();
+        ctx.CallKernel = Call;
+    }
+
+    /// <summary>The optimized unit the code was generated from.</summary>
+    public Unit Unit { get; }
+    public IReadOnlyList<Kernel> Kernels { get; }
+    public MemoryPlan Memory { get; }
+    public CompileReport Report { get; }
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>Kernels launched per run (library calls, generated loops and reference ops).</summary>
+    public int KernelCount => Kernels.Count;
+
+    public NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        int batch = FeedCheck.Validate(userFeeds, feeds) ?? 1;
+        var b = new Array[nextBase + nextBuffers.Length];
+        for (int i = 0; i < userFeeds.Count; i++)
+            if (Memory.StorageOf.TryGetValue(Unit.Feeds[i], out var s) && s.Kind == StorageKind.Feed) b[index[s]] = feeds[userFeeds[i]].Data;
+        for (int i = 0; i < Memory.Variables.Count; i++)
+            b[Memory.Feeds.Count + i] = variables.Get(((VariableOp)Memory.Variables[i].Op).VarName).Data;
+        for (int i = 0; i < Memory.Constants.Count; i++)
+            b[Memory.Feeds.Count + Memory.Variables.Count + i] = ((ConstantOp)Memory.Constants[i].Op).Value.Data;
+        foreach (var (n, i) in Memory.Feeds.Select((n, i) => (n, i)))
+            if (b[i] is null)
+                b[i] = ((PlaceholderOp)n.Op).Default?.Data ?? throw new GraphException($"placeholder '{n.Name}' must be fed");
+        if (!slotsByBatch.TryGetValue(batch, out var slots))
+            slotsByBatch[batch] = slots = Memory.Slots.Select(s => Array.CreateInstance(ClrType(s.DType), s.Elements(batch))).ToArray();
+        Array.Copy(slots, 0, b, slotBase, slots.Length);
+        for (int i = 0; i < nextBuffers.Length; i++)
+            b[nextBase + i] = nextBuffers[i] ??= Array.CreateInstance(ClrType(Memory.Variables[i].OutputTypes[0].DType), (int)Memory.Variables[i].OutputTypes[0].Shape.StaticSize);
+
+        ctx.Batch = batch; ctx.B = b; ctx.RunCounter = eval.RunCounter; ctx.GraphSeed = eval.GraphSeed;
+        evalContext = eval;
+        try { step.Run(ctx); }
+        catch (GraphRunException) { throw; }
+        catch (Exception e) { throw new GraphException($"compiled step failed: {e.Message}", e); }
+
+        var results = Unit.Fetches.Select(f => Value(f, b, batch).Clone()).ToArray();
+        // Assignments: swap in the second buffer the kernel wrote, or copy a value from elsewhere.
+        foreach (var n in Unit.Graph.Nodes.Where(n => n.Op is AssignOp))
+        {
+            var name = ((VariableOp)n.Inputs[0].Node.Op).VarName;
+            var storage = Memory.StorageOf[MemoryPlan.Root(n.Inputs[1])];
+            int vi = Memory.Variables.IndexOf(n.Inputs[0].Node);
+            if (storage.Kind == StorageKind.VariableNext && storage.Index == vi)
+            {
+                var old = variables.Get(name).Data;
+                variables.Set(name, new NDArray(n.OutputTypes[0].DType, n.OutputTypes[0].Shape.ToArray(), b[nextBase + vi]));
+                nextBuffers[vi] = old;
+            }
+            else variables.Set(name, Value(n.Inputs[1], b, batch).Clone());
+        }
+        return results;
+    }
+
+    private EvalContext evalContext = new();
+
+    private NDArray Value(Tensor t, Array[] b, int batch) =>
+        new(t.DType, t.Shape.Resolve(batch), b[index[Memory.StorageOf[MemoryPlan.Root(t)]]]);
+
+    /// <summary>A library or reference kernel, called from generated code.</summary>
+    private void Call(int k)
+    {
+        var (anchor, output) = calls[k];
+        try
+        {
+            var inputs = anchor.Inputs.Select(i => Value(i, ctx.B, ctx.Batch)).ToArray();
+            var into = new NDArray(anchor.OutputTypes[0].DType, anchor.OutputTypes[0].Shape.Resolve(ctx.Batch), ctx.B[output]);
+            Interpreter.Evaluate(anchor, inputs, evalContext, into);
+        }
+        catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(anchor, e); }
+    }
+
+    private static Type ClrType(DType t) => t switch
+    {
+        DType.Float32 => typeof(float), DType.Float64 => typeof(double), DType.Int32 => typeof(int),
+        DType.Int64 => typeof(long), DType.Bool => typeof(bool), _ => throw new ArgumentOutOfRangeException(nameof(t)),
+    };
+
+    /// <summary>Unloads the generated code.</summary>
+    public void Dispose()
+    {
+        if (IsDisposed) return;
+        IsDisposed = true;
+        context?.Unload();
+    }
+}

@@ -1,0 +1,59 @@
+namespace GraphNet.Compiler;
+
+/// <summary>What generated code sees during one step: the batch size and every buffer.</summary>
+public sealed class StepContext
+{
+    /// <summary>The run-time batch size N.</summary>
+    public int Batch { get; internal set; }
+    /// <summary>Buffers by storage index: feeds, variables, constants, slots, variables' second buffers.</summary>
+    public Array[] B { get; internal set; } = [];
+    public long RunCounter { get; internal set; }
+    public int GraphSeed { get; internal set; }
+
+    internal Action<int> CallKernel { get; set; } = _ => throw new InvalidOperationException();
+    private BroadcastPlan?[] plans = [];
+    private int planBatch = -1;
+
+    /// <summary>Runs a library or reference kernel by its index in the schedule.</summary>
+    public void Call(int kernel) => CallKernel(kernel);
+
+    /// <summary>The cached broadcast plan of a kernel for the current batch size, or null.</summary>
+    public BroadcastPlan? Plan(int kernel)
+    {
+        if (planBatch != Batch) { Array.Clear(plans); planBatch = Batch; }
+        return kernel < plans.Length ? plans[kernel] : null;
+    }
+
+    public BroadcastPlan SetPlan(int kernel, BroadcastPlan plan)
+    {
+        if (kernel >= plans.Length) Array.Resize(ref plans, kernel + 1);
+        return plans[kernel] = plan;
+    }
+
+    /// <summary>The dropout key of an op's seed in this run.</summary>
+    public ulong DropoutKey(int seed) => DropoutOp.Key(GraphSeed, seed, RunCounter);
+}
+
+/// <summary>The base class of generated code: one method that runs every kernel of a step in order.</summary>
+public abstract class CompiledStep
+{
+    public abstract void Run(StepContext c);
+}
+
+/// <summary>Runs a flat loop, split over cores when it is large enough to pay for it.</summary>
+public static class Loops
+{
+    public const int ParallelThreshold = 1 << 16;
+
+    public static void Flat<TLoop>(TLoop loop, int size) where TLoop : struct, IRunVisitor
+    {
+        int chunks = Math.Min(Environment.ProcessorCount, size / (ParallelThreshold / 2));
+        if (chunks <= 1) { loop.Run(0, default, default, size); return; }
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, i =>
+        {
+            int lo = (int)((long)size * i / chunks) & ~63, hi = i == chunks - 1 ? size : (int)((long)size * (i + 1) / chunks) & ~63;
+            var l = loop;
+            l.Run(lo, default, default, hi - lo);
+        });
+    }
+}

@@ -1,0 +1,41 @@
+namespace GraphNet.Compiler;
+
+/// <summary>How the compiler treats a node.</summary>
+public enum NodeClass
+{
+    /// <summary>A value that exists before the step: placeholder, variable or constant.</summary>
+    Input,
+    /// <summary>No work: a reshape, a group, or an assignment (the value is written back after the step).</summary>
+    View,
+    /// <summary>One element out from the same element (or a broadcast one) in: fusable into loops.</summary>
+    Pointwise,
+    /// <summary>A reduction over axes: a loop kernel that can absorb its producer and consumers.</summary>
+    Reduce,
+    /// <summary>A call of a runtime library kernel (GEMM, convolution, pooling, softmax).</summary>
+    Library,
+    /// <summary>Run through the op's reference evaluation.</summary>
+    Reference,
+}
+
+public static class NodeClasses
+{
+    public static NodeClass Of(Node n)
+    {
+        var t = n.OutputTypes.Count > 0 ? n.OutputTypes[0].DType : DType.Float32;
+        bool f32 = n.Inputs.Count > 0 && n.Inputs[0].DType == DType.Float32;
+        return n.Op switch
+        {
+            PlaceholderOp or VariableOp or ConstantOp => NodeClass.Input,
+            ReshapeOp or GroupOp or AssignOp => NodeClass.View,
+            UnaryOp or BinaryOp or WhereOp or DropoutOp or CountOfOp => t.IsFloat() ? NodeClass.Pointwise : NodeClass.Reference,
+            BroadcastLikeOp when n.Inputs[0].DType.IsFloat() => NodeClass.Pointwise,
+            CompareOp when n.Inputs[0].DType.IsFloat() => NodeClass.Pointwise,
+            CastOp c when c.To.IsFloat() && (n.Inputs[0].DType.IsFloat() || n.Inputs[0].DType == DType.Bool) => NodeClass.Pointwise,
+            CastOp c when c.To == DType.Bool && n.Inputs[0].DType.IsFloat() => NodeClass.Pointwise,
+            OneHotOp o when o.DType.IsFloat() => NodeClass.Pointwise,
+            ReduceOp when t.IsFloat() => NodeClass.Reduce,
+            MatMulOp or Conv2dOp or ConvTranspose2dOp or Conv2dFilterGradOp or Pool2dOp or Pool2dGradOp or SoftmaxOp when f32 => NodeClass.Library,
+            _ => NodeClass.Reference,
+        };
+    }
+}

@@ -1,0 +1,148 @@
+using System.Text;
+
+namespace GraphNet.Compiler;
+
+public enum StorageKind { Feed, Variable, Constant, Slot, VariableNext }
+
+/// <summary>Where a tensor's elements live during a step. Views share their source's storage.</summary>
+public sealed record Storage(StorageKind Kind, int Index, DType DType, long StaticSize, bool Symbolic)
+{
+    public long Elements(int batch) => StaticSize * (Symbolic ? batch : 1);
+}
+
+/// <summary>
+/// Liveness over the kernel schedule and buffer reuse: a kernel's output takes a free slot of the
+/// same element type and size, or an input's slot when the input dies there and is read
+/// element for element (in place). Values assigned to variables are written straight into the
+/// variable's second buffer, swapped in after the step.
+/// </summary>
+public sealed class MemoryPlan
+{
+    public Dictionary<Tensor, Storage> StorageOf { get; } = [];
+    public List<Storage> Slots { get; } = [];
+    public List<Node> Feeds { get; } = [];
+    public List<Node> Variables { get; } = [];
+    public List<Node> Constants { get; } = [];
+    /// <summary>(slot, first kernel, last kernel) for the report.</summary>
+    public List<(Tensor Tensor, Storage Slot, int Def, int LastUse)> Lifetimes { get; } = [];
+    public long NaiveBytes(int batch) => naive.Sum(t => Size(t.Type, batch));
+    public long ArenaBytes(int batch) => Slots.Sum(s => s.Elements(batch) * s.DType.SizeInBytes());
+
+    private readonly List<Tensor> naive = [];
+
+    private static long Size(TensorType t, int batch) => t.Shape.StaticSize * (t.Shape.IsSymbolic ? batch : 1) * t.DType.SizeInBytes();
+
+    public static MemoryPlan Build(Unit unit, List<Kernel> kernels)
+    {
+        var plan = new MemoryPlan();
+        var g = unit.Graph;
+        foreach (var n in g.Nodes)
+        {
+            var t = n.OutputTypes.Count > 0 ? n.Outputs[0] : null;
+            if (t is null) continue;
+            switch (n.Op)
+            {
+                case PlaceholderOp:
+                    plan.StorageOf[t] = new Storage(StorageKind.Feed, plan.Feeds.Count, t.DType, t.Shape.StaticSize, t.Shape.IsSymbolic);
+                    plan.Feeds.Add(n); break;
+                case VariableOp:
+                    plan.StorageOf[t] = new Storage(StorageKind.Variable, plan.Variables.Count, t.DType, t.Shape.StaticSize, false);
+                    plan.Variables.Add(n); break;
+                case ConstantOp:
+                    plan.StorageOf[t] = new Storage(StorageKind.Constant, plan.Constants.Count, t.DType, t.Shape.StaticSize, false);
+                    plan.Constants.Add(n); break;
+                default:
+                    if (NodeClasses.Of(n) != NodeClass.View) plan.naive.Add(t);
+                    break;
+            }
+        }
+
+        // Values assigned to variables go straight to the variable's second buffer.
+        var varIndex = plan.Variables.Select((v, i) => (v, i)).ToDictionary(p => p.v, p => p.i);
+        var assigned = new Dictionary<Tensor, int>();
+        foreach (var n in g.Nodes.Where(n => n.Op is AssignOp))
+        {
+            var value = n.Inputs[1];
+            if (kernels.Any(k => k.Outputs.Contains(value)) && !assigned.ContainsKey(value))
+                assigned[value] = varIndex[n.Inputs[0].Node];
+        }
+
+        // Last use of every storage-bearing tensor, seen through views.
+        var lastUse = new Dictionary<Tensor, int>();
+        var fetchedRoots = new HashSet<Tensor>(unit.Fetches.Select(Root));
+        for (int k = 0; k < kernels.Count; k++)
+            foreach (var n in kernels[k].Nodes)
+                foreach (var i in n.Inputs) lastUse[Root(i)] = k;
+
+        var free = new List<Storage>();
+        var dying = new Dictionary<int, List<Tensor>>();
+        for (int k = 0; k < kernels.Count; k++)
+        {
+            var kernel = kernels[k];
+            bool elementwise = kernel.Kind is NodeClass.Pointwise;
+            var inPlaceCandidates = elementwise
+                ? kernel.Leaves.Where(l => l.Shape == kernel.Domain).Select(Root).Where(r => plan.StorageOf.TryGetValue(r, out var s) && s.Kind == StorageKind.Slot
+                    && lastUse.GetValueOrDefault(r, -1) == k && !fetchedRoots.Contains(r) && r.Shape == kernel.Domain).Distinct().ToList()
+                : [];
+            foreach (var o in kernel.Outputs)
+            {
+                if (assigned.TryGetValue(o, out int vi))
+                {
+                    plan.StorageOf[o] = new Storage(StorageKind.VariableNext, vi, o.DType, o.Shape.StaticSize, false);
+                    continue;
+                }
+                Storage? slot = null;
+                // In place: an input of this elementwise kernel that dies here (or the anchor's output for an epilogue).
+                var inPlace = inPlaceCandidates.FirstOrDefault(r => Fits(plan.StorageOf[r], o) && o.Shape == kernel.Domain);
+                if (inPlace is not null && kernel.Anchor is null) { slot = plan.StorageOf[inPlace]; inPlaceCandidates.Remove(inPlace); }
+                else if (kernel.Anchor is { } a && o != a.Outputs[0] && o.Shape == kernel.Domain && plan.StorageOf.TryGetValue(a.Outputs[0], out var anchorSlot)
+                         && anchorSlot.Kind == StorageKind.Slot && lastUse.GetValueOrDefault(a.Outputs[0], k) == k && !fetchedRoots.Contains(a.Outputs[0]) && Fits(anchorSlot, o)
+                         && !kernel.Outputs.Take(kernel.Outputs.ToList().IndexOf(o)).Any(p => p != a.Outputs[0] && plan.StorageOf.GetValueOrDefault(p) == anchorSlot))
+                    slot = anchorSlot;
+                else
+                {
+                    slot = free.FirstOrDefault(s => Fits(s, o));
+                    if (slot is not null) free.Remove(slot);
+                    else { slot = new Storage(StorageKind.Slot, plan.Slots.Count, o.DType, o.Shape.StaticSize, o.Shape.IsSymbolic); plan.Slots.Add(slot); }
+                }
+                plan.StorageOf[o] = slot;
+                if (!lastUse.ContainsKey(o) && !fetchedRoots.Contains(o)) lastUse[o] = k; // written, never read: dies at once
+            }
+            // Views take their source's storage.
+            foreach (var n in g.Nodes)
+                if (NodeClasses.Of(n) == NodeClass.View && n.OutputTypes.Count > 0 && !plan.StorageOf.ContainsKey(n.Outputs[0]) && plan.StorageOf.TryGetValue(Root(n.Outputs[0]), out var vs))
+                    plan.StorageOf[n.Outputs[0]] = vs;
+            // Free slots whose tensors die at this kernel.
+            var live = new HashSet<Storage>(plan.StorageOf.Where(kv => kv.Value.Kind == StorageKind.Slot && (lastUse.GetValueOrDefault(kv.Key, -1) > k || fetchedRoots.Contains(kv.Key))).Select(kv => kv.Value));
+            foreach (var s in plan.Slots)
+                if (!live.Contains(s) && !free.Contains(s) && plan.StorageOf.Any(kv => kv.Value == s && lastUse.GetValueOrDefault(kv.Key, -1) <= k))
+                    free.Add(s);
+        }
+        foreach (var kv in plan.StorageOf.Where(kv => kv.Value.Kind == StorageKind.Slot && kv.Key.Node.Op is not (ReshapeOp or GroupOp or AssignOp)))
+        {
+            int def = kernels.FindIndex(k => k.Outputs.Contains(kv.Key));
+            plan.Lifetimes.Add((kv.Key, kv.Value, def, fetchedRoots.Contains(kv.Key) ? kernels.Count : lastUse.GetValueOrDefault(kv.Key, def)));
+        }
+        return plan;
+    }
+
+    private static bool Fits(Storage s, Tensor t) =>
+        s.Kind == StorageKind.Slot && s.DType == t.DType && s.StaticSize == t.Shape.StaticSize && s.Symbolic == t.Shape.IsSymbolic;
+
+    /// <summary>The tensor whose storage a view uses.</summary>
+    public static Tensor Root(Tensor t) => t.Node.Op switch
+    {
+        ReshapeOp or GroupOp => Root(t.Node.Inputs[0]),
+        AssignOp => Root(t.Node.Inputs[1]),
+        _ => t,
+    };
+
+    public string Report(int batch)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"arena {ArenaBytes(batch):N0} bytes in {Slots.Count} buffers; naive {NaiveBytes(batch):N0} bytes (batch {batch})");
+        foreach (var (t, s, def, last) in Lifetimes.OrderBy(l => l.Def))
+            sb.AppendLine($"  buffer {s.Index} ({s.DType.ShortName()}, {s.Elements(batch):N0} elements): %{t.Node.Id} '{t.Name}' {t.Type} live kernels {def}..{last}");
+        return sb.ToString();
+    }
+}

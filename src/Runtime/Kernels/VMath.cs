@@ -1,0 +1,79 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GraphNet.Runtime.Kernels;
+
+/// <summary>
+/// Vector forms of the pointwise functions that Vector512 lacks, for generated code. Where no
+/// vector algorithm is worth it yet, they apply the scalar function lane by lane.
+/// </summary>
+public static class VMath
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> PerLane<T>(Vector512<T> x, Func<T, T> f) where T : unmanaged
+    {
+        Span<T> t = stackalloc T[Vector512<T>.Count];
+        x.CopyTo(t);
+        for (int i = 0; i < t.Length; i++) t[i] = f(t[i]);
+        return Vector512.Create<T>(t);
+    }
+
+    public static Vector512<T> Tanh<T>(Vector512<T> x) where T : unmanaged, IFloatingPointIeee754<T> => PerLane(x, T.Tanh);
+
+    public static T Softplus<T>(T x) where T : IFloatingPointIeee754<T> =>
+        x > T.Zero ? x + T.Log(T.One + T.Exp(-x)) : T.Log(T.One + T.Exp(x));
+
+    // max(x, 0) + log(1 + exp(-|x|)): stable for both signs.
+    public static Vector512<float> Softplus(Vector512<float> x) =>
+        Vector512.Max(x, Vector512<float>.Zero) + Vector512.Log(Vector512<float>.One + Vector512.Exp(-Vector512.Abs(x)));
+
+    public static Vector512<double> Softplus(Vector512<double> x) =>
+        Vector512.Max(x, Vector512<double>.Zero) + Vector512.Log(Vector512<double>.One + Vector512.Exp(-Vector512.Abs(x)));
+
+    public static Vector512<T> Sign<T>(Vector512<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), Vector512<T>.One,
+            Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<T>.Zero), -Vector512<T>.One, Vector512<T>.Zero));
+
+    public static Vector512<T> Pow<T>(Vector512<T> a, Vector512<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> x = stackalloc T[Vector512<T>.Count], y = stackalloc T[Vector512<T>.Count];
+        a.CopyTo(x); b.CopyTo(y);
+        for (int i = 0; i < x.Length; i++) x[i] = T.Pow(x[i], y[i]);
+        return Vector512.Create<T>(x);
+    }
+
+    /// <summary>Dropout's factor for flat index i: 1/(1-rate) where kept, 0 where dropped (same draw as the reference).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T DropoutScale<T>(ulong key, long i, float rate, T scale) where T : IFloatingPointIeee754<T> =>
+        CounterRng.Uniform(key, (ulong)i) >= rate ? scale : T.Zero;
+
+    public static Vector512<T> DropoutScaleV<T>(ulong key, long start, float rate, T scale) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> t = stackalloc T[Vector512<T>.Count];
+        for (int i = 0; i < t.Length; i++) t[i] = CounterRng.Uniform(key, (ulong)(start + i)) >= rate ? scale : T.Zero;
+        return Vector512.Create<T>(t);
+    }
+
+    /// <summary>one_hot's value at flat index i of an [..., depth] output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T OneHot<T>(long[] labels, long i, int depth) where T : IFloatingPointIeee754<T> =>
+        labels[i / depth] == i % depth ? T.One : T.Zero;
+
+    public static Vector512<T> OneHotV<T>(long[] labels, long start, int depth) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> t = stackalloc T[Vector512<T>.Count];
+        for (int i = 0; i < t.Length; i++) t[i] = OneHot<T>(labels, start + i, depth);
+        return Vector512.Create<T>(t);
+    }
+
+    /// <summary>Copies a strided (or broadcast, stride 0) run into a contiguous row.</summary>
+    public static Span<T> Row<T>(T[] src, int offset, int stride, int n, ref T[]? scratch)
+    {
+        if (scratch is null || scratch.Length < n) scratch = new T[Math.Max(n, 64)];
+        var row = scratch.AsSpan(0, n);
+        if (stride == 0) row.Fill(src[offset]);
+        else for (int j = 0; j < n; j++) row[j] = src[offset + j * stride];
+        return row;
+    }
+}
