@@ -35,7 +35,23 @@ public static class NodeClasses
             OneHotOp o when o.DType.IsFloat() => NodeClass.Pointwise,
             ReduceOp when t.IsFloat() => NodeClass.Reduce,
             MatMulOp or Conv2dOp or ConvTranspose2dOp or Conv2dFilterGradOp or Pool2dOp or Pool2dGradOp or SoftmaxOp when f32 => NodeClass.Library,
-            _ => NodeClass.Reference,
+            _ when ReferenceOnly.Contains(n.Op.GetType()) || Lowered.Contains(n.Op.GetType()) => NodeClass.Reference,
+            _ => throw new NotSupportedException($"the compiler does not know op type {n.Op.GetType().Name}: add it to NodeClasses"),
         };
     }
+
+    /// <summary>Op types the C# backend lowers (to loops, reductions or library calls) for some dtypes.</summary>
+    public static readonly IReadOnlySet<Type> Lowered = new HashSet<Type>
+    {
+        typeof(PlaceholderOp), typeof(VariableOp), typeof(ConstantOp), typeof(ReshapeOp), typeof(GroupOp), typeof(AssignOp),
+        typeof(UnaryOp), typeof(BinaryOp), typeof(WhereOp), typeof(DropoutOp), typeof(CountOfOp), typeof(BroadcastLikeOp),
+        typeof(CompareOp), typeof(CastOp), typeof(OneHotOp), typeof(ReduceOp), typeof(MatMulOp), typeof(Conv2dOp),
+        typeof(ConvTranspose2dOp), typeof(Conv2dFilterGradOp), typeof(Pool2dOp), typeof(Pool2dGradOp), typeof(SoftmaxOp),
+    };
+
+    /// <summary>Op types the C# backend sends to the reference evaluation (rare, or data movement only).</summary>
+    public static readonly IReadOnlySet<Type> ReferenceOnly = new HashSet<Type>
+    {
+        typeof(ArgMaxOp), typeof(TransposeOp), typeof(ConcatOp), typeof(SliceOp), typeof(PadOp), typeof(GatherOp), typeof(GatherGradOp),
+    };
 }

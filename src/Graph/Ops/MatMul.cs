@@ -42,10 +42,10 @@ public sealed record MatMulOp(bool TransA = false, bool TransB = false) : Op
         Tensor db;
         if (a.Rank > 2 && b.Rank == 2)
         {
-            // The shared operand's gradient sums over all batch rows: flatten them into M.
-            var a2 = F.Reshape(a, [-1, a.Shape[^1]]);
-            var dy2 = F.Reshape(dy, [-1, dy.Shape[^1]]);
-            db = TransB ? F.MatMul(dy2, a2, true, false) : F.MatMul(a2, dy2, true, false);
+            // The shared operand's gradient sums the per-batch products (batched, then summed,
+            // so the symbolic batch never has to merge with another axis).
+            var perBatch = TransB ? F.MatMul(dy, a, true, false) : F.MatMul(a, dy, true, false);
+            db = F.Sum(perBatch, Enumerable.Range(0, a.Rank - 2).ToArray());
         }
         else db = (TransA, TransB) switch
         {

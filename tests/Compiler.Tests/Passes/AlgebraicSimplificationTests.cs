@@ -1,0 +1,51 @@
+using GraphNet.Compiler.Passes;
+using static GraphNet.Compiler.Tests.Passes.PassTestKit;
+
+namespace GraphNet.Compiler.Tests.Passes;
+
+public class AlgebraicSimplificationTests
+{
+    [Fact]
+    public void RemovesIdentitiesAndComposesShapeOps()
+    {
+        var g = new Graph();
+        var x = g.Placeholder([2, 3], "x");
+        var a = (x * 1.0 + 0.0) / 1.0;
+        var b = F.Neg(F.Neg(a));
+        var t = F.Transpose(F.Transpose(b, 1, 0), 1, 0);
+        var r = F.Reshape(F.Reshape(t, 3, 2), 6);
+        var (_, after) = Run(new AlgebraicSimplification(), g, [r], [x]);
+        Assert.Equal(Norm("""
+            %0 = placeholder() : f32[2,3]  # x
+            %1 = constant() {value=1} : f32[]  # scalar
+            %2 = constant() {value=0} : f32[]  # scalar_1
+            %3 = neg(%0) : f32[2,3]  # neg
+            %4 = transpose(%0) {perm=[1,0]} : f32[3,2]  # transpose
+            %5 = reshape(%0) {shape=[3,2]} : f32[3,2]  # reshape
+            %6 = reshape(%0) {shape=[6]} : f32[6]  # reshape_1
+            fetch %6
+            """), Norm(after));
+    }
+
+    [Fact]
+    public void RewritesLogOfSoftmaxAndDivisionByAConstant()
+    {
+        var g = new Graph();
+        var x = g.Placeholder([2, 3], "x");
+        var y = F.Log(F.Softmax(x, 1)) / 4.0;
+        var (_, after) = Run(new AlgebraicSimplification(), g, [y], [x]);
+        Assert.Contains("log_softmax(%0) {axis=1}", after);
+        Assert.Contains("constant() {value=0.25}", after);
+        Assert.Matches(@"mul\(%\d+, %\d+\) : f32\[2,3\]", after);
+        Assert.DoesNotContain(" = log(", after);
+    }
+
+    [Fact]
+    public void KeepsXTimesZeroBecauseXMayBeNaN()
+    {
+        var g = new Graph();
+        var x = g.Placeholder([2], "x");
+        var (_, after) = Run(new AlgebraicSimplification(), g, [x * 0.0], [x]);
+        Assert.Contains("mul(%0, %1)", after);
+    }
+}
