@@ -38,6 +38,9 @@ public sealed class Executable : IDisposable
     public CompileReport Report { get; }
     public bool IsDisposed { get; private set; }
 
+    /// <summary>The collectible context holding the generated assembly (tests check that it unloads).</summary>
+    internal AssemblyLoadContext? LoadContext => context;
+
     /// <summary>Kernels launched per run (library calls, generated loops and reference ops).</summary>
     public int KernelCount => Kernels.Count;
 

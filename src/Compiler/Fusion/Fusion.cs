@@ -58,6 +58,14 @@ public static class Fusion
         // At most one anchored kernel can take the node; keep the one joined first.
         var anchored = candidates.Where(c => c.Anchor is not null).ToList();
         foreach (var extra in anchored.Skip(1)) { candidates.Remove(extra); refusals.Add($"kernel {extra.Id} has its own anchor ({extra.Anchor!.Op.Name})"); }
+        // An epilogue runs after its anchor: nothing the anchor reads may move into it.
+        if (anchored.FirstOrDefault() is { Anchor: { } anchor })
+            foreach (var other in candidates.Where(c => c.Anchor is null).ToList())
+                if (DependsOn(anchor, other.Pointwise))
+                {
+                    candidates.Remove(other);
+                    refusals.Add($"kernel {other.Id} computes an input of {anchor.Op.Name} %{anchor.Id}");
+                }
         // Drop candidates whose merge would make a cycle through a node outside the kernels.
         while (candidates.Count > 0 && CreatesCycle(plan, candidates, node) is { } bad)
         {
@@ -140,6 +148,24 @@ public static class Fusion
             }
         }
         return null;
+    }
+
+    /// <summary>Whether <paramref name="node"/> reads, directly or not, any of <paramref name="nodes"/>.</summary>
+    private static bool DependsOn(Node node, IEnumerable<Node> nodes)
+    {
+        var targets = nodes.ToHashSet();
+        if (targets.Count == 0) return false;
+        int min = targets.Min(n => n.Id);
+        var seen = new HashSet<Node>();
+        var stack = new Stack<Node>(node.Inputs.Select(i => i.Node));
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            if (n.Id < min || !seen.Add(n)) continue;
+            if (targets.Contains(n)) return true;
+            foreach (var i in n.Inputs) stack.Push(i.Node);
+        }
+        return false;
     }
 
     public static Dictionary<Tensor, List<Node>> Consumers(Graph g)

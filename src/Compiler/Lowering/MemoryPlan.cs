@@ -62,7 +62,7 @@ public sealed class MemoryPlan
         var assigned = new Dictionary<Tensor, int>();
         foreach (var n in g.Nodes.Where(n => n.Op is AssignOp))
         {
-            var value = n.Inputs[1];
+            var value = Root(n.Inputs[1]);
             if (kernels.Any(k => k.Outputs.Contains(value)) && !assigned.ContainsKey(value))
                 assigned[value] = varIndex[n.Inputs[0].Node];
         }

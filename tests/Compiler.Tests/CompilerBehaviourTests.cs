@@ -1,0 +1,86 @@
+using GraphNet.Bench;
+
+namespace GraphNet.Compiler.Tests;
+
+public class CompilerBehaviourTests
+{
+    [Fact]
+    public void TheCnnTrainingStepMatchesTheInterpreterForFiveStepsWithDropout()
+    {
+        var a = BenchModel.Cnn();
+        var b = BenchModel.Cnn();
+        using var interp = new Session(a.Graph, new SessionOptions { Backend = Backend.Interpreter });
+        using var compiled = new Session(b.Graph, new SessionOptions { UseCompileCache = false });
+        for (int step = 0; step < 5; step++)
+        {
+            double la = interp.Run([a.Loss, a.TrainStep], a.Batch(16, seed: step))[0].Item();
+            double lb = compiled.Run([b.Loss, b.TrainStep], b.Batch(16, seed: step))[0].Item();
+            Assert.True(Math.Abs(la - lb) <= 1e-4 * Math.Abs(la), $"step {step}: interpreter loss {la}, compiled {lb}");
+        }
+        var wa = interp.GetVariable("fc1.weight").As<float>();
+        var wb = compiled.GetVariable("fc1.weight").As<float>();
+        for (int i = 0; i < wa.Length; i += 997) Assert.Equal(wa[i], wb[i], 4);
+    }
+
+    [Fact]
+    public void ChangingTheBatchSizeDoesNotRecompile()
+    {
+        var m = BenchModel.Mlp();
+        using var s = new Session(m.Graph, new SessionOptions { UseCompileCache = false });
+        var exe = s.Compiled([m.Loss, m.TrainStep], m.Batch(64));
+        foreach (int batch in new[] { 64, 64, 17, 1, 64 }) s.Run([m.Loss, m.TrainStep], m.Batch(batch));
+        Assert.Equal(1, s.CompileCount);
+        Assert.Same(exe, s.Compiled([m.Loss, m.TrainStep], m.Batch(5)));
+        // A different fetch set is another signature, compiled once.
+        s.Run(m.Output, new Dictionary<Tensor, NDArray> { [m.Input] = m.Batch(3)[m.Input] });
+        Assert.Equal(2, s.CompileCount);
+    }
+
+    [Fact]
+    public void TheCnnStepIsFusedAndMemoryPlanned()
+    {
+        var m = BenchModel.Cnn();
+        using var s = new Session(m.Graph, new SessionOptions { UseCompileCache = false });
+        var exe = s.Compiled([m.Loss, m.TrainStep], m.Batch(32));
+        Assert.True(exe.KernelCount <= 0.4 * m.Graph.Nodes.Count, $"{exe.KernelCount} kernels for {m.Graph.Nodes.Count} ops");
+        Assert.True(exe.Memory.ArenaBytes(32) <= 0.5 * exe.Memory.NaiveBytes(32), $"arena {exe.Memory.ArenaBytes(32)} vs naive {exe.Memory.NaiveBytes(32)}");
+        // conv → bias add → relu is one kernel, named for what it does, with its source lines.
+        var convRelu = exe.Kernels.First(k => k.Anchor?.Op is Conv2dOp && k.Epilogue.Any(n => n.Op is UnaryOp { Fn.Name: "relu" }));
+        Assert.Contains(convRelu.Epilogue, n => n.Op is BinaryOp { Fn.Name: "add" });
+        Assert.Contains(convRelu.SourceLines, l => l.StartsWith("Models.cs:"));
+        Assert.Contains("Vector512", exe.Report.Source);
+        Assert.Contains("K", exe.Report.Source);
+        // Each Adadelta update is one kernel that writes the new weights and both slots.
+        int fc1 = exe.Memory.Variables.FindIndex(v => ((VariableOp)v.Op).VarName == "fc1.weight");
+        var update = exe.Kernels.Single(k => k.Outputs.Any(o => exe.Memory.StorageOf[o] is { Kind: StorageKind.VariableNext } st && st.Index == fc1));
+        Assert.Equal(3, update.Outputs.Count(o => exe.Memory.StorageOf[o].Kind == StorageKind.VariableNext));
+        Assert.Contains(update.Nodes, n => n.Op is UnaryOp { Fn.Name: "sqrt" });
+        // Every fusion decision has a reason.
+        Assert.All(exe.Report.Fusion.Decisions, d => Assert.False(string.IsNullOrWhiteSpace(d.Reason)));
+        Assert.Contains(exe.Report.Fusion.Decisions, d => d.Reason.Contains("epilogue of conv2d"));
+    }
+
+    [Fact]
+    public void CompiledCodeIsUnloadedWhenTheSessionIsDisposed()
+    {
+        var weak = CompileAndDispose();
+        for (int i = 0; i < 20 && weak.IsAlive; i++) { GC.Collect(); GC.WaitForPendingFinalizers(); }
+        Assert.False(weak.IsAlive, "the generated assembly's load context was not collected");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference CompileAndDispose()
+    {
+        var g = new Graph();
+        var x = g.Placeholder([-1, 4], "x");
+        var y = F.Relu(x) * 3.0;
+        var s = new Session(g, new SessionOptions { UseCompileCache = false });
+        s.Run(y, new Dictionary<Tensor, NDArray> { [x] = NDArray.Zeros(DType.Float32, 2, 4) });
+        var exe = s.Compiled([y], new Dictionary<Tensor, NDArray> { [x] = NDArray.Zeros(DType.Float32, 2, 4) });
+        var weak = new WeakReference(exe.LoadContext);
+        s.Dispose();
+        Assert.True(exe.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => s.Run(y, new Dictionary<Tensor, NDArray> { [x] = NDArray.Zeros(DType.Float32, 2, 4) }));
+        return weak;
+    }
+}
