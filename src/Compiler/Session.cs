@@ -40,6 +40,7 @@ public sealed class Session : IDisposable
     {
         Graph = graph;
         Options = options ?? new SessionOptions();
+        if (Options.Backend == Backend.CSharp) Backends.CSharp.RoslynCompiler.WarmUpInBackground();
         if (Options.InitializeVariables) Variables.Initialize(graph);
     }
 

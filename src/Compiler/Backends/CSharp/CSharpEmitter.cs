@@ -31,19 +31,39 @@ internal static class CSharpEmitter
         sb.AppendLine();
         sb.AppendLine("namespace GraphNet.Generated;");
         sb.AppendLine();
-        sb.AppendLine($"public sealed class {className} : CompiledStep");
+        sb.AppendLine($"public sealed partial class {className} : CompiledStep");
         sb.AppendLine("{");
+        sb.AppendLine("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         sb.AppendLine("    public override void Run(StepContext c)");
         sb.AppendLine("    {");
         foreach (var k in kernels) sb.AppendLine($"        {Method(k)}(c);");
         sb.AppendLine("    }");
+        sb.AppendLine("}");
+        // One file per kernel (a partial class), so Roslyn binds and emits them in parallel.
         foreach (var k in kernels)
         {
             sb.AppendLine();
+            sb.AppendLine(FileSeparator + k.Index);
+            sb.AppendLine($"public sealed partial class {className}");
+            sb.AppendLine("{");
             sb.Append(EmitKernel(k, Buffer));
+            sb.AppendLine("}");
         }
-        sb.AppendLine("}");
         return sb.ToString();
+    }
+
+    /// <summary>Marks where one compilation file ends and the next begins in the emitted source.</summary>
+    public const string FileSeparator = "// ---- file: kernel ";
+
+    /// <summary>Splits emitted source into its files; every file after the first repeats the first's usings and namespace.</summary>
+    public static IEnumerable<string> Files(string source)
+    {
+        var parts = source.Split(FileSeparator);
+        var head = parts[0];
+        int ns = head.IndexOf("namespace GraphNet.Generated;", StringComparison.Ordinal);
+        var prelude = string.Join("\n", head[..ns].Split('\n').Where(l => l.StartsWith("using "))) + "\nnamespace GraphNet.Generated;\n";
+        yield return head;
+        foreach (var p in parts.Skip(1)) yield return prelude + "// kernel " + p;
     }
 
     public static string Method(Kernel k) => "K" + k.Index + "_" + string.Concat(k.Name.Split('_').Skip(1).Select(Capitalize));
@@ -70,6 +90,7 @@ internal static class CSharpEmitter
         string T = ElementType(k), method = Method(k);
         var structs = new StringBuilder();
         var body = new StringBuilder();
+        body.AppendLine("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         body.AppendLine($"    private static void {method}(StepContext c)");
         body.AppendLine("    {");
         body.AppendLine("        int N = c.Batch;");

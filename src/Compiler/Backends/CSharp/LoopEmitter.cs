@@ -92,6 +92,7 @@ internal sealed class LoopEmitter
                 case OneHotOp: sb.AppendLine($"        public long[] Labels{n.Id};"); break;
                 case CountOfOp: sb.AppendLine($"        public {T} Count{n.Id};"); break;
             }
+        sb.AppendLine("        [MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         sb.AppendLine("        public void Run(int o, ReadOnlySpan<int> offs, ReadOnlySpan<int> st, int n)");
         sb.AppendLine("        {");
         int p = planInput;

@@ -21,13 +21,30 @@ internal static class RoslynCompiler
         return framework.Concat(own).Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToArray();
     });
 
+    private static int warmedUp;
+
+    /// <summary>
+    /// Roslyn's first compilation in a process spends about a second JIT-compiling Roslyn itself.
+    /// A session starts that on a worker thread, so it overlaps with the user's set-up work.
+    /// </summary>
+    public static void WarmUpInBackground()
+    {
+        if (Interlocked.Exchange(ref warmedUp, 1) == 1) return;
+        Task.Run(() =>
+        {
+            try { Compile("namespace GraphNet.Generated; public static class WarmUp { public static int Twice(int x) => 2 * x; }", "GraphNet.Generated.WarmUp"); }
+            catch (Exception e) { DebugLog.Write(2, $"Roslyn warm-up failed: {e.Message}"); }
+        });
+    }
+
     public static byte[] Compile(string source, string assemblyName)
     {
-        var tree = CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest));
+        var parse = new CSharpParseOptions(LanguageVersion.Latest, DocumentationMode.None);
+        var trees = CSharpEmitter.Files(source).Select(f => CSharpSyntaxTree.ParseText(f, parse)).ToArray();
         var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
             optimizationLevel: OptimizationLevel.Release, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable,
-            deterministic: true);
-        var compilation = CSharpCompilation.Create(assemblyName, [tree], References.Value, options);
+            deterministic: true, concurrentBuild: true);
+        var compilation = CSharpCompilation.Create(assemblyName, trees, References.Value, options);
         using var ms = new MemoryStream();
         var result = compilation.Emit(ms);
         if (!result.Success)
