@@ -12,7 +12,10 @@ public sealed class CompileReport
 {
     public List<(string Pass, TimeSpan Time, string Text)> Passes { get; } = [];
     public FusionPlan Fusion { get; internal set; } = new();
-    public string Source { get; internal set; } = "";
+    /// <summary>The generated C# (made on demand when the assembly came from the cache).</summary>
+    public string Source { get => source ??= SourceFactory?.Invoke() ?? ""; internal set => source = value; }
+    private string? source;
+    internal Func<string>? SourceFactory { get; set; }
     public string CacheKey { get; internal set; } = "";
     /// <summary>"hit", or the reason for the miss.</summary>
     public string Cache { get; internal set; } = "";
@@ -71,10 +74,14 @@ public static class Compilation
         var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..32].ToLowerInvariant();
         report.CacheKey = key;
         string className = "Step_" + key[..12];
-        var source = CSharpEmitter.Emit(kernels, memory, s => index[s], className,
-            new Dictionary<string, string> { [CompileCache.KeyAttribute] = key, [CompileCache.VersionAttribute] = Version });
-        report.Source = source;
-        report.Passes.Add(("codegen", sw.Elapsed, "")); sw.Restart();
+        string Generate()
+        {
+            var generate = Stopwatch.StartNew();
+            var source = CSharpEmitter.Emit(kernels, memory, s => index[s], className,
+                new Dictionary<string, string> { [CompileCache.KeyAttribute] = key, [CompileCache.VersionAttribute] = Version });
+            report.Passes.Add(("codegen", generate.Elapsed, ""));
+            return source;
+        }
 
         byte[]? image = null;
         if (cache is not null)
@@ -83,14 +90,19 @@ public static class Compilation
             report.Cache = image is null ? miss : "hit";
             DebugLog.Write(2, image is null ? $"compile cache miss for {key[..12]}: {miss}" : $"compile cache hit for {key[..12]}");
         }
+        report.Passes.Add(("cache_lookup", sw.Elapsed, "")); sw.Restart();
         if (image is null)
         {
+            var source = Generate();
+            report.Source = source;
+            sw.Restart();
             image = RoslynCompiler.Compile(source, "GraphNet.Generated." + className);
             Interlocked.Increment(ref count);
             try { cache?.Store(key, image); }
             catch (IOException e) { DebugLog.Write(1, $"could not write the compile cache: {e.Message}"); }
             report.Passes.Add(("roslyn", sw.Elapsed, "")); sw.Restart();
         }
+        else report.SourceFactory = Generate;
         var context = new AssemblyLoadContext("graphnet-" + key[..12], isCollectible: true);
         var assembly = context.LoadFromStream(new MemoryStream(image));
         var step = (CompiledStep)Activator.CreateInstance(assembly.GetType("GraphNet.Generated." + className)
@@ -100,7 +112,7 @@ public static class Compilation
         DebugLog.Write(1, $"compiled {graph.Nodes.Count} ops into {kernels.Count} kernels in {report.Total.TotalMilliseconds:F0} ms (cache: {report.Cache}); arena {memory.ArenaBytes(32):N0} B vs naive {memory.NaiveBytes(32):N0} B at batch 32");
         if (DebugLog.Level >= 2) foreach (var (p, t, _) in report.Passes) DebugLog.Write(2, $"  {p,-18} {t.TotalMilliseconds,8:F1} ms");
         if (DebugLog.Level >= 3) DebugLog.Write(3, fusion.Report());
-        if (DebugLog.Level >= 4) DebugLog.Write(4, source);
+        if (DebugLog.Level >= 4) DebugLog.Write(4, report.Source);
         return new Executable(unit, fetches, feeds, kernels, memory, index, step, context, report);
     }
 }
