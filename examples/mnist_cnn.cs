@@ -2,7 +2,7 @@
 // The book's first-chapter exercise as a define-then-run script: a CNN trained on (Fashion-)MNIST
 // with Adadelta at a fixed learning rate of 0.5.
 //   dotnet run -c Release examples/mnist_cnn.cs -- [--data DIR] [--epochs N] [--batch-size B] [--lr X]
-//       [--optimizer sgd|adagrad|adadelta|rmsprop|adam] [--limit N] [--seed S]
+//       [--optimizer sgd|adagrad|adadelta|rmsprop|adam] [--limit N] [--seed S] [--backend compiled|interpreter]
 using System.Diagnostics;
 using System.Globalization;
 using GraphNet;
@@ -53,9 +53,15 @@ if (opt.Limit is int limit) train = train.Take(limit);
 var test = Mnist.Load(dataDir, train: false);
 var (mean, std) = Mnist.TrainStatistics(dataDir);
 Console.WriteLine($"data: {dataDir} ({train.Count} training, {test.Count} test images, normalized with mean {mean:F4}, std {std:F4})");
-Console.WriteLine($"model: {g.Nodes.Count} graph nodes, {g.TrainableVariables.Sum(v => v.Shape.StaticSize):N0} parameters; optimizer {optimizer.Name} lr={optimizer.LearningRate}, batch {opt.BatchSize}");
+Console.WriteLine($"model: {g.Nodes.Count} graph nodes, {g.TrainableVariables.Sum(v => v.Shape.StaticSize):N0} parameters; optimizer {optimizer.Name} lr={optimizer.LearningRate}, batch {opt.BatchSize}, backend {opt.Backend}");
 
-using var session = new Session(g);
+var backend = opt.Backend switch
+{
+    "compiled" => Backend.CSharp,
+    "interpreter" => Backend.Interpreter,
+    _ => throw new ArgumentException($"unknown backend '{opt.Backend}': use compiled or interpreter"),
+};
+using var session = new Session(g, new SessionOptions { Backend = backend });
 var loader = new DataLoader(train, opt.BatchSize, shuffle: true, seed: opt.Seed);
 var testLoader = new DataLoader(test, 1000, shuffle: false);
 var noTraining = NDArray.From([false]);
@@ -88,7 +94,7 @@ for (int epoch = 1; epoch <= opt.Epochs; epoch++)
 Console.WriteLine($"test_accuracy={accuracy:F4}");
 Console.WriteLine($"train_seconds={trainSeconds:F1}");
 
-sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string Optimizer, int? Limit, int Seed)
+sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string Optimizer, int? Limit, int Seed, string Backend = "compiled")
 {
     public static Args Parse(string[] a)
     {
@@ -105,7 +111,8 @@ sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string O
                 "--optimizer" => r with { Optimizer = Next().ToLowerInvariant() },
                 "--limit" => r with { Limit = int.Parse(Next()) },
                 "--seed" => r with { Seed = int.Parse(Next()) },
-                "-h" or "--help" => throw new ArgumentException("options: --data DIR --epochs N --batch-size B --lr X --optimizer sgd|adagrad|adadelta|rmsprop|adam --limit N --seed S"),
+                "--backend" => r with { Backend = Next() },
+                "-h" or "--help" => throw new ArgumentException("options: --data DIR --epochs N --batch-size B --lr X --optimizer sgd|adagrad|adadelta|rmsprop|adam --limit N --seed S --backend compiled|interpreter"),
                 _ => throw new ArgumentException($"unknown option '{a[i]}'; try --help"),
             };
         }
