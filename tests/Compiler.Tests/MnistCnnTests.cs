@@ -1,7 +1,6 @@
 using GraphNet.Compiler;
-using GraphNet.Nn;
+using GraphNet.Bench;
 using GraphNet.Runtime.Data;
-using GraphNet.Train;
 
 namespace GraphNet.Compiler.Tests;
 
@@ -15,20 +14,9 @@ public class MnistCnnTests
         var train = Mnist.Load(dir, train: true).Take(1600);
         var test = Mnist.Load(dir, train: false).Take(500);
 
-        var g = new Graph(seed: 1);
-        var images = g.Placeholder([-1, 1, 28, 28], "images");
-        var labels = g.Placeholder(DType.Int64, [-1], "labels");
-        var conv1 = new Conv2d(g, "conv1", 1, 32, 3);
-        var conv2 = new Conv2d(g, "conv2", 32, 64, 3);
-        var fc1 = new Linear(g, "fc1", 9216, 128);
-        var fc2 = new Linear(g, "fc2", 128, 10);
-        var h = F.Relu(conv2.Forward(F.Relu(conv1.Forward(images))));
-        h = F.Flatten(F.Dropout(F.MaxPool2d(h, 2), 0.25));
-        h = F.Dropout(F.Relu(fc1.Forward(h)), 0.5);
-        var logProbs = F.LogSoftmax(fc2.Forward(h), 1);
-        var loss = F.NllLoss(logProbs, labels);
-        var step = new Adadelta(0.5).Minimize(loss);
-        var predicted = F.ArgMax(logProbs, 1);
+        var m = BenchModel.Cnn();
+        var (g, images, labels, loss, step) = (m.Graph, m.Input, m.Labels, m.Loss, m.TrainStep);
+        var predicted = F.ArgMax(m.Output, 1);
 
         using var s = new Session(g);
         var losses = new List<double>();
