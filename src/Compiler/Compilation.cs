@@ -35,11 +35,6 @@ public sealed record CompileOptions
 /// <summary>Runs the whole pipeline: graph passes, fusion, lowering, memory planning, C# generation, Roslyn, the cache.</summary>
 public static class Compilation
 {
-    private static int count;
-
-    /// <summary>How many times code was generated in this process (cache hits excluded).</summary>
-    public static int CodeGenerations => count;
-
     /// <summary>The compiler's identity in cache keys: changes whenever GraphNet's code does.</summary>
     public static readonly string Version = string.Join("-", new[] { typeof(Graph), typeof(Runtime.Interpreter), typeof(Compilation) }
         .Select(t => t.Assembly.ManifestModule.ModuleVersionId.ToString("N")[..8]));
@@ -97,7 +92,6 @@ public static class Compilation
             report.Source = source;
             sw.Restart();
             image = RoslynCompiler.Compile(source, "GraphNet.Generated." + className);
-            Interlocked.Increment(ref count);
             try { cache?.Store(key, image); }
             catch (IOException e) { DebugLog.Write(1, $"could not write the compile cache: {e.Message}"); }
             report.Passes.Add(("roslyn", sw.Elapsed, "")); sw.Restart();
