@@ -2,7 +2,7 @@
 // The book's first-chapter exercise as a define-then-run script: a CNN trained on (Fashion-)MNIST
 // with Adadelta at a fixed learning rate of 0.5.
 //   dotnet run -c Release examples/mnist_cnn.cs -- [--data DIR] [--epochs N] [--batch-size B] [--lr X]
-//       [--optimizer sgd|adagrad|adadelta|rmsprop|adam] [--limit N] [--seed S] [--backend compiled|interpreter]
+//       [--optimizer sgd|adagrad|adadelta|rmsprop|adam] [--limit N] [--seed S] [--backend compiled|interpreter] [--mode deferred|eager]
 using System.Diagnostics;
 using System.Globalization;
 using GraphNet;
@@ -14,26 +14,38 @@ using GraphNet.Train;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var opt = Args.Parse(args);
 
-// ---- define: the model, its loss and its training step, once, as a graph ----
+// ---- define: the model once; the mode is the one line that differs ----
 var g = new Graph(seed: opt.Seed);
-var images = g.Placeholder([-1, 1, 28, 28], "images");
-var labels = g.Placeholder(DType.Int64, [-1], "labels");
+var backend = opt.Backend switch
+{
+    "compiled" => Backend.CSharp,
+    "interpreter" => Backend.Interpreter,
+    _ => throw new ArgumentException($"unknown backend '{opt.Backend}': use compiled or interpreter"),
+};
+var mode = opt.Mode switch
+{
+    "deferred" => ExecutionMode.Deferred,
+    "eager" => ExecutionMode.Eager,
+    _ => throw new ArgumentException($"unknown mode '{opt.Mode}': use deferred or eager"),
+};
+using var exec = new Executor(g, mode, new SessionOptions { Backend = backend });
 
 var conv1 = new Conv2d(g, "conv1", 1, 32, 3);
 var conv2 = new Conv2d(g, "conv2", 32, 64, 3);
 var fc1 = new Linear(g, "fc1", 9216, 128);
 var fc2 = new Linear(g, "fc2", 128, 10);
 
-var h = F.Relu(conv1.Forward(images));
-h = F.Relu(conv2.Forward(h));
-h = F.MaxPool2d(h, 2);
-h = F.Dropout(h, 0.25);
-h = F.Flatten(h);
-h = F.Relu(fc1.Forward(h));
-h = F.Dropout(h, 0.5);
-var logProbs = F.LogSoftmax(fc2.Forward(h), 1);
-var loss = F.NllLoss(logProbs, labels);
-var predicted = F.ArgMax(logProbs, 1);
+Tensor Forward(Tensor images)
+{
+    var h = F.Relu(conv1.Forward(images));
+    h = F.Relu(conv2.Forward(h));
+    h = F.MaxPool2d(h, 2);
+    h = F.Dropout(h, 0.25);
+    h = F.Flatten(h);
+    h = F.Relu(fc1.Forward(h));
+    h = F.Dropout(h, 0.5);
+    return F.LogSoftmax(fc2.Forward(h), 1);
+}
 
 Optimizer optimizer = opt.Optimizer switch
 {
@@ -44,27 +56,24 @@ Optimizer optimizer = opt.Optimizer switch
     "adam" => new Adam(opt.Lr ?? 0.001),
     _ => throw new ArgumentException($"unknown optimizer '{opt.Optimizer}': use sgd, adagrad, adadelta, rmsprop or adam"),
 };
-var trainStep = optimizer.Minimize(loss);
+var imageSpec = TensorSpec.Float("images", -1, 1, 28, 28);
+var trainStep = exec.Function([imageSpec, TensorSpec.Int64("labels", -1)], xs =>
+{
+    var loss = F.NllLoss(Forward(xs[0]), xs[1]);
+    return [loss, optimizer.Minimize(loss)];
+});
+var predict = exec.Function([imageSpec], xs => [F.ArgMax(Forward(xs[0]), 1)]);
 
-// ---- run: feed batches through a session ----
+// ---- run: feed batches through the step function ----
 var dataDir = Mnist.FindDirectory(opt.Data);
 var train = Mnist.Load(dataDir, train: true);
 if (opt.Limit is int limit) train = train.Take(limit);
 var test = Mnist.Load(dataDir, train: false);
 var (mean, std) = Mnist.TrainStatistics(dataDir);
 Console.WriteLine($"data: {dataDir} ({train.Count} training, {test.Count} test images, normalized with mean {mean:F4}, std {std:F4})");
-Console.WriteLine($"model: {g.Nodes.Count} graph nodes, {g.TrainableVariables.Sum(v => v.Shape.StaticSize):N0} parameters; optimizer {optimizer.Name} lr={optimizer.LearningRate}, batch {opt.BatchSize}, backend {opt.Backend}");
-
-var backend = opt.Backend switch
-{
-    "compiled" => Backend.CSharp,
-    "interpreter" => Backend.Interpreter,
-    _ => throw new ArgumentException($"unknown backend '{opt.Backend}': use compiled or interpreter"),
-};
-using var session = new Session(g, new SessionOptions { Backend = backend });
+Console.WriteLine($"model: {g.TrainableVariables.Sum(v => v.Shape.StaticSize):N0} parameters; optimizer {optimizer.Name} lr={optimizer.LearningRate}, batch {opt.BatchSize}, mode {opt.Mode}" + (mode == ExecutionMode.Deferred ? $", backend {opt.Backend}" : ""));
 var loader = new DataLoader(train, opt.BatchSize, shuffle: true, seed: opt.Seed);
 var testLoader = new DataLoader(test, 1000, shuffle: false);
-var noTraining = NDArray.From([false]);
 double trainSeconds = 0, accuracy = 0;
 
 for (int epoch = 1; epoch <= opt.Epochs; epoch++)
@@ -74,7 +83,7 @@ for (int epoch = 1; epoch <= opt.Epochs; epoch++)
     int reportEvery = Math.Max(1, loader.BatchCount / 10);
     foreach (var batch in loader.Epoch(epoch))
     {
-        var r = session.Run([loss, trainStep], new Dictionary<Tensor, NDArray> { [images] = batch.Images, [labels] = batch.Labels });
+        var r = trainStep.Run([batch.Images, batch.Labels]);
         lossSum += r[0].Item() * batch.Size; seen += batch.Size; batches++;
         if (batches % reportEvery == 0 || batches == loader.BatchCount)
             Console.WriteLine($"  epoch {epoch} [{seen,6}/{train.Count}] loss {lossSum / seen:F4}  {seen / clock.Elapsed.TotalSeconds:F0} samples/s");
@@ -84,7 +93,7 @@ for (int epoch = 1; epoch <= opt.Epochs; epoch++)
     int correct = 0;
     foreach (var batch in testLoader.Epoch(0))
     {
-        var p = session.Run(predicted, new Dictionary<Tensor, NDArray> { [images] = batch.Images, [g.Training] = noTraining }).As<long>();
+        var p = predict.Run([batch.Images], training: false)[0].As<long>();
         var l = batch.Labels.As<long>();
         for (int i = 0; i < batch.Size; i++) if (p[i] == l[i]) correct++;
     }
@@ -94,7 +103,7 @@ for (int epoch = 1; epoch <= opt.Epochs; epoch++)
 Console.WriteLine($"test_accuracy={accuracy:F4}");
 Console.WriteLine($"train_seconds={trainSeconds:F1}");
 
-sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string Optimizer, int? Limit, int Seed, string Backend = "compiled")
+sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string Optimizer, int? Limit, int Seed, string Backend = "compiled", string Mode = "deferred")
 {
     public static Args Parse(string[] a)
     {
@@ -112,7 +121,8 @@ sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string O
                 "--limit" => r with { Limit = int.Parse(Next()) },
                 "--seed" => r with { Seed = int.Parse(Next()) },
                 "--backend" => r with { Backend = Next() },
-                "-h" or "--help" => throw new ArgumentException("options: --data DIR --epochs N --batch-size B --lr X --optimizer sgd|adagrad|adadelta|rmsprop|adam --limit N --seed S --backend compiled|interpreter"),
+                "--mode" => r with { Mode = Next() },
+                "-h" or "--help" => throw new ArgumentException("options: --data DIR --epochs N --batch-size B --lr X --optimizer sgd|adagrad|adadelta|rmsprop|adam --limit N --seed S --backend compiled|interpreter --mode deferred|eager"),
                 _ => throw new ArgumentException($"unknown option '{a[i]}'; try --help"),
             };
         }

@@ -63,7 +63,7 @@ public sealed class Session : IDisposable
         if (fetches.Count == 0) throw new ArgumentException("Session.Run needs at least one fetch");
         lock (gate)
         {
-            var plan = PlanFor(fetches, feeds);
+            var plan = LastPlan = PlanFor(fetches, feeds);
             var ctx = new EvalContext { RunCounter = RunCount, GraphSeed = Graph.Seed };
             RunCount++;
             if (Options.Backend == Backend.Interpreter) return Interpreter.Run(plan, feeds, Variables, ctx);
@@ -86,6 +86,9 @@ public sealed class Session : IDisposable
                 throw new GraphException($"variable '{v.VarName}' (made at {node.Source}) is not initialized; call session.InitializeVariables() after adding variables, or restore a checkpoint");
         return plan;
     }
+
+    /// <summary>The plan of the latest run (benchmarks read its size).</summary>
+    public RunPlan? LastPlan { get; private set; }
 
     /// <summary>How many executables this session compiled (or loaded from the cache).</summary>
     public int CompileCount { get; private set; }

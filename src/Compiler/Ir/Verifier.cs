@@ -10,7 +10,7 @@ public static class Verifier
         {
             var n = g.Nodes[i];
             string Where() => $"after pass '{afterPass}': node %{n.Id} {n.Op.Name} '{n.Name}'";
-            if (n.Id != i) throw new InvalidOperationException($"{Where()} has id {n.Id} at position {i}");
+            if (i > 0 && n.Id <= g.Nodes[i - 1].Id) throw new InvalidOperationException($"{Where()} has id {n.Id} after %{g.Nodes[i - 1].Id} (ids must grow)");
             foreach (var input in n.Inputs)
             {
                 if (input.Graph != g) throw new InvalidOperationException($"{Where()} reads '{input.Name}' from another graph (dangling input)");

@@ -12,6 +12,7 @@ public sealed class Graph
     private readonly List<Node> variables = [];
     private readonly Dictionary<(double, DType), Tensor> scalars = [];
     private Tensor? training;
+    private int nextId;
 
     public Graph(int seed = 0) { Seed = seed; }
 
@@ -46,6 +47,7 @@ public sealed class Graph
     private string UniqueName(string baseName)
     {
         string full = scopes.Count == 0 ? baseName : CurrentScope + "/" + baseName;
+        if (Eager is not null) return full; // an eager tape is released every step; its names need not be unique
         if (!usedNames.TryGetValue(full, out int count)) { usedNames[full] = 1; return full; }
         string candidate;
         do { candidate = $"{full}_{count++}"; } while (usedNames.ContainsKey(candidate));
@@ -56,7 +58,8 @@ public sealed class Graph
 
     /// <summary>Adds one op application; checks the inputs and infers the output types.</summary>
     public Node AddNode(Op op, IReadOnlyList<Tensor> inputs, string? name = null) =>
-        Append(op, inputs, name, SourceLocation.Capture(), CurrentForward);
+        // Eager errors surface at the call, so the exception's own stack trace names the line.
+        Append(op, inputs, name, Eager is null ? SourceLocation.Capture() : SourceLocation.Unknown, CurrentForward);
 
     /// <summary>
     /// Adds a node that keeps the provenance of another (compiler passes copy nodes into new
@@ -77,7 +80,7 @@ public sealed class Graph
             var what = string.Join(", ", inputs.Select(t => $"'{t.Name}' {t.Type}"));
             throw new GraphException($"{e.Message}\n  in op {op.Name} '{(name ?? op.Name)}' at {source}\n  inputs: {what}", e);
         }
-        var node = new Node(this, nodes.Count, op, inputs.ToArray(), types, UniqueName(name ?? op.Name), source, forwardOf);
+        var node = new Node(this, nextId++, op, inputs.ToArray(), types, UniqueName(name ?? op.Name), source, forwardOf);
         nodes.Add(node);
         if (op is VariableOp) variables.Add(node);
         Eager?.OnNodeAdded(node);
@@ -102,6 +105,13 @@ public sealed class Graph
     /// </summary>
     public Tensor Variable(string name, int[] shape, Initializer? initializer, DType dtype = DType.Float32, bool trainable = true)
     {
+        // Eager code runs its step (optimizer slots included) again and again: reuse the variable.
+        if (Eager is not null && variables.FirstOrDefault(v => ((VariableOp)v.Op).VarName == name) is { } existing)
+        {
+            if (!existing.OutputTypes[0].Shape.Dims.SequenceEqual(shape))
+                throw new GraphException($"variable '{name}' exists with shape {existing.OutputTypes[0].Shape}, not [{string.Join(",", shape)}]");
+            return existing.Outputs[0];
+        }
         if (variables.Any(v => ((VariableOp)v.Op).VarName == name))
             throw new GraphException($"a variable named '{name}' already exists in this graph (at {SourceLocation.Capture()}); give each layer a unique name");
         var op = new VariableOp(name, new TensorType(dtype, new Shape(shape)), initializer, trainable);
@@ -125,6 +135,9 @@ public sealed class Graph
     /// </summary>
     public Tensor Training => training ??= PlaceholderWithDefault(NDArray.From([true]), [], "training");
 
+    /// <summary>Whether the training switch exists yet (reading <see cref="Training"/> creates it).</summary>
+    public bool HasTrainingSwitch => training is not null;
+
     public IEnumerable<Tensor> TrainableVariables => variables.Where(v => ((VariableOp)v.Op).Trainable).Select(v => v.Outputs[0]);
 
     /// <summary>Finds a variable by its name, for checkpoints and tests.</summary>
@@ -134,6 +147,25 @@ public sealed class Graph
 
     /// <summary>The deterministic text form, one node a line.</summary>
     public string ToText(bool withSource = false) => GraphText.Format(this, withSource);
+
+    /// <summary>The id the next node will get. Ids grow in creation order (a topological order).</summary>
+    public int NextId => nextId;
+
+    /// <summary>
+    /// Eager mode's tape release: drops every node made at or after <paramref name="mark"/> except
+    /// variables and placeholders, which outlive a step. Returns the dropped nodes.
+    /// </summary>
+    public List<Node> ReleaseAfter(int mark)
+    {
+        var dropped = new List<Node>();
+        nodes.RemoveAll(n =>
+        {
+            bool drop = n.Id >= mark && n.Op is not (VariableOp or PlaceholderOp);
+            if (drop) dropped.Add(n);
+            return drop;
+        });
+        return dropped;
+    }
 
     public override string ToString() => $"Graph({nodes.Count} nodes, {variables.Count} variables)";
 }
