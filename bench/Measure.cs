@@ -15,7 +15,8 @@ public static class Measure
 {
     public static readonly string[] Modes = ["eager", "interpreter", "compiled"];
 
-    public static Measurement Run(string model, string mode, int batch, bool training, int steps, int warmup = 3, bool useCache = true)
+    /// <summary>Times <paramref name="steps"/> steps after warm-up, or fewer (at least 3) once <paramref name="maxSeconds"/> have passed.</summary>
+    public static Measurement Run(string model, string mode, int batch, bool training, int steps, int warmup = 3, bool useCache = true, double maxSeconds = double.PositiveInfinity)
     {
         var spec = ModelSpec.Get(model);
         var (execMode, backend) = mode switch
@@ -39,7 +40,8 @@ public static class Measure
         long peak = 0;
         int opsBefore = graph.NextId;
         var times = new List<double>();
-        for (int i = 0; i < steps; i++)
+        var budget = Stopwatch.StartNew();
+        for (int i = 0; i < steps && (i < 3 || budget.Elapsed.TotalSeconds < maxSeconds); i++)
         {
             var sw = Stopwatch.StartNew();
             Step();
@@ -53,7 +55,7 @@ public static class Measure
         if (execMode == ExecutionMode.Eager)
         {
             // Every op of a step is dispatched on its own: the tape's node count per step.
-            kernels = ops = (graph.NextId - opsBefore) / steps;
+            kernels = ops = (graph.NextId - opsBefore) / times.Count;
         }
         else
         {

@@ -12,6 +12,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
         usage: dotnet run -c Release --project bench -- COMMAND [options]
           step --model cnn|mlp|lstm --batch B --mode compiled|interpreter|eager --steps N [--task train|infer] [--cache off]
                                                                         time N training steps after warm-up
+          report [--out DIR] [--seconds S]                                     every mode on cnn/mlp/lstm; writes eager-vs-deferred.md and .png
           bdn [BenchmarkDotNet args]                                          run the BenchmarkDotNet suites
         """);
     return 0;
@@ -20,6 +21,7 @@ var opts = ParseOptions(args.Skip(1).ToArray());
 switch (args[0])
 {
     case "step": return Step(opts);
+    case "report": return Report.Run(opts.GetValueOrDefault("out", "bench/results"), double.Parse(opts.GetValueOrDefault("seconds", "2.5")));
     case "bdn": BenchmarkSwitcher.FromAssembly(typeof(BenchModel).Assembly).Run(args.Skip(1).ToArray()); return 0;
     default: Console.Error.WriteLine($"unknown command '{args[0]}'; try --help"); return 2;
 }
