@@ -2,7 +2,7 @@
 // The book's first-chapter exercise as a define-then-run script: a CNN trained on (Fashion-)MNIST
 // with Adadelta at a fixed learning rate of 0.5.
 //   dotnet run -c Release examples/mnist_cnn.cs -- [--data DIR] [--epochs N] [--batch-size B] [--lr X]
-//       [--optimizer sgd|adagrad|adadelta|rmsprop|adam] [--limit N] [--seed S] [--backend compiled|interpreter] [--mode deferred|eager]
+//       [--optimizer sgd|adagrad|adadelta|rmsprop|adam] [--limit N] [--seed S] [--backend compiled|interpreter] [--mode deferred|eager] [--profile trace.json]
 using System.Diagnostics;
 using System.Globalization;
 using GraphNet;
@@ -28,7 +28,11 @@ var mode = opt.Mode switch
     "eager" => ExecutionMode.Eager,
     _ => throw new ArgumentException($"unknown mode '{opt.Mode}': use deferred or eager"),
 };
-using var exec = new Executor(g, mode, new SessionOptions { Backend = backend });
+using var exec = new Executor(g, mode, new SessionOptions
+{
+    Backend = backend,
+    ProfilePath = opt.Profile ?? new SessionOptions().ProfilePath, // --profile, else $GRAPHNET_PROFILE
+});
 
 var conv1 = new Conv2d(g, "conv1", 1, 32, 3);
 var conv2 = new Conv2d(g, "conv2", 32, 64, 3);
@@ -100,10 +104,11 @@ for (int epoch = 1; epoch <= opt.Epochs; epoch++)
     accuracy = (double)correct / test.Count;
     Console.WriteLine($"epoch {epoch}: train loss {lossSum / seen:F4}, test accuracy {accuracy:F4}, {clock.Elapsed.TotalSeconds:F1} s");
 }
+if (opt.Profile is not null) Console.WriteLine($"profile: {Path.GetFullPath(opt.Profile)} (written at exit; open it in https://ui.perfetto.dev)");
 Console.WriteLine($"test_accuracy={accuracy:F4}");
 Console.WriteLine($"train_seconds={trainSeconds:F1}");
 
-sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string Optimizer, int? Limit, int Seed, string Backend = "compiled", string Mode = "deferred")
+sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string Optimizer, int? Limit, int Seed, string Backend = "compiled", string Mode = "deferred", string? Profile = null)
 {
     public static Args Parse(string[] a)
     {
@@ -122,7 +127,8 @@ sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string O
                 "--seed" => r with { Seed = int.Parse(Next()) },
                 "--backend" => r with { Backend = Next() },
                 "--mode" => r with { Mode = Next() },
-                "-h" or "--help" => throw new ArgumentException("options: --data DIR --epochs N --batch-size B --lr X --optimizer sgd|adagrad|adadelta|rmsprop|adam --limit N --seed S --backend compiled|interpreter --mode deferred|eager"),
+                "--profile" => r with { Profile = Next() },
+                "-h" or "--help" => throw new ArgumentException("options: --data DIR --epochs N --batch-size B --lr X --optimizer sgd|adagrad|adadelta|rmsprop|adam --limit N --seed S --backend compiled|interpreter --mode deferred|eager --profile trace.json"),
                 _ => throw new ArgumentException($"unknown option '{a[i]}'; try --help"),
             };
         }

@@ -10,7 +10,12 @@ namespace GraphNet.Compiler;
 /// <summary>What a compilation did and how long each part took.</summary>
 public sealed class CompileReport
 {
-    public List<(string Pass, TimeSpan Time, string Text)> Passes { get; } = [];
+    /// <summary>Every step of the pipeline with its time, and the unit after it for graph passes (when kept).</summary>
+    public List<(string Pass, TimeSpan Time, Unit? After)> Passes { get; } = [];
+    public IReadOnlyList<Kernel> Kernels { get; internal set; } = [];
+    public MemoryPlan? Memory { get; internal set; }
+    /// <summary>The unit the kernels were made from (after the graph passes).</summary>
+    public Unit? Optimized { get; internal set; }
     public FusionPlan Fusion { get; internal set; } = new();
     /// <summary>The generated C# (made on demand when the assembly came from the cache).</summary>
     public string Source { get => source ??= SourceFactory?.Invoke() ?? ""; internal set => source = value; }
@@ -21,6 +26,8 @@ public sealed class CompileReport
     public string Cache { get; internal set; } = "";
     public TimeSpan Total { get; internal set; }
     public int OpCount { get; internal set; }
+    /// <summary>The dump folder written for this compilation, if any.</summary>
+    public string? DumpFolder { get; internal set; }
 }
 
 /// <summary>Options that change the generated code (part of the cache key).</summary>
@@ -28,8 +35,10 @@ public sealed record CompileOptions
 {
     /// <summary>Verify the graph after every pass (always on in tests).</summary>
     public bool Verify { get; init; } = true;
-    /// <summary>Keep each pass's text in the report (dumps).</summary>
-    public bool KeepPassText { get; init; }
+    /// <summary>Keep each graph pass's result in the report (for dumps).</summary>
+    public bool KeepPassUnits { get; init; }
+    /// <summary>Write a dump folder per compilation here (see CompileDump).</summary>
+    public string? DumpDirectory { get; init; }
 }
 
 /// <summary>Runs the whole pipeline: graph passes, fusion, lowering, memory planning, C# generation, Roslyn, the cache.</summary>
@@ -44,17 +53,21 @@ public static class Compilation
         var total = Stopwatch.StartNew();
         var report = new CompileReport { OpCount = graph.Nodes.Count };
         var unit = new Unit(graph, fetches, feeds);
-        if (options.KeepPassText) report.Passes.Add(("input", TimeSpan.Zero, unit.ToText()));
-        unit = Pipeline.RunGraphPasses(unit, options.Verify, (pass, u, t) => report.Passes.Add((pass.Name, t, options.KeepPassText ? u.ToText() : "")));
+        bool keep = options.KeepPassUnits || options.DumpDirectory is not null;
+        if (keep) report.Passes.Add(("input", TimeSpan.Zero, unit));
+        unit = Pipeline.RunGraphPasses(unit, options.Verify, (pass, u, t) => report.Passes.Add((pass.Name, t, keep ? u : null)));
+        report.Optimized = unit;
 
         var sw = Stopwatch.StartNew();
         var fusion = Fusion.Plan(unit);
         report.Fusion = fusion;
-        report.Passes.Add(("fusion", sw.Elapsed, "")); sw.Restart();
+        report.Passes.Add(("fusion", sw.Elapsed, null)); sw.Restart();
         var kernels = Lowering.Lower(unit, fusion);
-        report.Passes.Add(("lowering", sw.Elapsed, "")); sw.Restart();
+        report.Passes.Add(("lowering", sw.Elapsed, null));
+        report.Kernels = kernels; sw.Restart();
         var memory = MemoryPlan.Build(unit, kernels);
-        report.Passes.Add(("memory_plan", sw.Elapsed, "")); sw.Restart();
+        report.Passes.Add(("memory_plan", sw.Elapsed, null));
+        report.Memory = memory; sw.Restart();
 
         var index = new Dictionary<Storage, int>();
         int nFeeds = memory.Feeds.Count, nVars = memory.Variables.Count, nConsts = memory.Constants.Count, nSlots = memory.Slots.Count;
@@ -74,7 +87,7 @@ public static class Compilation
             var generate = Stopwatch.StartNew();
             var source = CSharpEmitter.Emit(kernels, memory, s => index[s], className,
                 new Dictionary<string, string> { [CompileCache.KeyAttribute] = key, [CompileCache.VersionAttribute] = Version });
-            report.Passes.Add(("codegen", generate.Elapsed, ""));
+            report.Passes.Add(("codegen", generate.Elapsed, null));
             return source;
         }
 
@@ -85,7 +98,7 @@ public static class Compilation
             report.Cache = image is null ? miss : "hit";
             DebugLog.Write(2, image is null ? $"compile cache miss for {key[..12]}: {miss}" : $"compile cache hit for {key[..12]}");
         }
-        report.Passes.Add(("cache_lookup", sw.Elapsed, "")); sw.Restart();
+        report.Passes.Add(("cache_lookup", sw.Elapsed, null)); sw.Restart();
         if (image is null)
         {
             var source = Generate();
@@ -94,19 +107,20 @@ public static class Compilation
             image = RoslynCompiler.Compile(source, "GraphNet.Generated." + className);
             try { cache?.Store(key, image); }
             catch (IOException e) { DebugLog.Write(1, $"could not write the compile cache: {e.Message}"); }
-            report.Passes.Add(("roslyn", sw.Elapsed, "")); sw.Restart();
+            report.Passes.Add(("roslyn", sw.Elapsed, null)); sw.Restart();
         }
         else report.SourceFactory = Generate;
         var context = new AssemblyLoadContext("graphnet-" + key[..12], isCollectible: true);
         var assembly = context.LoadFromStream(new MemoryStream(image));
         var step = (CompiledStep)Activator.CreateInstance(assembly.GetType("GraphNet.Generated." + className)
             ?? throw new InvalidOperationException($"generated assembly lacks {className}"))!;
-        report.Passes.Add(("load", sw.Elapsed, ""));
+        report.Passes.Add(("load", sw.Elapsed, null));
         report.Total = total.Elapsed;
         DebugLog.Write(1, $"compiled {graph.Nodes.Count} ops into {kernels.Count} kernels in {report.Total.TotalMilliseconds:F0} ms (cache: {report.Cache}); arena {memory.ArenaBytes(32):N0} B vs naive {memory.NaiveBytes(32):N0} B at batch 32");
         if (DebugLog.Level >= 2) foreach (var (p, t, _) in report.Passes) DebugLog.Write(2, $"  {p,-18} {t.TotalMilliseconds,8:F1} ms");
         if (DebugLog.Level >= 3) DebugLog.Write(3, fusion.Report());
         if (DebugLog.Level >= 4) DebugLog.Write(4, report.Source);
+        if (options.DumpDirectory is { } dumps) report.DumpFolder = CompileDump.Write(dumps, graph, report);
         return new Executable(unit, fetches, feeds, kernels, memory, index, step, context, report);
     }
 }

@@ -39,6 +39,9 @@ public sealed class Executor : IDisposable
     public Graph Graph { get; }
     public ExecutionMode Mode { get; }
 
+    /// <summary>The eager context (null in deferred mode).</summary>
+    public EagerContext? Eager => eager;
+
     /// <summary>The session behind deferred functions (null in eager mode).</summary>
     public Session? Session => session;
 

@@ -21,6 +21,10 @@ public sealed record SessionOptions
     public string? CacheDirectory { get; init; }
     /// <summary>Verify the graph after every compiler pass.</summary>
     public bool VerifyPasses { get; init; } = true;
+    /// <summary>Write a folder per compilation here (default: $GRAPHNET_DUMP_DIR).</summary>
+    public string? DumpDirectory { get; init; } = Environment.GetEnvironmentVariable("GRAPHNET_DUMP_DIR") is { Length: > 0 } d ? d : null;
+    /// <summary>Write a Chrome trace of every kernel run here when the session ends (default: $GRAPHNET_PROFILE).</summary>
+    public string? ProfilePath { get; init; } = Environment.GetEnvironmentVariable("GRAPHNET_PROFILE") is { Length: > 0 } p ? p : null;
     /// <summary>Give variables their initial values when the session starts (TF1's global_variables_initializer).</summary>
     public bool InitializeVariables { get; init; } = true;
 }
@@ -41,6 +45,7 @@ public sealed class Session : IDisposable
         Graph = graph;
         Options = options ?? new SessionOptions();
         if (Options.Backend == Backend.CSharp) Backends.CSharp.RoslynCompiler.WarmUpInBackground();
+        if (Options.ProfilePath is { } profile) Profiler = new Profiler(profile);
         if (Options.InitializeVariables) Variables.Initialize(graph);
     }
 
@@ -87,6 +92,9 @@ public sealed class Session : IDisposable
         return plan;
     }
 
+    /// <summary>The kernel profiler, when SessionOptions.ProfilePath is set.</summary>
+    public Profiler? Profiler { get; }
+
     /// <summary>The plan of the latest run (benchmarks read its size).</summary>
     public RunPlan? LastPlan { get; private set; }
 
@@ -104,7 +112,8 @@ public sealed class Session : IDisposable
         string key = SignatureKey(plan.Fetches, plan.FedTensors);
         if (executables.TryGetValue(key, out var exe)) return exe;
         var cache = Options.UseCompileCache ? (Options.CacheDirectory is { } d ? new CompileCache(d) : CompileCache.Default()) : null;
-        exe = Compilation.Compile(Graph, plan.Fetches, plan.FedTensors, new CompileOptions { Verify = Options.VerifyPasses }, cache);
+        exe = Compilation.Compile(Graph, plan.Fetches, plan.FedTensors, new CompileOptions { Verify = Options.VerifyPasses, DumpDirectory = Options.DumpDirectory }, cache);
+        exe.Profiler = Profiler;
         CompileCount++;
         return executables[key] = exe;
     }
@@ -133,6 +142,7 @@ public sealed class Session : IDisposable
             disposed = true;
             foreach (var e in executables.Values) e.Dispose();
             executables.Clear();
+            Profiler?.Write();
         }
     }
 }

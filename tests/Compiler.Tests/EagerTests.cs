@@ -3,6 +3,10 @@ using GraphNet.Runtime;
 
 namespace GraphNet.Compiler.Tests;
 
+[CollectionDefinition("memory", DisableParallelization = true)]
+public class MemoryCollection;
+
+[Collection("memory")]
 public class EagerTests
 {
     private static double[] Losses(ExecutionMode mode, ModelSpec spec, int steps, int batch)
@@ -74,6 +78,7 @@ public class EagerTests
         long before = MemoryAfter(100);
         long after = MemoryAfter(900);
         Assert.Equal(nodes, exec.Graph.Nodes.Count); // the tape is released every step
+        Assert.Equal(0, exec.Eager!.LiveValues);   // and so are its values
         Assert.True(after - before < 2_000_000, $"managed memory grew by {after - before:N0} bytes over 900 eager steps");
     }
 }

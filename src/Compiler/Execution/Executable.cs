@@ -41,6 +41,14 @@ public sealed class Executable : IDisposable
     /// <summary>The collectible context holding the generated assembly (tests check that it unloads).</summary>
     internal AssemblyLoadContext? LoadContext => context;
 
+    /// <summary>Receives one event per kernel run when profiling.</summary>
+    public Profiler? Profiler
+    {
+        get => profiler;
+        set { profiler = value; ctx.OnKernel = value is null ? null : (k, s, e) => value.Add(this, k, s, e); }
+    }
+    private Profiler? profiler;
+
     /// <summary>Kernels launched per run (library calls, generated loops and reference ops).</summary>
     public int KernelCount => Kernels.Count;
 
@@ -68,7 +76,7 @@ public sealed class Executable : IDisposable
         evalContext = eval;
         try { step.Run(ctx); }
         catch (GraphRunException) { throw; }
-        catch (Exception e) { throw new GraphException($"compiled step failed: {e.Message}", e); }
+        catch (Exception e) { throw new GraphException(DescribeFailure(e), e); }
 
         var results = Unit.Fetches.Select(f => Value(f, b, batch).Clone()).ToArray();
         // Assignments: swap in the second buffer the kernel wrote, or copy a value from elsewhere.
@@ -89,6 +97,18 @@ public sealed class Executable : IDisposable
     }
 
     private EvalContext evalContext = new();
+
+    /// <summary>Names the kernel (its nodes and user lines) a generated-code exception came from.</summary>
+    private string DescribeFailure(Exception e)
+    {
+        var frame = new System.Diagnostics.StackTrace(e).GetFrames().Select(f => f.GetMethod())
+            .FirstOrDefault(m => m?.DeclaringType?.Namespace == "GraphNet.Generated" && (m.Name.StartsWith('K') || m.DeclaringType.Name.StartsWith('K')));
+        var name = frame is null ? null : frame.Name.StartsWith('K') ? frame.Name : frame.DeclaringType!.Name;
+        var index = name is null ? -1 : int.Parse(new string(name.Skip(1).TakeWhile(char.IsDigit).ToArray()));
+        if (index < 0 || index >= Kernels.Count) return $"compiled step failed: {e.Message}";
+        var k = Kernels[index];
+        return $"{e.Message}\n  in kernel {k.Name}, which runs: {string.Join("; ", k.Nodes.Select(n => n.Describe()))}";
+    }
 
     private NDArray Value(Tensor t, Array[] b, int batch) =>
         new(t.DType, t.Shape.Resolve(batch), b[index[Memory.StorageOf[MemoryPlan.Root(t)]]]);

@@ -14,6 +14,15 @@ public sealed class StepContext
     private BroadcastPlan?[] plans = [];
     private int planBatch = -1;
 
+    internal Action<int, long, long>? OnKernel { get; set; }
+    private long kernelStart;
+
+    /// <summary>Marks the start of a kernel (for the profiler).</summary>
+    public void Begin(int kernel) { if (OnKernel is not null) kernelStart = System.Diagnostics.Stopwatch.GetTimestamp(); }
+
+    /// <summary>Marks the end of a kernel (for the profiler).</summary>
+    public void End(int kernel) => OnKernel?.Invoke(kernel, kernelStart, System.Diagnostics.Stopwatch.GetTimestamp());
+
     /// <summary>Runs a library or reference kernel by its index in the schedule.</summary>
     public void Call(int kernel) => CallKernel(kernel);
 

@@ -148,6 +148,18 @@ public sealed class Graph
     /// <summary>The deterministic text form, one node a line.</summary>
     public string ToText(bool withSource = false) => GraphText.Format(this, withSource);
 
+    /// <summary>Graphviz DOT: forward and backward nodes coloured apart, tensor types on edges, name scopes as clusters.</summary>
+    public string ToDot(string? title = null) => GraphDot.Format(this, title: title);
+
+    /// <summary>Draws the graph as SVG with Graphviz's dot (which must be installed).</summary>
+    public void SaveSvg(string path) => GraphDot.Render(ToDot(), path);
+
+    /// <summary>Draws the graph as PNG with Graphviz's dot (which must be installed).</summary>
+    public void SavePng(string path) => GraphDot.Render(ToDot(), path);
+
+    /// <summary>A name for dumps and reports.</summary>
+    public string Name { get; set; } = "graph";
+
     /// <summary>The id the next node will get. Ids grow in creation order (a topological order).</summary>
     public int NextId => nextId;
 

@@ -27,6 +27,9 @@ public sealed class EagerContext : IEagerBackend, IDisposable
     public Graph Graph { get; }
     public VariableStore Variables { get; }
 
+    /// <summary>Values held for the current step's tape (zero between steps).</summary>
+    public int LiveValues => values.Count;
+
     /// <summary>Counts steps; keys dropout masks exactly as the session's run counter does.</summary>
     public long StepCount { get; private set; }
 

@@ -55,6 +55,13 @@ public static class VMath
         return Vector512.Create<T>(t);
     }
 
+    /// <summary>Checks one_hot's labels before a loop uses them, with the reference evaluation's message.</summary>
+    public static void CheckIndices(long[] labels, int depth)
+    {
+        foreach (var l in labels)
+            if (l < 0 || l >= depth) throw new GraphException($"one_hot: index {l} is out of range [0, {depth}) (a label outside the class count?)");
+    }
+
     /// <summary>one_hot's value at flat index i of an [..., depth] output.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T OneHot<T>(long[] labels, long i, int depth) where T : IFloatingPointIeee754<T> =>

@@ -36,7 +36,7 @@ internal static class CSharpEmitter
         sb.AppendLine("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         sb.AppendLine("    public override void Run(StepContext c)");
         sb.AppendLine("    {");
-        foreach (var k in kernels) sb.AppendLine($"        {Method(k)}(c);");
+        foreach (var k in kernels) sb.AppendLine($"        c.Begin({k.Index}); {Method(k)}(c); c.End({k.Index});");
         sb.AppendLine("    }");
         sb.AppendLine("}");
         // One file per kernel (a partial class), so Roslyn binds and emits them in parallel.

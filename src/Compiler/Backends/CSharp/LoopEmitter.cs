@@ -248,7 +248,9 @@ internal sealed class LoopEmitter
                 case DropoutOp d:
                     sb.AppendLine($"        {var}.Train{n.Id} = {buffer(n.Inputs[1])}[0]; {var}.Key{n.Id} = c.DropoutKey({d.Seed});");
                     break;
-                case OneHotOp: sb.AppendLine($"        {var}.Labels{n.Id} = {buffer(n.Inputs[0])};"); break;
+                case OneHotOp oh:
+                    sb.AppendLine($"        {var}.Labels{n.Id} = {buffer(n.Inputs[0])}; VMath.CheckIndices({var}.Labels{n.Id}, {oh.Depth});");
+                    break;
                 case CountOfOp co:
                     var s = n.Inputs[0].Shape;
                     var count = string.Join(" * ", co.Axes.Select(a => s[a] == Shape.Batch ? "N" : s[a].ToString()).DefaultIfEmpty("1"));

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using GraphNet.Bench;
+
+namespace GraphNet.Compiler.Tests;
+
+/// <summary>Dumps, the HTML report, profiling and run-time errors that name kernels.</summary>
+public class InspectTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("graphnet-inspect-").FullName;
+    public void Dispose() => Directory.Delete(dir, true);
+
+    [Fact]
+    public void TheCnnTrainingStepDumpHasEveryItem()
+    {
+        var m = BenchModel.Cnn();
+        m.Graph.Name = "cnn";
+        using var s = new Session(m.Graph, new SessionOptions { DumpDirectory = dir, UseCompileCache = false });
+        var exe = s.Compiled([m.Loss, m.TrainStep], m.Batch(2));
+        var folder = exe.Report.DumpFolder!;
+        Assert.StartsWith(Path.Combine(dir, "cnn-"), folder);
+        var passes = Directory.GetFiles(Path.Combine(folder, "passes")).Select(Path.GetFileName).Order().ToArray();
+        Assert.Equal(new[] { "00-input", "01-prune", "02-constant_folding", "03-algebraic", "04-cse", "05-dce" }.SelectMany(p => new[] { p + ".dot", p + ".txt" }).Order(), passes);
+        foreach (var f in new[] { "fused.dot", "fused.svg", "fused.txt", "fusion.txt", "fusion.json", "memory.txt", "memory.json", "timings.txt", "step.cs", "report.html" })
+            Assert.True(File.Exists(Path.Combine(folder, f)), $"{f} is missing from {folder}");
+
+        // Fusion report: one line per node with a reason; JSON with every kernel.
+        var fusion = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "fusion.json")));
+        Assert.Equal(exe.KernelCount, fusion.RootElement.GetProperty("kernels").GetArrayLength());
+        Assert.Equal(exe.Unit.Graph.Nodes.Count, fusion.RootElement.GetProperty("decisions").GetArrayLength());
+        Assert.Contains("arena", File.ReadAllText(Path.Combine(folder, "memory.txt")));
+
+        // Every kernel names its nodes and the user lines they came from, in the code and the report.
+        var code = File.ReadAllText(Path.Combine(folder, "step.cs"));
+        foreach (var k in exe.Kernels)
+        {
+            Assert.Contains($"// kernel {k.Index}: ", code);
+            foreach (var n in k.Nodes) Assert.Contains($"%{n.Id} {n.Op.Name} '{n.Name}'", code);
+            Assert.All(k.SourceLines, l => Assert.Matches(@"^\w+\.cs:\d+$", l));
+        }
+
+        // The HTML report: self-contained, one entry per kernel, the fused graph, reasons, memory, timings.
+        var html = File.ReadAllText(Path.Combine(folder, "report.html"));
+        Assert.Equal(exe.KernelCount, Regex.Matches(html, "<section class=\"kernel\" id=\"k\\d+\">").Count);
+        Assert.Equal(exe.KernelCount, Regex.Matches(html, "<li><a href=\"#k\\d+\">").Count);
+        Assert.Contains("<svg", html);
+        Assert.Contains("Fusion decisions", html);
+        Assert.Contains("Memory timeline", html);
+        Assert.Contains("Pass timings", html);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org", ""));
+        Assert.DoesNotContain("https://", html);
+    }
+
+    [Fact]
+    public void ProfilingWritesOneTraceEventPerKernelRunWithNodesAndLines()
+    {
+        var m = BenchModel.Mlp();
+        var path = Path.Combine(dir, "trace.json");
+        int kernels;
+        using (var s = new Session(m.Graph, new SessionOptions { ProfilePath = path, UseCompileCache = false }))
+        {
+            for (int i = 0; i < 3; i++) s.Run([m.Loss, m.TrainStep], m.Batch(8));
+            kernels = s.Compiled([m.Loss, m.TrainStep], m.Batch(8)).KernelCount;
+        }
+        var trace = JsonDocument.Parse(File.ReadAllText(path)).RootElement.GetProperty("traceEvents");
+        Assert.Equal(3 * kernels, trace.GetArrayLength());
+        foreach (var e in trace.EnumerateArray())
+        {
+            Assert.Equal("X", e.GetProperty("ph").GetString());
+            Assert.True(e.GetProperty("dur").GetDouble() >= 0);
+            Assert.Contains("%", e.GetProperty("args").GetProperty("nodes").GetString());
+            Assert.Contains("Models.cs:", e.GetProperty("args").GetProperty("lines").GetString());
+        }
+    }
+
+    [Fact]
+    public void ErrorsInsideCompiledKernelsNameTheKernelItsNodesAndTheLine()
+    {
+        var g = new Graph();
+        var logits = g.Placeholder([-1, 3], "logits");
+        var labels = g.Placeholder(DType.Int64, [-1], "labels");
+        var loss = F.CrossEntropy(logits, labels);
+        using var s = new Session(g, new SessionOptions { UseCompileCache = false });
+        var e = Assert.ThrowsAny<GraphException>(() => s.Run(loss, new Dictionary<Tensor, NDArray>
+        {
+            [logits] = NDArray.Zeros(DType.Float32, 2, 3), [labels] = NDArray.From(new long[] { 1, 7 }, 2),
+        }));
+        Assert.Contains("index 7 is out of range [0, 3)", e.Message);
+        Assert.Contains("in kernel", e.Message);
+        Assert.Contains("one_hot", e.Message);
+        Assert.Contains("InspectTests.cs:", e.Message);
+    }
+}
