@@ -36,7 +36,7 @@ public class InspectTests : IDisposable
         {
             Assert.Contains($"// kernel {k.Index}: ", code);
             foreach (var n in k.Nodes) Assert.Contains($"%{n.Id} {n.Op.Name} '{n.Name}'", code);
-            Assert.All(k.SourceLines, l => Assert.Matches(@"^\w+\.cs:\d+$", l));
+            Assert.All(k.SourceLines, l => Assert.Matches(@"^\w+\.cs:\d+( \(backward\))?$", l));
         }
 
         // The HTML report: self-contained, one entry per kernel, the fused graph, reasons, memory, timings.

@@ -29,7 +29,7 @@ public static class HtmlReport
             </style></head><body>
             """);
         sb.AppendLine($"<h1>Compilation of <code>{E(graph.Name)}</code></h1>");
-        sb.AppendLine(string.Create(inv, $"<p>{report.OpCount} ops in the graph, {report.Optimized!.Graph.Nodes.Count} after the graph passes, <b>{report.Kernels.Count} kernels</b>. Memory at batch 32: arena {memory.ArenaBytes(32):N0} bytes against {memory.NaiveBytes(32):N0} bytes naive. Compiled in {report.Total.TotalMilliseconds:F0} ms (cache: {E(report.Cache)}).</p>"));
+        sb.AppendLine(string.Create(inv, $"<p>{report.OpCount} ops in the graph, {report.Optimized!.Graph.Nodes.Count} after the graph passes, <b>{report.Kernels.Count} kernels</b>. Memory at batch 32: arena {memory.ArenaBytes(32):N0} bytes against {memory.NaiveBytes(32):N0} bytes naive. Compiled in {report.Total.TotalMilliseconds:F0} ms (compile cache: {E(report.Cache.Length == 0 ? "off" : report.Cache)}).</p>"));
         sb.AppendLine("<p class=\"muted\">Blue nodes run forward, orange ones backward; green cylinders are variables, yellow ones placeholders. Click a node or a kernel to see its code.</p>");
 
         sb.AppendLine("<h2>Graph after fusion</h2>");
@@ -45,7 +45,7 @@ public static class HtmlReport
             sb.AppendLine($"<p>{E(k.Kind.ToString().ToLowerInvariant())} over {E(k.Domain.ToString())}; user lines: {E(string.Join(", ", k.SourceLines))}</p>");
             sb.AppendLine("<table><tr><th>node</th><th>op</th><th>name</th><th>type</th><th>source</th><th>backward of</th></tr>");
             foreach (var n in k.Nodes)
-                sb.AppendLine($"<tr><td>%{n.Id}</td><td>{E(n.Op.Name)}</td><td>{E(n.Name)}</td><td>{E(n.OutputTypes[0].ToString())}</td><td>{E(n.Source.ToString())}</td><td>{E(n.ForwardOf?.Name ?? "")}</td></tr>");
+                sb.AppendLine($"<tr><td>%{n.Id}</td><td>{E(n.Op.Name)}</td><td>{E(n.Name)}</td><td>{E(n.OutputTypes[0].ToString())}</td><td>{E(n.Source.ToString())}</td><td>{E(n.ForwardOf is { } f ? $"{f.Name} ({f.Source})" : "")}</td></tr>");
             sb.AppendLine("</table>");
             sb.AppendLine($"<details><summary>generated code</summary><pre>{E(sources.GetValueOrDefault(k.Index, "(not found)"))}</pre></details></section>");
         }
@@ -70,8 +70,10 @@ public static class HtmlReport
 
     private static string StripXmlHeader(string svg)
     {
+        // Scale the drawing to the page width; its viewBox keeps the proportions.
         int at = svg.IndexOf("<svg", StringComparison.Ordinal);
-        return at >= 0 ? svg[at..] : svg;
+        svg = at >= 0 ? svg[at..] : svg;
+        return System.Text.RegularExpressions.Regex.Replace(svg, "^<svg width=\"[^\"]*\" height=\"[^\"]*\"", "<svg width=\"100%\"");
     }
 
     private static string MemorySvg(CompileReport report)

@@ -20,8 +20,11 @@ public sealed class Kernel
     public IEnumerable<Node> Nodes => Prologue.Concat(Anchor is null ? [] : [Anchor]).Concat(Epilogue);
     public NodeClass Kind => Anchor is null ? NodeClass.Pointwise : NodeClasses.Of(Anchor);
 
-    /// <summary>The user source lines the kernel's nodes came from.</summary>
-    public IEnumerable<string> SourceLines => Nodes.Select(n => n.Source.ToString()).Distinct();
+    /// <summary>
+    /// The user source lines the kernel's nodes came from; a backward node counts with the line of
+    /// the forward node it differentiates ("mnist_cnn.cs:20 (backward)").
+    /// </summary>
+    public IEnumerable<string> SourceLines => Nodes.Select(n => n.ForwardOf is { } f ? $"{f.Source} (backward)" : n.Source.ToString()).Distinct();
 }
 
 /// <summary>Turns fusion groups into kernels in a valid order and decides which tensors are materialized.</summary>
