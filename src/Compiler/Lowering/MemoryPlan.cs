@@ -137,10 +137,24 @@ public sealed class MemoryPlan
         _ => t,
     };
 
+    /// <summary>The most bytes of values alive at once, and the kernel where that happens.</summary>
+    public (long Bytes, int Kernel) PeakLive(int batch)
+    {
+        int last = Lifetimes.Count == 0 ? 0 : Lifetimes.Max(l => l.LastUse);
+        (long, int) peak = (0, 0);
+        for (int k = 0; k <= last; k++)
+        {
+            long live = Lifetimes.Where(l => l.Def <= k && k <= l.LastUse).Sum(l => l.Tensor.Shape.StaticSize * (l.Tensor.Shape.IsSymbolic ? batch : 1) * l.Tensor.DType.SizeInBytes());
+            if (live > peak.Item1) peak = (live, k);
+        }
+        return peak;
+    }
+
     public string Report(int batch)
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"arena {ArenaBytes(batch):N0} bytes in {Slots.Count} buffers; naive {NaiveBytes(batch):N0} bytes (batch {batch})");
+        var (peak, at) = PeakLive(batch);
+        sb.AppendLine($"arena {ArenaBytes(batch):N0} bytes in {Slots.Count} buffers; naive {NaiveBytes(batch):N0} bytes; peak live {peak:N0} bytes at kernel {at} (batch {batch})");
         foreach (var (t, s, def, last) in Lifetimes.OrderBy(l => l.Def))
             sb.AppendLine($"  buffer {s.Index} ({s.DType.ShortName()}, {s.Elements(batch):N0} elements): %{t.Node.Id} '{t.Name}' {t.Type} live kernels {def}..{last}");
         return sb.ToString();
