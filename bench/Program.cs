@@ -21,6 +21,7 @@ var opts = ParseOptions(args.Skip(1).ToArray());
 switch (args[0])
 {
     case "step": return Step(opts);
+    case "checkpoint-writer": return CheckpointWriter(args[1], int.Parse(args[2]));
     case "report": return Report.Run(opts.GetValueOrDefault("out", "bench/results"), double.Parse(opts.GetValueOrDefault("seconds", "2.5")));
     case "bdn": BenchmarkSwitcher.FromAssembly(typeof(BenchModel).Assembly).Run(args.Skip(1).ToArray()); return 0;
     default: Console.Error.WriteLine($"unknown command '{args[0]}'; try --help"); return 2;
@@ -43,6 +44,18 @@ static int Step(Dictionary<string, string> o)
     Console.WriteLine($"naive_bytes={m.NaiveBytes}");
     Console.WriteLine($"peak_managed_bytes={m.PeakManagedBytes}");
     return 0;
+}
+
+// For the kill test: saves a large checkpoint over and over until it is killed.
+static int CheckpointWriter(string path, int megabytes)
+{
+    var data = new float[megabytes * 262144];
+    for (int i = 0; ; i++)
+    {
+        Array.Fill(data, i);
+        GraphNet.Runtime.SafeTensors.Write(path, new Dictionary<string, NDArray> { ["big.weight"] = NDArray.From(data, data.Length) });
+        Console.WriteLine($"saved {i}");
+    }
 }
 
 static Dictionary<string, string> ParseOptions(string[] a)

@@ -2,7 +2,7 @@
 // The book's first-chapter exercise as a define-then-run script: a CNN trained on (Fashion-)MNIST
 // with Adadelta at a fixed learning rate of 0.5.
 //   dotnet run -c Release examples/mnist_cnn.cs -- [--data DIR] [--epochs N] [--batch-size B] [--lr X]
-//       [--optimizer sgd|adagrad|adadelta|rmsprop|adam] [--limit N] [--seed S] [--backend compiled|interpreter] [--mode deferred|eager] [--profile trace.json]
+//       [--optimizer sgd|adagrad|adadelta|rmsprop|adam] [--limit N] [--seed S] [--backend compiled|interpreter] [--mode deferred|eager] [--profile trace.json] [--save PATH] [--resume PATH]
 using System.Diagnostics;
 using System.Globalization;
 using GraphNet;
@@ -67,6 +67,12 @@ var trainStep = exec.Function([imageSpec, TensorSpec.Int64("labels", -1)], xs =>
     return [loss, optimizer.Minimize(loss)];
 });
 var predict = exec.Function([imageSpec], xs => [F.ArgMax(Forward(xs[0]), 1)]);
+if (opt.Resume is { } resume)
+{
+    if (mode == ExecutionMode.Eager) throw new ArgumentException("--resume needs --mode deferred: eager mode makes the optimizer's slots at its first step");
+    Saver.Restore(exec, resume);
+    Console.WriteLine($"resumed from {resume}");
+}
 
 // ---- run: feed batches through the step function ----
 var dataDir = Mnist.FindDirectory(opt.Data);
@@ -103,12 +109,17 @@ for (int epoch = 1; epoch <= opt.Epochs; epoch++)
     }
     accuracy = (double)correct / test.Count;
     Console.WriteLine($"epoch {epoch}: train loss {lossSum / seen:F4}, test accuracy {accuracy:F4}, {clock.Elapsed.TotalSeconds:F1} s");
+    if (opt.Save is { } save)
+    {
+        Saver.Save(exec, save);
+        Console.WriteLine($"saved weights and optimizer state to {save}");
+    }
 }
 if (opt.Profile is not null) Console.WriteLine($"profile: {Path.GetFullPath(opt.Profile)} (written at exit; open it in https://ui.perfetto.dev)");
 Console.WriteLine($"test_accuracy={accuracy:F4}");
 Console.WriteLine($"train_seconds={trainSeconds:F1}");
 
-sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string Optimizer, int? Limit, int Seed, string Backend = "compiled", string Mode = "deferred", string? Profile = null)
+sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string Optimizer, int? Limit, int Seed, string Backend = "compiled", string Mode = "deferred", string? Profile = null, string? Save = null, string? Resume = null)
 {
     public static Args Parse(string[] a)
     {
@@ -128,7 +139,9 @@ sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string O
                 "--backend" => r with { Backend = Next() },
                 "--mode" => r with { Mode = Next() },
                 "--profile" => r with { Profile = Next() },
-                "-h" or "--help" => throw new ArgumentException("options: --data DIR --epochs N --batch-size B --lr X --optimizer sgd|adagrad|adadelta|rmsprop|adam --limit N --seed S --backend compiled|interpreter --mode deferred|eager --profile trace.json"),
+                "--save" => r with { Save = Next() },
+                "--resume" => r with { Resume = Next() },
+                "-h" or "--help" => throw new ArgumentException("options: --data DIR --epochs N --batch-size B --lr X --optimizer sgd|adagrad|adadelta|rmsprop|adam --limit N --seed S --backend compiled|interpreter --mode deferred|eager --profile trace.json --save PATH --resume PATH"),
                 _ => throw new ArgumentException($"unknown option '{a[i]}'; try --help"),
             };
         }

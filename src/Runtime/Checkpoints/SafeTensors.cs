@@ -1,0 +1,166 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace GraphNet.Runtime;
+
+/// <summary>
+/// The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
+/// mapping names to {dtype, shape, data_offsets}, then the raw little-endian data. Reading
+/// checks everything before allocating: lengths, JSON, dtypes, shapes and offsets that must
+/// tile the data exactly.
+/// </summary>
+public static class SafeTensors
+{
+    /// <summary>Headers larger than this are refused (real ones are kilobytes).</summary>
+    public const long MaxHeaderBytes = 100L << 20;
+
+    private static string Code(DType t) => t switch
+    {
+        DType.Float32 => "F32", DType.Float64 => "F64", DType.Int32 => "I32", DType.Int64 => "I64", DType.Bool => "BOOL",
+        _ => throw new ArgumentOutOfRangeException(nameof(t)),
+    };
+
+    private static DType? FromCode(string? code) => code switch
+    {
+        "F32" => DType.Float32, "F64" => DType.Float64, "I32" => DType.Int32, "I64" => DType.Int64, "BOOL" => DType.Bool, _ => null,
+    };
+
+    /// <summary>Writes tensors (sorted by name) atomically: a temp file flushed to disk, then a rename.</summary>
+    public static void Write(string path, IReadOnlyDictionary<string, NDArray> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var names = tensors.Keys.Order(StringComparer.Ordinal).ToList();
+        var header = new JsonObject();
+        if (metadata is { Count: > 0 })
+        {
+            var meta = new JsonObject();
+            foreach (var (k, v) in metadata) meta[k] = v;
+            header["__metadata__"] = meta;
+        }
+        long offset = 0;
+        foreach (var name in names)
+        {
+            var t = tensors[name];
+            long bytes = (long)t.Size * t.DType.SizeInBytes();
+            header[name] = new JsonObject
+            {
+                ["dtype"] = Code(t.DType),
+                ["shape"] = new JsonArray(t.Shape.Select(d => (JsonNode)JsonValue.Create(d)!).ToArray()),
+                ["data_offsets"] = new JsonArray(JsonValue.Create(offset), JsonValue.Create(offset + bytes)),
+            };
+            offset += bytes;
+        }
+        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        // Pad the header with spaces to 8 bytes, as the reference writer does.
+        int pad = (8 - json.Length % 8) % 8;
+        var full = Path.GetFullPath(path);
+        var tmp = full + $".{Environment.ProcessId}.tmp";
+        try
+        {
+            using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                Span<byte> len = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)(json.Length + pad));
+                f.Write(len);
+                f.Write(json);
+                for (int i = 0; i < pad; i++) f.WriteByte((byte)' ');
+                foreach (var name in names) f.Write(Bytes(tensors[name]));
+                f.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    private static ReadOnlySpan<byte> Bytes(NDArray t) => t.Data switch
+    {
+        float[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+        double[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+        int[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+        long[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+        bool[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+        _ => throw new InvalidOperationException(),
+    };
+
+    /// <summary>Reads a safetensors file, with a clear error for anything truncated, corrupt or hostile.</summary>
+    public static (Dictionary<string, NDArray> Tensors, Dictionary<string, string> Metadata) Read(string path)
+    {
+        string Bad(string why) => $"'{path}' is not a valid safetensors checkpoint: {why}";
+        using var f = File.OpenRead(path);
+        long fileLength = f.Length;
+        if (fileLength < 8) throw new InvalidDataException(Bad($"only {fileLength} bytes, shorter than the 8-byte header length"));
+        Span<byte> len = stackalloc byte[8];
+        f.ReadExactly(len);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(len);
+        if (headerLength > (ulong)MaxHeaderBytes || headerLength > (ulong)(fileLength - 8))
+            throw new InvalidDataException(Bad($"the header claims {headerLength:N0} bytes but the file has {fileLength - 8:N0} after the length (truncated or corrupt)"));
+        var headerBytes = new byte[headerLength];
+        f.ReadExactly(headerBytes);
+        JsonObject header;
+        try { header = JsonNode.Parse(headerBytes) as JsonObject ?? throw new InvalidDataException(Bad("the header is not a JSON object")); }
+        catch (JsonException e) { throw new InvalidDataException(Bad($"the header is not valid JSON ({e.Message})"), e); }
+        long dataLength = fileLength - 8 - (long)headerLength;
+
+        var metadata = new Dictionary<string, string>();
+        var entries = new List<(string Name, DType DType, int[] Shape, long Begin, long End)>();
+        foreach (var (name, node) in header)
+        {
+            if (name == "__metadata__")
+            {
+                if (node is JsonObject meta) foreach (var (k, v) in meta) metadata[k] = v?.ToString() ?? "";
+                continue;
+            }
+            if (node is not JsonObject o) throw new InvalidDataException(Bad($"entry '{name}' is not an object"));
+            var dtype = FromCode(o["dtype"]?.GetValueKind() == JsonValueKind.String ? (string?)o["dtype"] : null)
+                ?? throw new InvalidDataException(Bad($"entry '{name}' has an unsupported or missing dtype '{o["dtype"]}' (F32, F64, I32, I64, BOOL)"));
+            if (o["shape"] is not JsonArray shapeArray || shapeArray.Any(d => d?.GetValueKind() != JsonValueKind.Number))
+                throw new InvalidDataException(Bad($"entry '{name}' has no valid shape"));
+            var shape = shapeArray.Select(d => (long)d!).ToArray();
+            if (shape.Any(d => d < 0 || d > int.MaxValue)) throw new InvalidDataException(Bad($"entry '{name}' has an impossible shape [{string.Join(",", shape)}]"));
+            if (o["data_offsets"] is not JsonArray off || off.Count != 2 || off.Any(d => d?.GetValueKind() != JsonValueKind.Number))
+                throw new InvalidDataException(Bad($"entry '{name}' has no valid data_offsets"));
+            long begin = (long)off[0]!, end = (long)off[1]!;
+            decimal elements = shape.Aggregate(1m, (p, d) => p * d);
+            if (begin < 0 || end < begin || end > dataLength)
+                throw new InvalidDataException(Bad($"entry '{name}' has offsets [{begin}, {end}) outside the {dataLength:N0} data bytes"));
+            if (elements * dtype.SizeInBytes() != end - begin)
+                throw new InvalidDataException(Bad($"entry '{name}': shape [{string.Join(",", shape)}] of {dtype.ShortName()} needs {elements * dtype.SizeInBytes()} bytes, offsets give {end - begin}"));
+            entries.Add((name, dtype, shape.Select(d => (int)d).ToArray(), begin, end));
+        }
+        // The entries must tile the data exactly: no overlaps, no gaps.
+        long expect = 0;
+        foreach (var e in entries.OrderBy(e => e.Begin))
+        {
+            if (e.Begin != expect) throw new InvalidDataException(Bad(e.Begin < expect ? $"entry '{e.Name}' overlaps another entry's data" : $"a gap of {e.Begin - expect} bytes before entry '{e.Name}'"));
+            expect = e.End;
+        }
+        if (expect != dataLength) throw new InvalidDataException(Bad($"{dataLength - expect} bytes of data belong to no entry"));
+
+        long dataStart = 8 + (long)headerLength;
+        var tensors = new Dictionary<string, NDArray>();
+        foreach (var e in entries)
+        {
+            var t = NDArray.Zeros(e.DType, e.Shape);
+            f.Position = dataStart + e.Begin;
+            var span = t.Data switch
+            {
+                float[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+                double[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+                int[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+                long[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+                bool[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+                _ => throw new InvalidOperationException(),
+            };
+            f.ReadExactly(span);
+            if (t.Data is bool[] b && span.IndexOfAnyExcept((byte)0, (byte)1) >= 0) throw new InvalidDataException(Bad($"entry '{e.Name}' holds bool bytes other than 0 and 1"));
+            tensors[e.Name] = t;
+        }
+        return (tensors, metadata);
+    }
+}
