@@ -21,6 +21,8 @@ public sealed record SessionOptions
     public string? CacheDirectory { get; init; }
     /// <summary>Verify the graph after every compiler pass.</summary>
     public bool VerifyPasses { get; init; } = true;
+    /// <summary>Stop a run at the first NaN or infinity, naming the node that made it and its source line.</summary>
+    public bool CheckNumerics { get; init; }
     /// <summary>Write a folder per compilation here (default: $GRAPHNET_DUMP_DIR).</summary>
     public string? DumpDirectory { get; init; } = Environment.GetEnvironmentVariable("GRAPHNET_DUMP_DIR") is { Length: > 0 } d ? d : null;
     /// <summary>Write a Chrome trace of every kernel run here when the session ends (default: $GRAPHNET_PROFILE).</summary>
@@ -71,8 +73,14 @@ public sealed class Session : IDisposable
             var plan = LastPlan = PlanFor(fetches, feeds);
             var ctx = new EvalContext { RunCounter = RunCount, GraphSeed = Graph.Seed };
             RunCount++;
-            if (Options.Backend == Backend.Interpreter) return Interpreter.Run(plan, feeds, Variables, ctx);
-            return ExecutableFor(plan).Run(feeds, Variables, ctx);
+            if (Options.Backend == Backend.Interpreter) return Interpreter.Run(plan, feeds, Variables, ctx, Options.CheckNumerics);
+            try { return ExecutableFor(plan).Run(feeds, Variables, ctx); }
+            catch (NonFiniteException)
+            {
+                // Nothing was committed; replay node by node to name the first node, then fall back to the kernel.
+                Interpreter.Run(plan, feeds, Variables.Snapshot(), ctx, checkNumerics: true);
+                throw;
+            }
         }
     }
 
@@ -85,7 +93,17 @@ public sealed class Session : IDisposable
             if (t.Node.Op is not PlaceholderOp)
                 throw new GraphException($"'{t.Name}' is a {t.Node.Op.Name}, not a placeholder; only placeholders can be fed");
         string key = SignatureKey(fetches, fed);
-        if (!plans.TryGetValue(key, out var plan)) plans[key] = plan = new RunPlan(Graph, fetches, fed);
+        if (!plans.TryGetValue(key, out var plan))
+        {
+            plans[key] = plan = new RunPlan(Graph, fetches, fed);
+            var used = new HashSet<Node>(plan.Schedule);
+            foreach (var t in fed)
+                if (!used.Contains(t.Node) && !(Graph.HasTrainingSwitch && t == Graph.Training))
+                {
+                    plans.Remove(key);
+                    throw new GraphException($"feed '{t.Name}' is not used by the fetches ({string.Join(", ", fetches.Select(f => $"'{f.Name}'"))}); remove it from the feeds, or fetch something that depends on it");
+                }
+        }
         foreach (var node in plan.Schedule)
             if (node.Op is VariableOp v && !Variables.IsInitialized(v.VarName))
                 throw new GraphException($"variable '{v.VarName}' (made at {node.Source}) is not initialized; call session.InitializeVariables() after adding variables, or restore a checkpoint");
@@ -114,6 +132,7 @@ public sealed class Session : IDisposable
         var cache = Options.UseCompileCache ? (Options.CacheDirectory is { } d ? new CompileCache(d) : CompileCache.Default()) : null;
         exe = Compilation.Compile(Graph, plan.Fetches, plan.FedTensors, new CompileOptions { Verify = Options.VerifyPasses, DumpDirectory = Options.DumpDirectory }, cache);
         exe.Profiler = Profiler;
+        exe.CheckNumerics = Options.CheckNumerics;
         CompileCount++;
         return executables[key] = exe;
     }

@@ -45,9 +45,38 @@ public sealed class Executable : IDisposable
     public Profiler? Profiler
     {
         get => profiler;
-        set { profiler = value; ctx.OnKernel = value is null ? null : (k, s, e) => value.Add(this, k, s, e); }
+        set { profiler = value; UpdateHooks(); }
     }
     private Profiler? profiler;
+
+    /// <summary>Check every kernel's outputs for NaN and infinity (SessionOptions.CheckNumerics).</summary>
+    public bool CheckNumerics
+    {
+        get => checkNumerics;
+        set { checkNumerics = value; UpdateHooks(); }
+    }
+    private bool checkNumerics;
+
+    private void UpdateHooks()
+    {
+        var p = profiler; bool check = checkNumerics;
+        ctx.OnKernel = p is null && !check ? null : (k, s, e) =>
+        {
+            p?.Add(this, k, s, e);
+            if (check) CheckKernel(k);
+        };
+    }
+
+    private void CheckKernel(int k)
+    {
+        foreach (var o in Kernels[k].Outputs)
+        {
+            if (!o.DType.IsFloat()) continue;
+            int n = (int)(o.Shape.StaticSize * (o.Shape.IsSymbolic ? ctx.Batch : 1));
+            int i = NumericCheck.FirstNonFinite(ctx.B[index[Memory.StorageOf[o]]], n);
+            if (i >= 0) throw new NonFiniteException(Kernels[k], o, i);
+        }
+    }
 
     /// <summary>Kernels launched per run (library calls, generated loops and reference ops).</summary>
     public int KernelCount => Kernels.Count;
@@ -76,6 +105,7 @@ public sealed class Executable : IDisposable
         evalContext = eval;
         try { step.Run(ctx); }
         catch (GraphRunException) { throw; }
+        catch (NonFiniteException) { throw; }
         catch (Exception e) { throw new GraphException(DescribeFailure(e), e); }
 
         var results = Unit.Fetches.Select(f => Value(f, b, batch).Clone()).ToArray();
@@ -139,4 +169,11 @@ public sealed class Executable : IDisposable
         IsDisposed = true;
         context?.Unload();
     }
+}
+
+/// <summary>A kernel produced NaN or infinity; the session then pinpoints the node with the interpreter.</summary>
+public sealed class NonFiniteException(Kernel kernel, Tensor output, int index)
+    : GraphException($"CheckNumerics: a value that is not finite appeared at element {index} of '{output.Name}' {output.Type}, in kernel {kernel.Name}, which runs: {string.Join("; ", kernel.Nodes.Select(n => n.Describe()))}")
+{
+    public Kernel Kernel { get; } = kernel;
 }

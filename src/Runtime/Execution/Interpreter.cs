@@ -9,7 +9,7 @@ namespace GraphNet.Runtime;
 public static class Interpreter
 {
     /// <summary>Runs the plan; variable writes are committed when all nodes have run.</summary>
-    public static NDArray[] Run(RunPlan plan, IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext ctx)
+    public static NDArray[] Run(RunPlan plan, IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext ctx, bool checkNumerics = false)
     {
         FeedCheck.Validate(plan.FedTensors, feeds);
         var values = new Dictionary<Tensor, NDArray>();
@@ -31,6 +31,8 @@ public static class Interpreter
             {
                 throw new GraphRunException(node, e);
             }
+            if (checkNumerics && node.Op is not (VariableOp or PlaceholderOp or ConstantOp))
+                foreach (var o in outs) NumericCheck.ThrowIfNotFinite(o, node);
             if (node.Op is AssignOp) writes.Add((((VariableOp)node.Inputs[0].Node.Op).VarName, outs[0]));
             for (int i = 0; i < outs.Length; i++) values[node.Outputs[i]] = outs[i];
             foreach (var dead in plan.Frees[s]) values.Remove(dead);
@@ -95,5 +97,28 @@ public static class FeedCheck
             }
         }
         return batch;
+    }
+}
+
+/// <summary>Finds NaN and infinity in float tensors (the CheckNumerics option).</summary>
+public static class NumericCheck
+{
+    /// <summary>The index of the first NaN or infinity, or -1.</summary>
+    public static int FirstNonFinite(Array data, int length)
+    {
+        switch (data)
+        {
+            case float[] f: for (int i = 0; i < length; i++) if (!float.IsFinite(f[i])) return i; break;
+            case double[] d: for (int i = 0; i < length; i++) if (!double.IsFinite(d[i])) return i; break;
+        }
+        return -1;
+    }
+
+    public static void ThrowIfNotFinite(NDArray value, Node node)
+    {
+        int i = FirstNonFinite(value.Data, value.Size);
+        if (i >= 0)
+            throw new GraphException($"CheckNumerics: {value.GetDouble(i)} appeared at element {i} of {node.Describe()} ({value.DType.ShortName()}{value.ShapeString}); " +
+                $"it is the first node whose output is not finite. Its inputs: {string.Join(", ", node.Inputs.Select(t => $"'{t.Name}' {t.Type}"))}");
     }
 }

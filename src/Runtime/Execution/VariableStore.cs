@@ -13,6 +13,14 @@ public sealed class VariableStore
 
     public void Set(string name, NDArray value) => values[name] = value;
 
+    /// <summary>A copy of the store that shares the (never mutated in place) arrays, for dry runs.</summary>
+    public VariableStore Snapshot()
+    {
+        var copy = new VariableStore();
+        foreach (var (k, v) in values) copy.values[k] = v;
+        return copy;
+    }
+
     /// <summary>Gives every variable that has no value yet its initial value. Returns how many were set.</summary>
     public int Initialize(Graph graph)
     {
