@@ -8,8 +8,12 @@ namespace GraphNet.Compiler;
 /// stored in the assembly's metadata and checked with System.Reflection.Metadata before an
 /// entry is used; a corrupt, truncated or stale entry is reported as a miss and rebuilt.
 /// </summary>
-public sealed class CompileCache(string directory)
+public sealed class CompileCache(string directory, long maxBytes = CompileCache.DefaultMaxBytes)
 {
+    /// <summary>The cache keeps at most this many bytes; the least recently used entries go first.</summary>
+    public const long DefaultMaxBytes = 256L << 20;
+    public long MaxBytes { get; } = maxBytes;
+
     public const string KeyAttribute = "GraphNet.CacheKey", VersionAttribute = "GraphNet.CompilerVersion";
 
     public string Directory { get; } = directory;
@@ -29,7 +33,9 @@ public sealed class CompileCache(string directory)
         try { bytes = File.ReadAllBytes(path); }
         catch (IOException e) { missReason = $"unreadable entry ({e.Message})"; return null; }
         missReason = Validate(bytes, key, version) ?? "";
-        return missReason.Length == 0 ? bytes : null;
+        if (missReason.Length > 0) return null;
+        try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); } catch (IOException) { } // recently used
+        return bytes;
     }
 
     /// <summary>Null when the image is a readable assembly carrying this key and version, else why not.</summary>
@@ -80,5 +86,21 @@ public sealed class CompileCache(string directory)
             f.Flush(flushToDisk: true);
         }
         File.Move(tmp, PathOf(key), overwrite: true);
+        Evict(keep: PathOf(key));
+    }
+
+    /// <summary>Deletes the least recently used entries until the cache fits in <see cref="MaxBytes"/>.</summary>
+    public void Evict(string? keep = null)
+    {
+        var entries = new DirectoryInfo(Directory).GetFiles("*.dll").OrderBy(f => f.LastWriteTimeUtc).ToList();
+        long total = entries.Sum(f => f.Length);
+        foreach (var f in entries)
+        {
+            if (total <= MaxBytes) break;
+            if (f.FullName == keep) continue;
+            long length = f.Length;
+            try { f.Delete(); total -= length; DebugLog.Write(2, $"compile cache: evicted {f.Name}"); }
+            catch (IOException) { }
+        }
     }
 }
