@@ -13,6 +13,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
           step --model cnn|mlp|lstm --batch B --mode compiled|interpreter|eager --steps N [--task train|infer] [--cache off]
                                                                         time N training steps after warm-up
           report [--out DIR] [--seconds S]                                     every mode on cnn/mlp/lstm; writes eager-vs-deferred.md and .png
+          fuzz [--count N] [--seed S] [--save DIR]                            compiled vs interpreter on random graphs; shrinks and saves mismatches
           bdn [BenchmarkDotNet args]                                          run the BenchmarkDotNet suites
         """);
     return 0;
@@ -21,6 +22,8 @@ var opts = ParseOptions(args.Skip(1).ToArray());
 switch (args[0])
 {
     case "step": return Step(opts);
+    case "fuzz": return Fuzz.Command(int.Parse(opts.GetValueOrDefault("count", "1000")), int.Parse(opts.GetValueOrDefault("seed", "1")),
+        opts.GetValueOrDefault("save", "tests/Compiler.Tests/FuzzRegressions"));
     case "checkpoint-writer": return CheckpointWriter(args[1], int.Parse(args[2]));
     case "report": return Report.Run(opts.GetValueOrDefault("out", "bench/results"), double.Parse(opts.GetValueOrDefault("seconds", "2.5")));
     case "bdn": BenchmarkSwitcher.FromAssembly(typeof(BenchModel).Assembly).Run(args.Skip(1).ToArray()); return 0;

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using GraphNet.Compiler;
+
+namespace GraphNet.Bench;
+
+/// <summary>
+/// Differential fuzzing: random valid graphs (pointwise ops with broadcasting, reductions,
+/// softmax, matmul, conv, pooling, reshapes and transposes, and the gradients of all of them)
+/// run compiled and interpreted, compared element by element. A mismatch is shrunk to the
+/// fewest steps that still show it. Each step draws from its own generator, so removing a
+/// step leaves the others as they were.
+/// </summary>
+public static class Fuzz
+{
+    public const double Rtol = 2e-4, Atol = 2e-5;
+    public const int Steps = 8;
+
+    public sealed record Case(Graph Graph, Tensor[] Fetches, Dictionary<Tensor, NDArray> Feeds);
+
+    public static NDArray Random(Random rng, int[] shape, double lo = -1, double hi = 1)
+    {
+        var a = new float[shape.Aggregate(1, (p, d) => p * d)];
+        for (int i = 0; i < a.Length; i++) a[i] = (float)(lo + (hi - lo) * rng.NextDouble());
+        return new NDArray(DType.Float32, shape, a);
+    }
+
+    /// <summary>The graph for a seed, with only the steps in <paramref name="enabled"/> (default all).</summary>
+    public static Case Build(int seed, IReadOnlySet<int>? enabled = null)
+    {
+        var rng = new Random(seed);
+        var g = new Graph(seed);
+        int c = rng.Next(1, 4), h = rng.Next(4, 8), f = rng.Next(3, 9), n = rng.Next(1, 5);
+        var img = g.Placeholder([-1, c, h, h], "img");
+        var mat = g.Placeholder([-1, f], "mat");
+        var feeds = new Dictionary<Tensor, NDArray> { [img] = Random(rng, [n, c, h, h]), [mat] = Random(rng, [n, f]) };
+        Tensor image = img, m = mat;
+        var unary = Pointwise.Unary.Where(u => u.Name is not ("log" or "sqrt" or "rsqrt" or "sign")).ToArray();
+        var binary = new[] { Pointwise.Add, Pointwise.Sub, Pointwise.Mul, Pointwise.Maximum, Pointwise.Minimum };
+        for (int step = 0; step < Steps; step++)
+        {
+            var r = new Random(seed * 1000 + step);
+            int kind = r.Next(12);
+            if (enabled is not null && !enabled.Contains(step)) continue;
+            switch (kind)
+            {
+                case 0: image = F.Unary(unary[r.Next(unary.Length)], image, 0.2); break;
+                case 1: m = F.Unary(unary[r.Next(unary.Length)], m, 0.2); break;
+                case 2:
+                    var bias = g.Placeholder([image.Shape[1], 1, 1], $"b{step}");
+                    feeds[bias] = Random(r, [image.Shape[1], 1, 1]);
+                    image = F.Binary(binary[r.Next(binary.Length)], image, bias); break;
+                case 3:
+                    int outF = r.Next(2, 9);
+                    var w = g.Placeholder([m.Shape[1], outF], $"w{step}");
+                    feeds[w] = Random(r, [m.Shape[1], outF]);
+                    m = F.MatMul(m, w); break;
+                case 4 when image.Shape[2] >= 3:
+                    var k = g.Placeholder([r.Next(1, 4), image.Shape[1], 3, 3], $"k{step}");
+                    feeds[k] = Random(r, k.Shape.ToArray());
+                    image = F.Conv2d(image, k, null, padding: r.Next(2)); break;
+                case 5 when image.Shape[2] >= 2:
+                    image = r.Next(3) switch { 0 => F.MaxPool2d(image, 2), 1 => F.MinPool2d(image, 2), _ => F.AvgPool2d(image, 2) }; break;
+                case 6: m = m + F.Mean(m, [1], keepDims: true) * F.Max(m, [0], keepDims: true); break;
+                case 7: m = F.Softmax(m, 1) + F.Tanh(m); break;
+                case 8: m = F.Reshape(F.Transpose(F.Reshape(m, -1, 1, m.Shape[1]), 0, 2, 1), -1, m.Shape[1]) * 1.5; break;
+                case 9: m = F.Where(F.Greater(m, F.ZerosLike(m)), m, F.Square(m) * 0.5); break;
+                case 10: image = image - F.Sum(image, [2, 3], keepDims: true) * 0.1; break;
+                default: image = F.Relu(image) + F.Sigmoid(image) * 0.5; break;
+            }
+        }
+        var flat = F.Flatten(image);
+        var proj = g.Placeholder([flat.Shape[1], m.Shape[1]], "proj");
+        feeds[proj] = Random(rng, [flat.Shape[1], m.Shape[1]], -0.3, 0.3);
+        var y = F.MatMul(flat, proj) + m;
+        var loss = F.Sum(F.Square(y)) + F.Sum(F.Exp(F.LogSoftmax(y, 1)));
+        var grads = F.Gradients([loss], feeds.Keys.ToList()).Where(t => t is not null).Cast<Tensor>();
+        return new Case(g, [y, loss, .. grads], feeds);
+    }
+
+    /// <summary>The first difference between the interpreter and compiled code, or null when they agree.</summary>
+    public static string? Compare(Case c)
+    {
+        using var interp = new Session(c.Graph, new SessionOptions { Backend = Backend.Interpreter });
+        using var compiled = new Session(c.Graph, new SessionOptions { UseCompileCache = false, VerifyPasses = true });
+        NDArray[] expected = interp.Run(c.Fetches, c.Feeds), actual;
+        try { actual = compiled.Run(c.Fetches, c.Feeds); }
+        catch (Exception e) { return $"compiled run failed: {e.Message}"; }
+        for (int i = 0; i < c.Fetches.Length; i++)
+            for (int j = 0; j < expected[i].Size; j++)
+            {
+                double e = expected[i].GetDouble(j), a = actual[i].GetDouble(j);
+                if (!(Math.Abs(e - a) <= Atol + Rtol * Math.Abs(e)) && !(double.IsNaN(e) && double.IsNaN(a)))
+                    return $"fetch {i} ('{c.Fetches[i].Name}') element {j}: interpreter {e}, compiled {a}";
+            }
+        return null;
+    }
+
+    /// <summary>Removes steps one at a time while the mismatch persists.</summary>
+    public static HashSet<int> Shrink(int seed)
+    {
+        var kept = Enumerable.Range(0, Steps).ToHashSet();
+        bool progress = true;
+        while (progress)
+        {
+            progress = false;
+            foreach (var s in kept.ToList())
+            {
+                var trial = new HashSet<int>(kept); trial.Remove(s);
+                if (Compare(Build(seed, trial)) is not null) { kept = trial; progress = true; }
+            }
+        }
+        return kept;
+    }
+
+    /// <summary>bench -- fuzz --count N --seed S [--save DIR]: runs N graphs; shrinks and saves each mismatch as a regression case.</summary>
+    public static int Command(int count, int seed, string saveDir)
+    {
+        var clock = Stopwatch.StartNew();
+        int mismatches = 0;
+        for (int i = 0; i < count; i++)
+        {
+            int s = seed + i;
+            if (Compare(Build(s)) is not { } problem)
+            {
+                if ((i + 1) % 100 == 0) Console.WriteLine($"  {i + 1}/{count} graphs, {mismatches} mismatches, {clock.Elapsed.TotalSeconds:F0} s");
+                continue;
+            }
+            mismatches++;
+            var kept = Shrink(s);
+            var small = Build(s, kept);
+            Console.WriteLine($"MISMATCH seed {s}: {problem}\n  shrunk to steps [{string.Join(",", kept.Order())}]: {Compare(small)}\n{small.Graph.ToText()}");
+            Directory.CreateDirectory(saveDir);
+            File.WriteAllText(Path.Combine(saveDir, $"seed-{s}.txt"),
+                $"seed={s}\nsteps={string.Join(",", kept.Order())}\n# {problem}\n" + string.Join("\n", small.Graph.ToText().Split('\n').Select(l => "# " + l)));
+        }
+        Console.WriteLine($"fuzz: {count} graphs from seed {seed}, {mismatches} mismatches, {clock.Elapsed.TotalSeconds:F0} s");
+        return mismatches == 0 ? 0 : 1;
+    }
+
+    /// <summary>A saved regression case: (seed, enabled steps).</summary>
+    public static (int Seed, HashSet<int> Steps) ReadCase(string path)
+    {
+        var lines = File.ReadAllLines(path).Where(l => !l.StartsWith('#')).ToDictionary(l => l.Split('=')[0], l => l.Split('=', 2)[1]);
+        return (int.Parse(lines["seed"]), lines["steps"].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToHashSet());
+    }
+}
