@@ -68,6 +68,20 @@ public sealed class Graph
     public Node AddNodeLike(Op op, IReadOnlyList<Tensor> inputs, Node like) =>
         Append(op, inputs, like.Name, like.Source, like.ForwardOf);
 
+    /// <summary>Adds a node read from a graph file, keeping its name, line and backward link.</summary>
+    internal Node AddLoaded(Op op, IReadOnlyList<Tensor> inputs, string name, SourceLocation source, Node? forwardOf)
+    {
+        var node = Append(op, inputs, name, source, forwardOf);
+        if (op is PlaceholderOp { Default: { DType: DType.Bool } } && name == "training") training = node.Outputs[0];
+        return node;
+    }
+
+    /// <summary>Writes the whole graph (initializers and constants included) as versioned JSON.</summary>
+    public void Save(string path) => GraphFile.Save(this, path);
+
+    /// <summary>Reads a graph written by <see cref="Save"/>.</summary>
+    public static Graph Load(string path) => GraphFile.Load(path);
+
     private Node Append(Op op, IReadOnlyList<Tensor> inputs, string? name, SourceLocation source, Node? forwardOf)
     {
         foreach (var t in inputs)
