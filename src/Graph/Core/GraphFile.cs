@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -105,7 +104,7 @@ public static class GraphFile
         UnaryFn u => u.Name, BinaryFn b2 => b2.Name,
         Shape s => new JsonArray(s.Dims.Select(x => (JsonNode)x).ToArray()),
         TensorType t => new JsonObject { ["dtype"] = t.DType.ToString(), ["shape"] = ToJson(t.Shape) },
-        NDArray a => new JsonObject { ["dtype"] = a.DType.ToString(), ["shape"] = ToJson(a.Shape), ["data"] = Convert.ToBase64String(Bytes(a)) },
+        NDArray a => new JsonObject { ["dtype"] = a.DType.ToString(), ["shape"] = ToJson(a.Shape), ["data"] = Convert.ToBase64String(a.AsBytes()) },
         Initializer init => new JsonObject { ["type"] = init.GetType().Name, ["attrs"] = Record(init) },
         ConvParams or PoolParams => Record(v),
         _ => throw new NotSupportedException($"graph files cannot store a {v.GetType().Name}"),
@@ -131,7 +130,7 @@ public static class GraphFile
             var a = NDArray.Zeros(dtype, shape);
             var bytes = Convert.FromBase64String((string)n["data"]!);
             if (bytes.Length != a.Size * dtype.SizeInBytes()) throw new InvalidDataException($"a {dtype} [{string.Join(",", shape)}] value holds {bytes.Length} bytes");
-            bytes.CopyTo(Bytes(a));
+            bytes.CopyTo(a.AsBytes());
             return a;
         }
         if (t == typeof(Initializer))
@@ -142,14 +141,4 @@ public static class GraphFile
         if (t == typeof(ConvParams) || t == typeof(PoolParams)) return Construct(t, n.AsObject());
         throw new NotSupportedException($"graph files cannot read a {t.Name}");
     }
-
-    private static Span<byte> Bytes(NDArray a) => a.Data switch
-    {
-        float[] x => MemoryMarshal.AsBytes(x.AsSpan()),
-        double[] x => MemoryMarshal.AsBytes(x.AsSpan()),
-        int[] x => MemoryMarshal.AsBytes(x.AsSpan()),
-        long[] x => MemoryMarshal.AsBytes(x.AsSpan()),
-        bool[] x => MemoryMarshal.AsBytes(x.AsSpan()),
-        _ => throw new InvalidOperationException(),
-    };
 }

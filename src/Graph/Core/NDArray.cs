@@ -47,6 +47,17 @@ public sealed class NDArray
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
+    /// <summary>The raw little-endian bytes of the data (a view, not a copy).</summary>
+    public Span<byte> AsBytes() => Data switch
+    {
+        float[] x => System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan()),
+        double[] x => System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan()),
+        int[] x => System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan()),
+        long[] x => System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan()),
+        bool[] x => System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan()),
+        _ => throw new InvalidOperationException($"no byte view of {Data.GetType().Name}"),
+    };
+
     public T[] As<T>() => Data as T[] ?? throw new InvalidCastException($"tensor holds {DType}, not {typeof(T).Name}");
     public Span<T> Span<T>() => As<T>().AsSpan();
 

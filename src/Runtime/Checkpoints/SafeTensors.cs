@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -66,7 +65,7 @@ public static class SafeTensors
                 f.Write(len);
                 f.Write(json);
                 for (int i = 0; i < pad; i++) f.WriteByte((byte)' ');
-                foreach (var name in names) f.Write(Bytes(tensors[name]));
+                foreach (var name in names) f.Write(tensors[name].AsBytes());
                 f.Flush(flushToDisk: true);
             }
             File.Move(tmp, full, overwrite: true);
@@ -78,15 +77,6 @@ public static class SafeTensors
         }
     }
 
-    private static ReadOnlySpan<byte> Bytes(NDArray t) => t.Data switch
-    {
-        float[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        double[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        int[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        long[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        bool[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        _ => throw new InvalidOperationException(),
-    };
 
     /// <summary>Reads a safetensors file, with a clear error for anything truncated, corrupt or hostile.</summary>
     public static (Dictionary<string, NDArray> Tensors, Dictionary<string, string> Metadata) Read(string path)
@@ -148,15 +138,7 @@ public static class SafeTensors
         {
             var t = NDArray.Zeros(e.DType, e.Shape);
             f.Position = dataStart + e.Begin;
-            var span = t.Data switch
-            {
-                float[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-                double[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-                int[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-                long[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-                bool[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-                _ => throw new InvalidOperationException(),
-            };
+            var span = t.AsBytes();
             f.ReadExactly(span);
             if (t.Data is bool[] b && span.IndexOfAnyExcept((byte)0, (byte)1) >= 0) throw new InvalidDataException(Bad($"entry '{e.Name}' holds bool bytes other than 0 and 1"));
             tensors[e.Name] = t;
