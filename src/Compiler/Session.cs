@@ -140,8 +140,11 @@ public sealed class Session : IDisposable
     private string SignatureKey(IEnumerable<Tensor> fetches, IEnumerable<Tensor> fed) =>
         string.Join(",", fetches.Select(f => $"{f.Node.Id}:{f.Index}")) + "|" + string.Join(",", fed.Select(f => $"{f.Node.Id}:{f.Index}")) + "|" + Graph.Nodes.Count;
 
-    /// <summary>The current value of a variable, by name.</summary>
-    public NDArray GetVariable(string name) => Variables.Get(name);
+    /// <summary>
+    /// A copy of a variable's current value, by name. (A copy: compiled steps reuse the arrays of
+    /// earlier values as their next buffers.)
+    /// </summary>
+    public NDArray GetVariable(string name) => Variables.Get(name).Clone();
 
     /// <summary>Sets a variable's value (shape and dtype must match).</summary>
     public void SetVariable(string name, NDArray value)

@@ -29,7 +29,11 @@ public sealed class Executable : IDisposable
         nextBuffers = new Array?[memory.Variables.Count];
         calls = kernels.Select(k => k.Anchor is { } a && NodeClasses.Of(a) is NodeClass.Library or NodeClass.Reference ? (a, index[memory.StorageOf[a.Outputs[0]]]) : (null!, -1)).ToArray();
         ctx.CallKernel = Call;
+        assignments = unit.Graph.Nodes.Where(n => n.Op is AssignOp).Select(n => (Name: ((VariableOp)n.Inputs[0].Node.Op).VarName,
+            Variable: memory.Variables.IndexOf(n.Inputs[0].Node), Value: n.Inputs[1], Storage: memory.StorageOf[MemoryPlan.Root(n.Inputs[1])], Type: n.OutputTypes[0])).ToArray();
     }
+
+    private readonly (string Name, int Variable, Tensor Value, Storage Storage, TensorType Type)[] assignments;
 
     /// <summary>The optimized unit the code was generated from.</summary>
     public Unit Unit { get; }
@@ -110,18 +114,15 @@ public sealed class Executable : IDisposable
 
         var results = Unit.Fetches.Select(f => Value(f, b, batch).Clone()).ToArray();
         // Assignments: swap in the second buffer the kernel wrote, or copy a value from elsewhere.
-        foreach (var n in Unit.Graph.Nodes.Where(n => n.Op is AssignOp))
+        foreach (var (name, vi, value, storage, type) in assignments)
         {
-            var name = ((VariableOp)n.Inputs[0].Node.Op).VarName;
-            var storage = Memory.StorageOf[MemoryPlan.Root(n.Inputs[1])];
-            int vi = Memory.Variables.IndexOf(n.Inputs[0].Node);
             if (storage.Kind == StorageKind.VariableNext && storage.Index == vi)
             {
                 var old = variables.Get(name).Data;
-                variables.Set(name, new NDArray(n.OutputTypes[0].DType, n.OutputTypes[0].Shape.ToArray(), b[nextBase + vi]));
+                variables.Set(name, new NDArray(type.DType, type.Shape.ToArray(), b[nextBase + vi]));
                 nextBuffers[vi] = old;
             }
-            else variables.Set(name, Value(n.Inputs[1], b, batch).Clone());
+            else variables.Set(name, Value(value, b, batch).Clone());
         }
         return results;
     }
