@@ -93,6 +93,7 @@ public class KernelTests
 
     [Theory]
     [InlineData(PoolKind.Max, 2, 2, 0)]
+    [InlineData(PoolKind.Max, 3, 3, 0)]
     [InlineData(PoolKind.Min, 3, 2, 1)]
     [InlineData(PoolKind.Avg, 3, 1, 1)]
     public void PoolingMatchesReference(PoolKind kind, int k, int s, int pad)
@@ -113,5 +114,21 @@ public class KernelTests
         var x = RefEval.RandomFloat(new Random(9), [64, 10, 3], -5, 5);
         var op = new SoftmaxOp(axis, log);
         RefEval.AssertClose(op.Evaluate(Ctx, [x])[0], Softmax.Forward(x, axis, log), 1e-5, 1e-6);
+    }
+}
+
+public class VMathTests
+{
+    [Fact]
+    public void VectorDropoutDrawsExactlyTheScalarMasks()
+    {
+        foreach (ulong key in new[] { 1UL, 0xDEADBEEFUL, CounterRng.Key(7, 123) })
+            for (long start = 0; start < 4096; start += 16)
+            {
+                var f = GraphNet.Runtime.Kernels.VMath.DropoutScaleV(key, start, 0.3f, 2f);
+                var d = GraphNet.Runtime.Kernels.VMath.DropoutScaleV(key, start, 0.3f, 2.0);
+                for (int i = 0; i < 16; i++) Assert.Equal(GraphNet.Runtime.Kernels.VMath.DropoutScale(key, start + i, 0.3f, 2f), f[i]);
+                for (int i = 0; i < 8; i++) Assert.Equal(GraphNet.Runtime.Kernels.VMath.DropoutScale(key, start + i, 0.3f, 2.0), d[i]);
+            }
     }
 }

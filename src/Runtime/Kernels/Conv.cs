@@ -24,7 +24,9 @@ public static unsafe class Conv
         var geo = new Geometry(cg, h, wd, kh, kw, p.OutSize(0, h, kh), p.OutSize(1, wd, kw), p);
         var y = into ?? NDArray.Zeros(DType.Float32, n, co, geo.HO, geo.WO);
         float[] X = x.As<float>(), Wt = w.As<float>(), Y = y.As<float>();
-        ForSamples(n, (long)co * geo.ColRows * geo.ColCols, b =>
+        long work = (long)co * geo.ColRows * geo.ColCols;
+        bool gemmParallel = Workers(n, work) == 1; // too few samples to spread: split each GEMM instead
+        ForSamples(n, work, b =>
         {
             var col = Col(geo.ColRows * geo.ColCols);
             for (int gi = 0; gi < g; gi++)
@@ -32,7 +34,7 @@ public static unsafe class Conv
                 var xs = X.AsSpan((b * c + gi * cg) * h * wd, cg * h * wd);
                 Im2Col(xs, geo, col);
                 Gemm.Sgemm(false, false, og, geo.ColCols, geo.ColRows, 1f, Wt.AsSpan(gi * og * geo.ColRows), geo.ColRows,
-                    col, geo.ColCols, 0f, Y.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols, parallel: false);
+                    col, geo.ColCols, 0f, Y.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols, parallel: gemmParallel);
             }
         });
         return y;
@@ -51,13 +53,15 @@ public static unsafe class Conv
         var geo = new Geometry(cog, ho, wo, kh, kw, h, wd, p);
         var y = into ?? NDArray.Zeros(DType.Float32, n, co, ho, wo);
         float[] X = x.As<float>(), Wt = w.As<float>(), Y = y.As<float>();
-        ForSamples(n, (long)cig * geo.ColRows * geo.ColCols, b =>
+        long work = (long)cig * geo.ColRows * geo.ColCols;
+        bool gemmParallel = Workers(n, work) == 1;
+        ForSamples(n, work, b =>
         {
             var col = Col(geo.ColRows * geo.ColCols);
             for (int gi = 0; gi < g; gi++)
             {
                 Gemm.Sgemm(true, false, geo.ColRows, geo.ColCols, cig, 1f, Wt.AsSpan(gi * cig * geo.ColRows), geo.ColRows,
-                    X.AsSpan((b * ci + gi * cig) * h * wd), h * wd, 0f, col, geo.ColCols, parallel: false);
+                    X.AsSpan((b * ci + gi * cig) * h * wd), h * wd, 0f, col, geo.ColCols, parallel: gemmParallel);
                 Col2Im(col, geo, Y.AsSpan((b * co + gi * cog) * ho * wo, cog * ho * wo));
             }
         });
@@ -73,6 +77,7 @@ public static unsafe class Conv
         int wsize = co * geo.ColRows;
         float[] X = x.As<float>(), D = dy.As<float>();
         int workers = Workers(n, (long)co * geo.ColRows * geo.ColCols);
+        bool gemmParallel = workers == 1;
         var partial = new float[workers][];
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
         {
@@ -83,7 +88,7 @@ public static unsafe class Conv
                 {
                     Im2Col(X.AsSpan((b * c + gi * cg) * h * wd, cg * h * wd), geo, col);
                     Gemm.Sgemm(false, true, og, geo.ColRows, geo.ColCols, 1f, D.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols,
-                        col, geo.ColCols, 1f, acc.AsSpan(gi * og * geo.ColRows), geo.ColRows, parallel: false);
+                        col, geo.ColCols, 1f, acc.AsSpan(gi * og * geo.ColRows), geo.ColRows, parallel: gemmParallel);
                 }
         });
         for (int t = 1; t < workers; t++)

@@ -10,6 +10,20 @@ public static class Pool
         float[] X = x.As<float>(), Y = y.As<float>();
         int kh = p.Kernel[0], kw = p.Kernel[1], sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1];
         float inv = 1f / (kh * kw);
+        if (p.Kind == PoolKind.Max && p.Kernel is [2, 2] && p.Stride is [2, 2] && p.Padding is [0, 0])
+        {
+            ForPlanes(planes, h * w, plane =>
+            {
+                int xo = plane * h * w, yo = plane * ho * wo;
+                for (int oy = 0; oy < ho; oy++)
+                {
+                    int r0 = xo + 2 * oy * w, r1 = r0 + w;
+                    for (int ox = 0; ox < wo; ox++)
+                        Y[yo + oy * wo + ox] = MathF.Max(MathF.Max(X[r0 + 2 * ox], X[r0 + 2 * ox + 1]), MathF.Max(X[r1 + 2 * ox], X[r1 + 2 * ox + 1]));
+                }
+            });
+            return y;
+        }
         ForPlanes(planes, h * w, plane =>
         {
             int xo = plane * h * w, yo = plane * ho * wo;
@@ -41,6 +55,28 @@ public static class Pool
         var dx = into ?? NDArray.Zeros(DType.Float32, x.Shape);
         if (into is not null) Array.Clear(into.Data);
         float[] X = x.As<float>(), D = dy.As<float>(), G = dx.As<float>();
+        if (p.Kind == PoolKind.Max && p.Kernel is [2, 2] && p.Stride is [2, 2] && p.Padding is [0, 0])
+        {
+            // The book's MaxPool2d(2): windows do not overlap, so each gradient lands in one place.
+            ForPlanes(planes, h * w, plane =>
+            {
+                int xo = plane * h * w, yo = plane * ho * wo;
+                for (int oy = 0; oy < ho; oy++)
+                {
+                    int r0 = xo + 2 * oy * w, r1 = r0 + w;
+                    for (int ox = 0; ox < wo; ox++)
+                    {
+                        int a = r0 + 2 * ox, best = a;
+                        float bv = X[a];
+                        if (X[a + 1] > bv) { best = a + 1; bv = X[a + 1]; }
+                        if (X[r1 + 2 * ox] > bv) { best = r1 + 2 * ox; bv = X[best]; }
+                        if (X[r1 + 2 * ox + 1] > bv) best = r1 + 2 * ox + 1;
+                        G[best] = D[yo + oy * wo + ox];
+                    }
+                }
+            });
+            return dx;
+        }
         int kh = p.Kernel[0], kw = p.Kernel[1], sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1];
         float inv = 1f / (kh * kw);
         ForPlanes(planes, h * w, plane =>

@@ -209,7 +209,7 @@ internal sealed class LoopEmitter
             case CountOfOp: return vec ? $"Vector512.Create(Count{n.Id})" : $"Count{n.Id}";
             case DropoutOp d:
                 string scale = Literal(1 / (1 - d.Rate)), rate = ((float)d.Rate).ToString("R", CultureInfo.InvariantCulture) + "f";
-                return vec ? $"(Train{n.Id} ? {X(0)} * VMath.DropoutScaleV<{T}>(Key{n.Id}, o + j, {rate}, {scale}) : {X(0)})"
+                return vec ? $"(Train{n.Id} ? {X(0)} * VMath.DropoutScaleV(Key{n.Id}, o + j, {rate}, {scale}) : {X(0)})"
                            : $"(Train{n.Id} ? {X(0)} * VMath.DropoutScale<{T}>(Key{n.Id}, o + j, {rate}, {scale}) : {X(0)})";
             case OneHotOp o: return vec ? $"VMath.OneHotV<{T}>(Labels{n.Id}, o + j, {o.Depth})" : $"VMath.OneHot<{T}>(Labels{n.Id}, o + j, {o.Depth})";
             default: throw new NotSupportedException($"the C# backend cannot put {n.Op.Name} in a loop");
