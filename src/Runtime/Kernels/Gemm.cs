@@ -88,20 +88,25 @@ public static unsafe class Gemm
         {
             int w = Math.Min(NR, nc - jr);
             float* panel = dst + jr * kc;
-            for (int p = 0; p < kc; p++)
+            if (!trans)
             {
-                float* d = panel + p * NR;
-                if (!trans)
+                for (int p = 0; p < kc; p++)
                 {
+                    float* d = panel + p * NR;
                     float* s = b + (long)(pc + p) * ldb + jc + jr;
                     if (w == NR) { Vector512.Store(Vector512.Load(s), d); Vector512.Store(Vector512.Load(s + 16), d + 16); }
                     else { for (int j = 0; j < w; j++) d[j] = s[j]; for (int j = w; j < NR; j++) d[j] = 0; }
                 }
-                else
+            }
+            else
+            {
+                // op(B) = Bᵀ: read each source row once, in order, and scatter it into the panel's
+                // column (the panel, KC×NR floats, stays in L1), instead of hopping rows per element.
+                if (w < NR) for (int p = 0; p < kc; p++) for (int j = w; j < NR; j++) panel[p * NR + j] = 0;
+                for (int j = 0; j < w; j++)
                 {
-                    float* s = b + (long)(jc + jr) * ldb + pc + p;
-                    for (int j = 0; j < w; j++) d[j] = s[(long)j * ldb];
-                    for (int j = w; j < NR; j++) d[j] = 0;
+                    float* s = b + (long)(jc + jr + j) * ldb + pc;
+                    for (int p = 0; p < kc; p++) panel[p * NR + j] = s[p];
                 }
             }
         }
