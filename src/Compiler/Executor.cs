@@ -29,11 +29,16 @@ public sealed class Executor : IDisposable
     private readonly EagerContext? eager;
     private Session? session;
     private readonly SessionOptions options;
+    private readonly Profiler? profiler;
 
     public Executor(Graph graph, ExecutionMode mode, SessionOptions? options = null)
     {
         Graph = graph; Mode = mode; this.options = options ?? new SessionOptions();
-        if (mode == ExecutionMode.Eager) eager = new EagerContext(graph);
+        if (mode == ExecutionMode.Eager)
+        {
+            eager = new EagerContext(graph);
+            if (this.options.ProfilePath is { } path) { profiler = new Profiler(path); eager.OnNode = profiler.Add; eager.CaptureSource = true; }
+        }
     }
 
     public Graph Graph { get; }
@@ -57,7 +62,7 @@ public sealed class Executor : IDisposable
 
     public StepFunction Function(TensorSpec[] inputs, Func<Tensor[], Tensor[]> body) => new(this, inputs, body);
 
-    public void Dispose() { session?.Dispose(); eager?.Dispose(); }
+    public void Dispose() { session?.Dispose(); eager?.Dispose(); profiler?.Write(); }
 
     /// <summary>One function of an executor; <see cref="Run"/> calls it.</summary>
     public sealed class StepFunction

@@ -73,7 +73,8 @@ public sealed class Session : IDisposable
             var plan = LastPlan = PlanFor(fetches, feeds);
             var ctx = new EvalContext { RunCounter = RunCount, GraphSeed = Graph.Seed };
             RunCount++;
-            if (Options.Backend == Backend.Interpreter) return Interpreter.Run(plan, feeds, Variables, ctx, Options.CheckNumerics);
+            if (Options.Backend == Backend.Interpreter)
+                return Interpreter.Run(plan, feeds, Variables, ctx, Options.CheckNumerics, Profiler is { } p ? p.Add : null);
             try { return ExecutableFor(plan).Run(feeds, Variables, ctx); }
             catch (NonFiniteException)
             {

@@ -73,6 +73,25 @@ public class InspectTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(ExecutionMode.Deferred, Backend.Interpreter), InlineData(ExecutionMode.Eager, Backend.CSharp)]
+    public void TheInterpreterAndEagerModeTraceEveryOp(ExecutionMode mode, Backend backend)
+    {
+        var path = Path.Combine(dir, $"trace-{mode}.json");
+        var spec = ModelSpec.Mlp;
+        using (var exec = new Executor(new Graph(seed: 1), mode, new SessionOptions { Backend = backend, ProfilePath = path }))
+        {
+            var (train, _) = spec.Functions(exec);
+            var (x, y) = spec.Batch(4);
+            train.Run([x, y]);
+            train.Run([x, y]);
+        }
+        var trace = JsonDocument.Parse(File.ReadAllText(path)).RootElement.GetProperty("traceEvents");
+        Assert.True(trace.GetArrayLength() > 100, $"{trace.GetArrayLength()} events");
+        Assert.Contains(trace.EnumerateArray(), e => e.GetProperty("name").GetString()!.StartsWith("matmul"));
+        Assert.Contains(trace.EnumerateArray(), e => e.GetProperty("args").GetProperty("lines").GetString()!.Contains("Models.cs:"));
+    }
+
     [Fact]
     public void ErrorsInsideCompiledKernelsNameTheKernelItsNodesAndTheLine()
     {

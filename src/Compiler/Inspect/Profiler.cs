@@ -6,19 +6,31 @@ namespace GraphNet.Compiler;
 
 /// <summary>
 /// Records one Chrome trace event per kernel run (open the JSON in Perfetto or chrome://tracing),
-/// each carrying its nodes and user source lines. Enabled by SessionOptions.ProfilePath or
+/// each carrying its nodes and user source lines; the interpreter and eager mode record one per node. Enabled by SessionOptions.ProfilePath or
 /// GRAPHNET_PROFILE=path; written when the session is disposed.
 /// </summary>
 public sealed class Profiler(string path, int maxEvents = 1_000_000)
 {
-    private readonly List<(string Name, long Start, long Ticks, int Kernel, Executable Exe)> events = [];
+    private readonly List<(string Name, string Category, long Start, long Ticks, Func<(string Nodes, string Lines)> Args)> events = [];
     private readonly long origin = Stopwatch.GetTimestamp();
     public string Path { get; } = path;
     public int Count => events.Count;
 
     internal void Add(Executable exe, int kernel, long start, long end)
     {
-        if (events.Count < maxEvents) events.Add((exe.Kernels[kernel].Name, start - origin, end - start, kernel, exe));
+        var k = exe.Kernels[kernel];
+        Add(k.Name, k.Kind.ToString().ToLowerInvariant(), start, end,
+            () => (string.Join("; ", k.Nodes.Select(n => $"%{n.Id} {n.Op.Name} '{n.Name}'")), string.Join(", ", k.SourceLines)));
+    }
+
+    /// <summary>One node run by the interpreter or in eager mode: each node is its own kernel there.</summary>
+    public void Add(Node node, long start, long end) =>
+        Add($"{node.Op.Name} '{node.Name}'", "op", start, end,
+            () => ($"%{node.Id} {node.Op.Name} '{node.Name}'", node.ForwardOf is { } f ? $"{f.Source} (backward)" : node.Source.ToString()));
+
+    private void Add(string name, string category, long start, long end, Func<(string, string)> args)
+    {
+        lock (events) if (events.Count < maxEvents) events.Add((name, category, start - origin, end - start, args));
     }
 
     /// <summary>Writes the trace file (atomically).</summary>
@@ -31,20 +43,20 @@ public sealed class Profiler(string path, int maxEvents = 1_000_000)
             w.WriteStartObject();
             w.WriteString("displayTimeUnit", "ms");
             w.WriteStartArray("traceEvents");
-            foreach (var (name, start, ticks, k, exe) in events)
+            foreach (var (name, category, start, ticks, args) in events)
             {
-                var kernel = exe.Kernels[k];
+                var (nodes, lines) = args();
                 w.WriteStartObject();
                 w.WriteString("name", name);
-                w.WriteString("cat", kernel.Kind.ToString().ToLowerInvariant());
+                w.WriteString("cat", category);
                 w.WriteString("ph", "X");
                 w.WriteNumber("ts", Math.Round(start * us, 3));
                 w.WriteNumber("dur", Math.Round(ticks * us, 3));
                 w.WriteNumber("pid", 1);
                 w.WriteNumber("tid", 1);
                 w.WriteStartObject("args");
-                w.WriteString("nodes", string.Join("; ", kernel.Nodes.Select(n => $"%{n.Id} {n.Op.Name} '{n.Name}'")));
-                w.WriteString("lines", string.Join(", ", kernel.SourceLines));
+                w.WriteString("nodes", nodes);
+                w.WriteString("lines", lines);
                 w.WriteEndObject();
                 w.WriteEndObject();
             }

@@ -59,7 +59,7 @@ public sealed class Graph
     /// <summary>Adds one op application; checks the inputs and infers the output types.</summary>
     public Node AddNode(Op op, IReadOnlyList<Tensor> inputs, string? name = null) =>
         // Eager errors surface at the call, so the exception's own stack trace names the line.
-        Append(op, inputs, name, Eager is null ? SourceLocation.Capture() : SourceLocation.Unknown, CurrentForward);
+        Append(op, inputs, name, Eager is null || Eager.CaptureSource ? SourceLocation.Capture() : SourceLocation.Unknown, CurrentForward);
 
     /// <summary>
     /// Adds a node that keeps the provenance of another (compiler passes copy nodes into new
@@ -199,6 +199,8 @@ public sealed class Graph
 /// <summary>What eager mode plugs into a graph: evaluate each node as it is added.</summary>
 public interface IEagerBackend
 {
+    /// <summary>Record the user's line for each op (costs a stack walk per op; profiling wants it).</summary>
+    bool CaptureSource { get; }
     void OnNodeAdded(Node node);
     NDArray? ValueOf(Tensor t);
 }

@@ -27,6 +27,12 @@ public sealed class EagerContext : IEagerBackend, IDisposable
     public Graph Graph { get; }
     public VariableStore Variables { get; }
 
+    /// <summary>Record each op's source line (off by default: eager errors carry the caller's stack trace anyway).</summary>
+    public bool CaptureSource { get; set; }
+
+    /// <summary>Called after each op runs (the profiler listens here).</summary>
+    public Action<Node, long, long>? OnNode { get; set; }
+
     /// <summary>Values held for the current step's tape (zero between steps).</summary>
     public int LiveValues => values.Count;
 
@@ -56,8 +62,10 @@ public sealed class EagerContext : IEagerBackend, IDisposable
         }
         var inputs = node.Inputs.Select(Read).ToArray();
         NDArray[] outs;
+        long start = OnNode is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         try { outs = Interpreter.Evaluate(node, inputs, new EvalContext { RunCounter = StepCount, GraphSeed = Graph.Seed }); }
         catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(node, e); }
+        OnNode?.Invoke(node, start, System.Diagnostics.Stopwatch.GetTimestamp());
         for (int i = 0; i < outs.Length; i++) values[node.Outputs[i]] = outs[i];
         if (node.Op is AssignOp) Variables.Set(((VariableOp)node.Inputs[0].Node.Op).VarName, outs[0]);
     }

@@ -9,7 +9,8 @@ namespace GraphNet.Runtime;
 public static class Interpreter
 {
     /// <summary>Runs the plan; variable writes are committed when all nodes have run.</summary>
-    public static NDArray[] Run(RunPlan plan, IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext ctx, bool checkNumerics = false)
+    public static NDArray[] Run(RunPlan plan, IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext ctx,
+        bool checkNumerics = false, Action<Node, long, long>? onNode = null)
     {
         FeedCheck.Validate(plan.FedTensors, feeds);
         var values = new Dictionary<Tensor, NDArray>();
@@ -19,6 +20,7 @@ public static class Interpreter
             var node = plan.Schedule[s];
             if (feeds.TryGetValue(node.Outputs[0], out var fed)) { values[node.Outputs[0]] = fed; continue; }
             NDArray[] outs;
+            long start = onNode is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 outs = node.Op switch
@@ -31,6 +33,7 @@ public static class Interpreter
             {
                 throw new GraphRunException(node, e);
             }
+            if (onNode is not null && node.Op is not (VariableOp or PlaceholderOp or ConstantOp)) onNode(node, start, System.Diagnostics.Stopwatch.GetTimestamp());
             if (checkNumerics && node.Op is not (VariableOp or PlaceholderOp or ConstantOp))
                 foreach (var o in outs) NumericCheck.ThrowIfNotFinite(o, node);
             if (node.Op is AssignOp) writes.Add((((VariableOp)node.Inputs[0].Node.Op).VarName, outs[0]));
