@@ -14,6 +14,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
                                                                         time N training steps after warm-up
           report [--out DIR] [--seconds S]                                     every mode on cnn/mlp/lstm; writes eager-vs-deferred.md and .png
           fuzz [--count N] [--seed S] [--save DIR]                            compiled vs interpreter on random graphs; shrinks and saves mismatches
+          peak                                                                FP32 FMA peak: peak_gflops_1core= and peak_gflops_all=
+          gemm --m M --n N --k K [--threads T]                                 GEMM gflops= and fraction_of_peak= for T threads
           bdn [BenchmarkDotNet args]                                          run the BenchmarkDotNet suites
         """);
     return 0;
@@ -24,6 +26,9 @@ switch (args[0])
     case "step": return Step(opts);
     case "fuzz": return Fuzz.Command(int.Parse(opts.GetValueOrDefault("count", "1000")), int.Parse(opts.GetValueOrDefault("seed", "1")),
         opts.GetValueOrDefault("save", "tests/Compiler.Tests/FuzzRegressions"));
+    case "peak": return Peak.PeakCommand();
+    case "gemm": return Peak.GemmCommand(int.Parse(opts.GetValueOrDefault("m", "1024")), int.Parse(opts.GetValueOrDefault("n", "1024")),
+        int.Parse(opts.GetValueOrDefault("k", "1024")), int.Parse(opts.GetValueOrDefault("threads", "1")));
     case "checkpoint-writer": return CheckpointWriter(args[1], int.Parse(args[2]));
     case "report": return Report.Run(opts.GetValueOrDefault("out", "bench/results"), double.Parse(opts.GetValueOrDefault("seconds", "2.5")));
     case "bdn": BenchmarkSwitcher.FromAssembly(typeof(BenchModel).Assembly).Run(args.Skip(1).ToArray()); return 0;
