@@ -39,6 +39,7 @@ public sealed class Session : IDisposable
 {
     private readonly Dictionary<string, RunPlan> plans = [];
     private readonly Dictionary<string, Executable> executables = [];
+    private readonly HashSet<RunPlan> initializedPlans = [];
     private readonly object gate = new();
     private bool disposed;
 
@@ -105,9 +106,12 @@ public sealed class Session : IDisposable
                     throw new GraphException($"feed '{t.Name}' is not used by the fetches ({string.Join(", ", fetches.Select(f => $"'{f.Name}'"))}); remove it from the feeds, or fetch something that depends on it");
                 }
         }
+        // Variables never lose their values, so a plan whose variables were all set once needs no second look.
+        if (initializedPlans.Contains(plan)) return plan;
         foreach (var node in plan.Schedule)
             if (node.Op is VariableOp v && !Variables.IsInitialized(v.VarName))
                 throw new GraphException($"variable '{v.VarName}' (made at {node.Source}) is not initialized; call session.InitializeVariables() after adding variables, or restore a checkpoint");
+        initializedPlans.Add(plan);
         return plan;
     }
 
