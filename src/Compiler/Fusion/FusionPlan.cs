@@ -16,19 +16,8 @@ public sealed class FusionGroup(int id, Shape domain, Node? anchor)
     public List<Node> Prologue { get; } = [];
     /// <summary>Pointwise nodes in graph order (the whole kernel when there is no anchor).</summary>
     public List<Node> Pointwise { get; } = [];
-    public NodeClass Kind => Anchor is null ? NodeClass.Pointwise : NodeClasses.Of(Anchor);
 
     public IEnumerable<Node> Nodes => Prologue.Concat(Anchor is null ? [] : [Anchor]).Concat(Pointwise);
-
-    /// <summary>A readable kernel name: what it does, e.g. "conv2d_add_relu".</summary>
-    public string Name
-    {
-        get
-        {
-            var parts = Nodes.Select(n => n.Op.Name).Distinct().Take(4).ToList();
-            return $"k{Id}_" + string.Join("_", parts);
-        }
-    }
 }
 
 /// <summary>Why a node ended where it did: the kernel it joined, or the rule that kept it apart.</summary>
