@@ -89,11 +89,11 @@ public static class Fuzz
     /// compiled value is clearly further from the oracle than the interpreter's (cancellation
     /// in long sums can make both drift; only a worse compiled result is a bug).
     /// </summary>
-    public static string? Compare(int seed, IReadOnlySet<int>? enabled = null)
+    public static string? Compare(int seed, IReadOnlySet<int>? enabled = null, SessionOptions? backend = null)
     {
         var c = Build(seed, enabled);
         using var interp = new Session(c.Graph, new SessionOptions { Backend = Backend.Interpreter });
-        using var compiled = new Session(c.Graph, new SessionOptions { UseCompileCache = false, VerifyPasses = true });
+        using var compiled = new Session(c.Graph, backend ?? new SessionOptions { UseCompileCache = false, VerifyPasses = true });
         NDArray[] expected = interp.Run(c.Fetches, c.Feeds), actual;
         try { actual = compiled.Run(c.Fetches, c.Feeds); }
         catch (Exception e) { return $"compiled run failed: {e.Message}"; }

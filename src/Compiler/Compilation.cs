@@ -39,6 +39,8 @@ public sealed record CompileOptions
     public bool KeepPassUnits { get; init; }
     /// <summary>Write a dump folder per compilation here (see CompileDump).</summary>
     public string? DumpDirectory { get; init; }
+    /// <summary>The code to generate: C# loops for the CPU, or ILGPU kernels.</summary>
+    public Backend Target { get; init; } = Backend.CSharp;
 }
 
 /// <summary>Runs the whole pipeline: graph passes, fusion, lowering, memory planning, C# generation, Roslyn, the cache.</summary>
@@ -48,8 +50,12 @@ public static class Compilation
     public static readonly string Version = string.Join("-", new[] { typeof(Graph), typeof(Runtime.Interpreter), typeof(Compilation) }
         .Select(t => t.Assembly.ManifestModule.ModuleVersionId.ToString("N")[..8]));
 
-    public static Executable Compile(Graph graph, IReadOnlyList<Tensor> fetches, IReadOnlyList<Tensor> feeds, CompileOptions options, CompileCache? cache)
+    /// <summary>Compiles for options.Target; an ILGPU target needs the session's device variables.</summary>
+    public static Executable Compile(Graph graph, IReadOnlyList<Tensor> fetches, IReadOnlyList<Tensor> feeds, CompileOptions options, CompileCache? cache,
+        Ilgpu.DeviceVariables? device = null)
     {
+        bool ilgpu = options.Target == Backend.Ilgpu;
+        if (ilgpu && device is null) throw new ArgumentException("an ILGPU compilation needs the session's device", nameof(device));
         var total = Stopwatch.StartNew();
         var report = new CompileReport { OpCount = graph.Nodes.Count };
         var unit = new Unit(graph, fetches, feeds);
@@ -85,8 +91,9 @@ public static class Compilation
         string Generate()
         {
             var generate = Stopwatch.StartNew();
-            var source = CSharpEmitter.Emit(kernels, memory, s => index[s], className,
-                new Dictionary<string, string> { [CompileCache.KeyAttribute] = key, [CompileCache.VersionAttribute] = Version });
+            var metadata = new Dictionary<string, string> { [CompileCache.KeyAttribute] = key, [CompileCache.VersionAttribute] = Version };
+            var source = ilgpu ? Backends.Ilgpu.DeviceEmitter.Emit(kernels, memory, s => index[s], className, metadata)
+                               : CSharpEmitter.Emit(kernels, memory, s => index[s], className, metadata);
             report.Passes.Add(("codegen", generate.Elapsed, null));
             return source;
         }
@@ -112,7 +119,7 @@ public static class Compilation
         else report.SourceFactory = Generate;
         var context = new AssemblyLoadContext("graphnet-" + key[..12], isCollectible: true);
         var assembly = context.LoadFromStream(new MemoryStream(image));
-        var step = (CompiledStep)Activator.CreateInstance(assembly.GetType("GraphNet.Generated." + className)
+        var instance = Activator.CreateInstance(assembly.GetType("GraphNet.Generated." + className)
             ?? throw new InvalidOperationException($"generated assembly lacks {className}"))!;
         report.Passes.Add(("load", sw.Elapsed, null));
         report.Total = total.Elapsed;
@@ -121,6 +128,7 @@ public static class Compilation
         if (DebugLog.Level >= 3) DebugLog.Write(3, fusion.Report());
         if (DebugLog.Level >= 4) DebugLog.Write(4, report.Source);
         if (options.DumpDirectory is { } dumps) report.DumpFolder = CompileDump.Write(dumps, graph, report);
-        return new Executable(unit, fetches, feeds, kernels, memory, index, step, context, report);
+        return ilgpu ? new IlgpuExecutable(unit, fetches, feeds, kernels, memory, index, (Ilgpu.DeviceStep)instance, context, report, device!)
+                     : new CpuExecutable(unit, fetches, feeds, kernels, memory, index, (CompiledStep)instance, context, report);
     }
 }

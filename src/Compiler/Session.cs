@@ -9,12 +9,16 @@ public enum Backend
     CSharp,
     /// <summary>Node by node: library kernels where they exist, reference evaluation elsewhere.</summary>
     Interpreter,
+    /// <summary>Compiled: the same fused kernels generated as ILGPU kernels, run on an accelerator (SessionOptions.Accelerator).</summary>
+    Ilgpu,
 }
 
 /// <summary>Options of a <see cref="Session"/>.</summary>
 public sealed record SessionOptions
 {
     public Backend Backend { get; init; } = Backend.CSharp;
+    /// <summary>The accelerator of <see cref="Backend.Ilgpu"/>: Auto picks CUDA, then OpenCL, then ILGPU's CPU accelerator.</summary>
+    public AcceleratorKind Accelerator { get; init; } = AcceleratorKind.Auto;
     /// <summary>Keep compiled code on disk (~/.cache/graphnet or $GRAPHNET_CACHE_DIR) and reuse it.</summary>
     public bool UseCompileCache { get; init; } = true;
     /// <summary>The compile cache folder; null for the default.</summary>
@@ -42,12 +46,22 @@ public sealed class Session : IDisposable
     private readonly HashSet<RunPlan> initializedPlans = [];
     private readonly object gate = new();
     private bool disposed;
+    private readonly Ilgpu.DeviceVariables? device;
+
+    /// <summary>The ILGPU accelerator's name ("cpu (CPUAccelerator)"), or null for the CPU backends.</summary>
+    public string? AcceleratorName => device is null ? null : $"{Devices.Name(device.Accelerator.AcceleratorType)} ({device.Accelerator.Name})";
 
     public Session(Graph graph, SessionOptions? options = null)
     {
         Graph = graph;
         Options = options ?? new SessionOptions();
-        if (Options.Backend == Backend.CSharp) Backends.CSharp.RoslynCompiler.WarmUpInBackground();
+        if (Options.Backend != Backend.Interpreter) Backends.CSharp.RoslynCompiler.WarmUpInBackground();
+        if (Options.Backend == Backend.Ilgpu)
+        {
+            var accelerator = Devices.Get(Options.Accelerator);
+            device = new Ilgpu.DeviceVariables(accelerator, Variables);
+            Variables.Device = device;
+        }
         if (Options.ProfilePath is { } profile) Profiler = new Profiler(profile);
         if (Options.InitializeVariables) Variables.Initialize(graph);
     }
@@ -135,7 +149,8 @@ public sealed class Session : IDisposable
         string key = SignatureKey(plan.Fetches, plan.FedTensors);
         if (executables.TryGetValue(key, out var exe)) return exe;
         var cache = Options.UseCompileCache ? (Options.CacheDirectory is { } d ? new CompileCache(d) : CompileCache.Default()) : null;
-        exe = Compilation.Compile(Graph, plan.Fetches, plan.FedTensors, new CompileOptions { Verify = Options.VerifyPasses, DumpDirectory = Options.DumpDirectory }, cache);
+        exe = Compilation.Compile(Graph, plan.Fetches, plan.FedTensors,
+            new CompileOptions { Verify = Options.VerifyPasses, DumpDirectory = Options.DumpDirectory, Target = Options.Backend == Backend.Ilgpu ? Backend.Ilgpu : Backend.CSharp }, cache, device);
         exe.Profiler = Profiler;
         exe.CheckNumerics = Options.CheckNumerics;
         CompileCount++;
@@ -169,6 +184,7 @@ public sealed class Session : IDisposable
             disposed = true;
             foreach (var e in executables.Values) e.Dispose();
             executables.Clear();
+            device?.Dispose();
             Profiler?.Write();
         }
     }

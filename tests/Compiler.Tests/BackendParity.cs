@@ -5,10 +5,13 @@ public static class BackendParity
 {
     public const double Rtol = 1e-4, Atol = 1e-5;
 
-    public static void Check(Graph g, Tensor[] fetches, Dictionary<Tensor, NDArray> feeds, string what, double rtol = Rtol, double atol = Atol)
+    /// <summary>ILGPU on its CPU accelerator, the way CI runs it.</summary>
+    public static readonly SessionOptions IlgpuCpu = new() { Backend = Backend.Ilgpu, Accelerator = AcceleratorKind.Cpu, UseCompileCache = false };
+
+    public static void Check(Graph g, Tensor[] fetches, Dictionary<Tensor, NDArray> feeds, string what, double rtol = Rtol, double atol = Atol, SessionOptions? options = null)
     {
         using var interp = new Session(g, new SessionOptions { Backend = Backend.Interpreter });
-        using var compiled = new Session(g, new SessionOptions { UseCompileCache = false });
+        using var compiled = new Session(g, options ?? new SessionOptions { UseCompileCache = false });
         var expected = interp.Run(fetches, feeds);
         var actual = compiled.Run(fetches, feeds);
         for (int i = 0; i < fetches.Length; i++)

@@ -1,39 +1,19 @@
-using System.Runtime.Loader;
 using GraphNet.Runtime;
 
 namespace GraphNet.Compiler;
 
 /// <summary>
-/// Compiled code for one (fetches, feeds) signature of a graph, for every batch size. Holds the
-/// generated step (in a collectible load context, unloaded on Dispose), the memory plan and the
-/// buffers, which are made once per batch size and reused.
+/// Compiled code for one (fetches, feeds) signature of a graph, for every batch size: the
+/// optimized unit, its kernels and memory plan, and a backend's way to run them (C# on the CPU,
+/// or ILGPU kernels on an accelerator).
 /// </summary>
-public sealed class Executable : IDisposable
+public abstract class Executable : IDisposable
 {
-    private readonly IReadOnlyList<Tensor> userFetches, userFeeds;
-    private readonly CompiledStep step;
-    private readonly AssemblyLoadContext? context;
-    private readonly Dictionary<Storage, int> index;
-    private readonly int slotBase, nextBase;
-    private readonly Dictionary<int, Array[]> slotsByBatch = [];
-    private readonly Array?[] nextBuffers;
-    private readonly StepContext ctx = new();
-    private readonly (Node Anchor, int Output)[] calls;
-
-    internal Executable(Unit unit, IReadOnlyList<Tensor> fetches, IReadOnlyList<Tensor> feeds, List<Kernel> kernels, MemoryPlan memory,
-        Dictionary<Storage, int> index, CompiledStep step, AssemblyLoadContext? context, CompileReport report)
+    private protected Executable(Unit unit, IReadOnlyList<Tensor> fetches, IReadOnlyList<Tensor> feeds, List<Kernel> kernels, MemoryPlan memory,
+        Dictionary<Storage, int> index, CompileReport report)
     {
-        Unit = unit; userFetches = fetches; userFeeds = feeds; Kernels = kernels; Memory = memory; this.index = index; this.step = step; this.context = context; Report = report;
-        slotBase = memory.Feeds.Count + memory.Variables.Count + memory.Constants.Count;
-        nextBase = slotBase + memory.Slots.Count;
-        nextBuffers = new Array?[memory.Variables.Count];
-        calls = kernels.Select(k => k.Anchor is { } a && NodeClasses.Of(a) is NodeClass.Library or NodeClass.Reference ? (a, index[memory.StorageOf[a.Outputs[0]]]) : (null!, -1)).ToArray();
-        ctx.CallKernel = Call;
-        assignments = unit.Graph.Nodes.Where(n => n.Op is AssignOp).Select(n => (Name: ((VariableOp)n.Inputs[0].Node.Op).VarName,
-            Variable: memory.Variables.IndexOf(n.Inputs[0].Node), Value: n.Inputs[1], Storage: memory.StorageOf[MemoryPlan.Root(n.Inputs[1])], Type: n.OutputTypes[0])).ToArray();
+        Unit = unit; UserFetches = fetches; UserFeeds = feeds; Kernels = kernels; Memory = memory; Index = index; Report = report;
     }
-
-    private readonly (string Name, int Variable, Tensor Value, Storage Storage, TensorType Type)[] assignments;
 
     /// <summary>The optimized unit the code was generated from.</summary>
     public Unit Unit { get; }
@@ -41,9 +21,16 @@ public sealed class Executable : IDisposable
     public MemoryPlan Memory { get; }
     public CompileReport Report { get; }
     public bool IsDisposed { get; private set; }
+    private protected IReadOnlyList<Tensor> UserFetches { get; }
+    private protected IReadOnlyList<Tensor> UserFeeds { get; }
+    /// <summary>Buffer index of every storage: feeds, variables, constants, slots, variables' second buffers.</summary>
+    private protected Dictionary<Storage, int> Index { get; }
 
-    /// <summary>The collectible context holding the generated assembly (tests check that it unloads).</summary>
-    internal AssemblyLoadContext? LoadContext => context;
+    /// <summary>The collectible context holding generated code, where the backend unloads it (tests check that it does).</summary>
+    internal virtual System.Runtime.Loader.AssemblyLoadContext? LoadContext => null;
+
+    /// <summary>Kernels launched per run (library calls, generated loops and reference ops).</summary>
+    public int KernelCount => Kernels.Count;
 
     /// <summary>Receives one event per kernel run when profiling.</summary>
     public Profiler? Profiler
@@ -61,76 +48,14 @@ public sealed class Executable : IDisposable
     }
     private bool checkNumerics;
 
-    private void UpdateHooks()
-    {
-        var p = profiler; bool check = checkNumerics;
-        ctx.OnKernel = p is null && !check ? null : (k, s, e) =>
-        {
-            p?.Add(this, k, s, e);
-            if (check) CheckKernel(k);
-        };
-    }
+    /// <summary>Installs or removes the per-kernel hooks after Profiler or CheckNumerics changed.</summary>
+    protected abstract void UpdateHooks();
 
-    private void CheckKernel(int k)
-    {
-        foreach (var o in Kernels[k].Outputs)
-        {
-            if (!o.DType.IsFloat()) continue;
-            int n = (int)(o.Shape.StaticSize * (o.Shape.IsSymbolic ? ctx.Batch : 1));
-            int i = NumericCheck.FirstNonFinite(ctx.B[index[Memory.StorageOf[o]]], n);
-            if (i >= 0) throw new NonFiniteException(Kernels[k], o, i);
-        }
-    }
-
-    /// <summary>Kernels launched per run (library calls, generated loops and reference ops).</summary>
-    public int KernelCount => Kernels.Count;
-
-    public NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval)
-    {
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        int batch = FeedCheck.Validate(userFeeds, feeds) ?? 1;
-        var b = new Array[nextBase + nextBuffers.Length];
-        for (int i = 0; i < userFeeds.Count; i++)
-            if (Memory.StorageOf.TryGetValue(Unit.Feeds[i], out var s) && s.Kind == StorageKind.Feed) b[index[s]] = feeds[userFeeds[i]].Data;
-        for (int i = 0; i < Memory.Variables.Count; i++)
-            b[Memory.Feeds.Count + i] = variables.Get(((VariableOp)Memory.Variables[i].Op).VarName).Data;
-        for (int i = 0; i < Memory.Constants.Count; i++)
-            b[Memory.Feeds.Count + Memory.Variables.Count + i] = ((ConstantOp)Memory.Constants[i].Op).Value.Data;
-        foreach (var (n, i) in Memory.Feeds.Select((n, i) => (n, i)))
-            if (b[i] is null)
-                b[i] = ((PlaceholderOp)n.Op).Default?.Data ?? throw new GraphException($"placeholder '{n.Name}' must be fed");
-        if (!slotsByBatch.TryGetValue(batch, out var slots))
-            slotsByBatch[batch] = slots = Memory.Slots.Select(s => Array.CreateInstance(ClrType(s.DType), s.Elements(batch))).ToArray();
-        Array.Copy(slots, 0, b, slotBase, slots.Length);
-        for (int i = 0; i < nextBuffers.Length; i++)
-            b[nextBase + i] = nextBuffers[i] ??= Array.CreateInstance(ClrType(Memory.Variables[i].OutputTypes[0].DType), (int)Memory.Variables[i].OutputTypes[0].Shape.StaticSize);
-
-        ctx.Batch = batch; ctx.B = b; ctx.RunCounter = eval.RunCounter; ctx.GraphSeed = eval.GraphSeed;
-        evalContext = eval;
-        try { step.Run(ctx); }
-        catch (GraphRunException) { throw; }
-        catch (NonFiniteException) { throw; }
-        catch (Exception e) { throw new GraphException(DescribeFailure(e), e); }
-
-        var results = Unit.Fetches.Select(f => Value(f, b, batch).Clone()).ToArray();
-        // Assignments: swap in the second buffer the kernel wrote, or copy a value from elsewhere.
-        foreach (var (name, vi, value, storage, type) in assignments)
-        {
-            if (storage.Kind == StorageKind.VariableNext && storage.Index == vi)
-            {
-                var old = variables.Get(name).Data;
-                variables.Set(name, new NDArray(type.DType, type.Shape.ToArray(), b[nextBase + vi]));
-                nextBuffers[vi] = old;
-            }
-            else variables.Set(name, Value(value, b, batch).Clone());
-        }
-        return results;
-    }
-
-    private EvalContext evalContext = new();
+    /// <summary>Runs one step: feeds in, fetched values out; assignments update the variables.</summary>
+    public abstract NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval);
 
     /// <summary>Names the kernel (its nodes and user lines) a generated-code exception came from.</summary>
-    private string DescribeFailure(Exception e)
+    private protected string DescribeFailure(Exception e)
     {
         var frame = new System.Diagnostics.StackTrace(e).GetFrames().Select(f => f.GetMethod())
             .FirstOrDefault(m => m?.DeclaringType?.Namespace == "GraphNet.Generated" && (m.Name.StartsWith('K') || m.DeclaringType.Name.StartsWith('K')));
@@ -141,34 +66,20 @@ public sealed class Executable : IDisposable
         return $"{e.Message}\n  in kernel {k.Name}, which runs: {string.Join("; ", k.Nodes.Select(n => n.Describe()))}";
     }
 
-    private NDArray Value(Tensor t, Array[] b, int batch) =>
-        new(t.DType, t.Shape.Resolve(batch), b[index[Memory.StorageOf[MemoryPlan.Root(t)]]]);
-
-    /// <summary>A library or reference kernel, called from generated code.</summary>
-    private void Call(int k)
-    {
-        var (anchor, output) = calls[k];
-        try
-        {
-            var inputs = anchor.Inputs.Select(i => Value(i, ctx.B, ctx.Batch)).ToArray();
-            var into = new NDArray(anchor.OutputTypes[0].DType, anchor.OutputTypes[0].Shape.Resolve(ctx.Batch), ctx.B[output]);
-            Interpreter.Evaluate(anchor, inputs, evalContext, into);
-        }
-        catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(anchor, e); }
-    }
-
-    private static Type ClrType(DType t) => t switch
+    private protected static Type ClrType(DType t) => t switch
     {
         DType.Float32 => typeof(float), DType.Float64 => typeof(double), DType.Int32 => typeof(int),
         DType.Int64 => typeof(long), DType.Bool => typeof(bool), _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
 
-    /// <summary>Unloads the generated code.</summary>
+    /// <summary>Frees what the backend holds (generated code, device memory).</summary>
+    protected abstract void Release();
+
     public void Dispose()
     {
         if (IsDisposed) return;
         IsDisposed = true;
-        context?.Unload();
+        Release();
     }
 }
 

@@ -17,7 +17,7 @@ internal static class RoslynCompiler
     {
         var tpa = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "").Split(Path.PathSeparator);
         var framework = tpa.Where(p => FrameworkAssemblies.Contains(Path.GetFileNameWithoutExtension(p)));
-        var own = new[] { typeof(Graph).Assembly, typeof(Runtime.Interpreter).Assembly, typeof(CompiledStep).Assembly }.Select(a => a.Location);
+        var own = new[] { typeof(Graph).Assembly, typeof(Runtime.Interpreter).Assembly, typeof(CompiledStep).Assembly, typeof(ILGPU.Index1D).Assembly }.Select(a => a.Location);
         return framework.Concat(own).Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToArray();
     });
 

@@ -1,0 +1,72 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace GraphNet.Compiler;
+
+/// <summary>Which ILGPU accelerator a session with <see cref="Backend.Ilgpu"/> runs on.</summary>
+public enum AcceleratorKind
+{
+    /// <summary>The best present: CUDA, then OpenCL, then ILGPU's CPU accelerator.</summary>
+    Auto,
+    Cuda,
+    OpenCL,
+    /// <summary>ILGPU's CPU accelerator: simulates GPU threads on the CPU (slow; for tests and machines without a GPU).</summary>
+    Cpu,
+}
+
+/// <summary>
+/// The process's ILGPU context and one accelerator per kind, made on first use and shared by
+/// every session (creating an accelerator costs far more than a step).
+/// </summary>
+public static class Devices
+{
+    private static readonly object Gate = new();
+    private static Context? context;
+    private static readonly Dictionary<AcceleratorType, Accelerator> Accelerators = [];
+
+    private static Context Context => context ??= Context.Create(b => b.Default().Optimize(OptimizationLevel.O1));
+
+    /// <summary>The accelerators present on this machine, as "cuda: NVIDIA H200" lines.</summary>
+    public static IReadOnlyList<string> Present()
+    {
+        lock (Gate) return Context.Devices.Select(d => $"{Name(d.AcceleratorType)} ({d.Name})").ToList();
+    }
+
+    /// <summary>The shared accelerator of a kind; a clear error names those present when it is absent.</summary>
+    public static Accelerator Get(AcceleratorKind kind)
+    {
+        lock (Gate)
+        {
+            var devices = Context.Devices;
+            Device? device = kind switch
+            {
+                AcceleratorKind.Auto => devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.Cuda)
+                    ?? devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.OpenCL)
+                    ?? devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.CPU),
+                AcceleratorKind.Cuda => devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.Cuda),
+                AcceleratorKind.OpenCL => devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.OpenCL),
+                _ => devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.CPU),
+            };
+            if (device is null)
+                throw new GraphException($"the ILGPU accelerator '{kind.ToString().ToLowerInvariant()}' is not present on this machine; present: "
+                    + string.Join(", ", devices.Select(d => $"{Name(d.AcceleratorType)} ({d.Name})"))
+                    + ". Choose one of those with SessionOptions.Accelerator (Auto picks the best present), or use Backend.CSharp"
+                    + (kind == AcceleratorKind.Cuda ? "; CUDA needs an NVIDIA GPU with its driver installed" : ""));
+            if (!Accelerators.TryGetValue(device.AcceleratorType, out var accelerator))
+                Accelerators[device.AcceleratorType] = accelerator = device.CreateAccelerator(Context);
+            return accelerator;
+        }
+    }
+
+    public static string Name(AcceleratorType t) => t switch
+    {
+        AcceleratorType.Cuda => "cuda", AcceleratorType.OpenCL => "opencl", AcceleratorType.CPU => "cpu", _ => t.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Parses "auto", "cuda", "opencl" or "cpu" (command-line options).</summary>
+    public static AcceleratorKind Parse(string s) => s.ToLowerInvariant() switch
+    {
+        "auto" => AcceleratorKind.Auto, "cuda" => AcceleratorKind.Cuda, "opencl" => AcceleratorKind.OpenCL, "cpu" => AcceleratorKind.Cpu,
+        _ => throw new ArgumentException($"unknown accelerator '{s}': use auto, cuda, opencl or cpu"),
+    };
+}

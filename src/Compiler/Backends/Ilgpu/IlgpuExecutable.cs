@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Runtime.Loader;
+using GraphNet.Compiler.Ilgpu;
+using GraphNet.Runtime;
+using ILGPU.Runtime;
+
+namespace GraphNet.Compiler;
+
+/// <summary>
+/// Compiled ILGPU kernels on one accelerator. Buffers stay on the device between steps (made
+/// once per batch size); so do variables (<see cref="DeviceVariables"/>). Feeds go up and
+/// fetches come down each run. Library ops run the device library; reference ops (rare data
+/// movement such as gather or concat) run on the host between kernels.
+/// </summary>
+public sealed class IlgpuExecutable : Executable
+{
+    private readonly DeviceStep step;
+    private readonly AssemblyLoadContext? context;
+    private readonly Accelerator accelerator;
+    private readonly DeviceVariables variables;
+    private readonly DeviceLibrary library;
+    private readonly DeviceContext ctx;
+    private readonly int slotBase, nextBase;
+    private readonly Dictionary<int, MemoryBuffer[]> slotsByBatch = [], feedsByBatch = [];
+    private readonly MemoryBuffer[] constants;
+    private readonly (string Name, int Variable, Tensor Value, Storage Storage, TensorType Type)[] assignments;
+    private EvalContext evalContext = new();
+    private long kernelStart;
+
+    internal IlgpuExecutable(Unit unit, IReadOnlyList<Tensor> fetches, IReadOnlyList<Tensor> feeds, List<Kernel> kernels, MemoryPlan memory,
+        Dictionary<Storage, int> index, DeviceStep step, AssemblyLoadContext? context, CompileReport report, DeviceVariables variables)
+        : base(unit, fetches, feeds, kernels, memory, index, report)
+    {
+        this.step = step; this.context = context; this.variables = variables;
+        accelerator = variables.Accelerator;
+        var load = Stopwatch.StartNew();
+        step.Load(accelerator);
+        library = new DeviceLibrary(accelerator);
+        report.Passes.Add(("ilgpu_load", load.Elapsed, null));
+        ctx = new DeviceContext(accelerator) { CallKernel = Call };
+        slotBase = memory.Feeds.Count + memory.Variables.Count + memory.Constants.Count;
+        nextBase = slotBase + memory.Slots.Count;
+        constants = memory.Constants.Select(n => ((ConstantOp)n.Op).Value).Select(v =>
+        {
+            var b = DeviceBuffers.Allocate(accelerator, v.DType, v.Size);
+            DeviceBuffers.Upload(b, v.Data);
+            return b;
+        }).ToArray();
+        assignments = unit.Graph.Nodes.Where(n => n.Op is AssignOp).Select(n => (Name: ((VariableOp)n.Inputs[0].Node.Op).VarName,
+            Variable: memory.Variables.IndexOf(n.Inputs[0].Node), Value: n.Inputs[1], Storage: memory.StorageOf[MemoryPlan.Root(n.Inputs[1])], Type: n.OutputTypes[0])).ToArray();
+    }
+
+    /// <summary>The accelerator the kernels run on.</summary>
+    public Accelerator Accelerator => accelerator;
+
+    /// <summary>Use the shared-memory tiled GEMM (the GPU default) or the register-blocked one (the CPU accelerator's).</summary>
+    public bool UseTiledGemm { get => library.UseTiledGemm; set => library.UseTiledGemm = value; }
+
+    internal override AssemblyLoadContext? LoadContext => context;
+
+    protected override void UpdateHooks()
+    {
+        var p = Profiler; bool check = CheckNumerics;
+        ctx.OnBegin = p is null ? null : k => { accelerator.Synchronize(); kernelStart = Stopwatch.GetTimestamp(); };
+        ctx.OnEnd = p is null && !check ? null : k =>
+        {
+            accelerator.Synchronize();
+            p?.Add(this, k, kernelStart, Stopwatch.GetTimestamp());
+            if (check) CheckKernel(k);
+        };
+    }
+
+    private void CheckKernel(int k)
+    {
+        foreach (var o in Kernels[k].Outputs)
+        {
+            if (!o.DType.IsFloat()) continue;
+            var value = DeviceBuffers.Download(ctx.B[Index[Memory.StorageOf[MemoryPlan.Root(o)]]], o.DType, o.Shape.Resolve(ctx.Batch));
+            int i = NumericCheck.FirstNonFinite(value.Data, value.Size);
+            if (i >= 0) throw new NonFiniteException(Kernels[k], o, i);
+        }
+    }
+
+    public override NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore store, EvalContext eval)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        int batch = FeedCheck.Validate(UserFeeds, feeds) ?? 1;
+        var b = new MemoryBuffer[nextBase + Memory.Variables.Count];
+        var host = new Array?[b.Length];
+
+        // Feeds: one device buffer per feed and batch size, filled each run.
+        if (!feedsByBatch.TryGetValue(batch, out var feedBuffers))
+            feedsByBatch[batch] = feedBuffers = Memory.Feeds.Select(n => DeviceBuffers.Allocate(accelerator, n.OutputTypes[0].DType,
+                n.OutputTypes[0].Shape.StaticSize * (n.OutputTypes[0].Shape.IsSymbolic ? batch : 1))).ToArray();
+        for (int i = 0; i < Memory.Feeds.Count; i++)
+        {
+            var node = Memory.Feeds[i];
+            int u = Unit.Feeds.ToList().FindIndex(f => f.Node == node);
+            var value = u >= 0 ? feeds[UserFeeds[u]] : ((PlaceholderOp)node.Op).Default ?? throw new GraphException($"placeholder '{node.Name}' must be fed");
+            host[i] = value.Data;
+            DeviceBuffers.Upload(feedBuffers[i], value.Data);
+            b[i] = feedBuffers[i];
+        }
+        for (int i = 0; i < Memory.Variables.Count; i++)
+        {
+            var v = (VariableOp)Memory.Variables[i].Op;
+            b[Memory.Feeds.Count + i] = variables.Current(v.VarName, v.Type);
+        }
+        for (int i = 0; i < constants.Length; i++)
+        {
+            b[Memory.Feeds.Count + Memory.Variables.Count + i] = constants[i];
+            host[Memory.Feeds.Count + Memory.Variables.Count + i] = ((ConstantOp)Memory.Constants[i].Op).Value.Data;
+        }
+        if (!slotsByBatch.TryGetValue(batch, out var slots))
+            slotsByBatch[batch] = slots = Memory.Slots.Select(s => DeviceBuffers.Allocate(accelerator, s.DType, s.Elements(batch))).ToArray();
+        Array.Copy(slots, 0, b, slotBase, slots.Length);
+        foreach (var a in assignments) b[nextBase + a.Variable] = variables.Next(a.Name);
+
+        ctx.Batch = batch; ctx.B = b; ctx.Host = host; ctx.RunCounter = eval.RunCounter; ctx.GraphSeed = eval.GraphSeed;
+        evalContext = eval;
+        try
+        {
+            step.Run(ctx);
+            accelerator.Synchronize();
+        }
+        catch (GraphException) { throw; }
+        catch (Exception e) { throw new GraphException(DescribeFailure(e), e); }
+
+        var results = Unit.Fetches.Select(f => DeviceBuffers.Download(b[Index[Memory.StorageOf[MemoryPlan.Root(f)]]], f.DType, f.Shape.Resolve(batch))).ToArray();
+        foreach (var (name, vi, value, storage, type) in assignments)
+        {
+            if (!(storage.Kind == StorageKind.VariableNext && storage.Index == vi))
+                DeviceBuffers.Copy(b[Index[storage]], b[nextBase + vi], type.DType, type.Shape.StaticSize);
+            variables.Commit(name);
+        }
+        return results;
+    }
+
+    private ILGPU.ArrayView<float> F32(Tensor t) => DeviceBuffers.View<float>(ctx.B[Index[Memory.StorageOf[MemoryPlan.Root(t)]]]);
+
+    /// <summary>A library or reference kernel, called from generated code.</summary>
+    private void Call(int k)
+    {
+        var anchor = Kernels[k].Anchor!;
+        try
+        {
+            int[] S(int i) => anchor.Inputs[i].Shape.Resolve(ctx.Batch);
+            var y = anchor.Outputs[0];
+            int[] ys = y.Shape.Resolve(ctx.Batch);
+            if (NodeClasses.Of(anchor) == NodeClass.Library)
+                switch (anchor.Op)
+                {
+                    case MatMulOp m: library.MatMul(m, S(0), S(1), F32(anchor.Inputs[0]), F32(anchor.Inputs[1]), F32(y)); return;
+                    case Conv2dOp c: library.Conv2d(c.P, S(0), S(1), ys, F32(anchor.Inputs[0]), F32(anchor.Inputs[1]), F32(y)); return;
+                    case ConvTranspose2dOp t: library.ConvTranspose2d(t.P, S(0), S(1), ys, F32(anchor.Inputs[0]), F32(anchor.Inputs[1]), F32(y)); return;
+                    case Conv2dFilterGradOp f: library.FilterGrad(f, S(0), S(1), F32(anchor.Inputs[0]), F32(anchor.Inputs[1]), F32(y)); return;
+                    case Pool2dOp p: library.Pool2d(p.P, S(0), ys, F32(anchor.Inputs[0]), F32(y)); return;
+                    case Pool2dGradOp g: library.Pool2dGrad(g.P, S(0), S(1), F32(anchor.Inputs[0]), F32(anchor.Inputs[1]), F32(y)); return;
+                    case SoftmaxOp s: library.Softmax(s, S(0), F32(anchor.Inputs[0]), F32(y)); return;
+                }
+            // Reference evaluation on the host: inputs down, the op's reference code, the output up.
+            accelerator.Synchronize();
+            var inputs = anchor.Inputs.Select((t, i) => DeviceBuffers.Download(ctx.B[Index[Memory.StorageOf[MemoryPlan.Root(t)]]], t.DType, S(i))).ToArray();
+            var output = Interpreter.Evaluate(anchor, inputs, evalContext)[0];
+            DeviceBuffers.Upload(ctx.B[Index[Memory.StorageOf[MemoryPlan.Root(y)]]], output.Data);
+        }
+        catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(anchor, e); }
+    }
+
+    protected override void Release()
+    {
+        accelerator.Synchronize();
+        foreach (var buffers in slotsByBatch.Values.Concat(feedsByBatch.Values).Append(constants))
+            foreach (var b in buffers) b.Dispose();
+        library.Dispose();
+        context?.Unload();
+    }
+}

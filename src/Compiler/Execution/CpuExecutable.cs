@@ -1,0 +1,123 @@
+using System.Runtime.Loader;
+using GraphNet.Runtime;
+
+namespace GraphNet.Compiler;
+
+/// <summary>
+/// Compiled C# for the CPU: holds the generated step (in a collectible load context, unloaded on
+/// Dispose) and the buffers, which are made once per batch size and reused.
+/// </summary>
+public sealed class CpuExecutable : Executable
+{
+    private readonly CompiledStep step;
+    private readonly AssemblyLoadContext? context;
+    private readonly int slotBase, nextBase;
+    private readonly Dictionary<int, Array[]> slotsByBatch = [];
+    private readonly Array?[] nextBuffers;
+    private readonly StepContext ctx = new();
+    private readonly (Node Anchor, int Output)[] calls;
+
+    internal CpuExecutable(Unit unit, IReadOnlyList<Tensor> fetches, IReadOnlyList<Tensor> feeds, List<Kernel> kernels, MemoryPlan memory,
+        Dictionary<Storage, int> index, CompiledStep step, AssemblyLoadContext? context, CompileReport report)
+        : base(unit, fetches, feeds, kernels, memory, index, report)
+    {
+        this.step = step; this.context = context;
+        slotBase = memory.Feeds.Count + memory.Variables.Count + memory.Constants.Count;
+        nextBase = slotBase + memory.Slots.Count;
+        nextBuffers = new Array?[memory.Variables.Count];
+        calls = kernels.Select(k => k.Anchor is { } a && NodeClasses.Of(a) is NodeClass.Library or NodeClass.Reference ? (a, index[memory.StorageOf[a.Outputs[0]]]) : (null!, -1)).ToArray();
+        ctx.CallKernel = Call;
+        assignments = unit.Graph.Nodes.Where(n => n.Op is AssignOp).Select(n => (Name: ((VariableOp)n.Inputs[0].Node.Op).VarName,
+            Variable: memory.Variables.IndexOf(n.Inputs[0].Node), Value: n.Inputs[1], Storage: memory.StorageOf[MemoryPlan.Root(n.Inputs[1])], Type: n.OutputTypes[0])).ToArray();
+    }
+
+    private readonly (string Name, int Variable, Tensor Value, Storage Storage, TensorType Type)[] assignments;
+
+    /// <summary>The collectible context holding the generated assembly (tests check that it unloads).</summary>
+    internal override AssemblyLoadContext? LoadContext => context;
+
+    protected override void UpdateHooks()
+    {
+        var p = Profiler; bool check = CheckNumerics;
+        ctx.OnKernel = p is null && !check ? null : (k, s, e) =>
+        {
+            p?.Add(this, k, s, e);
+            if (check) CheckKernel(k);
+        };
+    }
+
+    private void CheckKernel(int k)
+    {
+        foreach (var o in Kernels[k].Outputs)
+        {
+            if (!o.DType.IsFloat()) continue;
+            int n = (int)(o.Shape.StaticSize * (o.Shape.IsSymbolic ? ctx.Batch : 1));
+            int i = NumericCheck.FirstNonFinite(ctx.B[Index[Memory.StorageOf[o]]], n);
+            if (i >= 0) throw new NonFiniteException(Kernels[k], o, i);
+        }
+    }
+
+    public override NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        int batch = FeedCheck.Validate(UserFeeds, feeds) ?? 1;
+        var b = new Array[nextBase + nextBuffers.Length];
+        for (int i = 0; i < UserFeeds.Count; i++)
+            if (Memory.StorageOf.TryGetValue(Unit.Feeds[i], out var s) && s.Kind == StorageKind.Feed) b[Index[s]] = feeds[UserFeeds[i]].Data;
+        for (int i = 0; i < Memory.Variables.Count; i++)
+            b[Memory.Feeds.Count + i] = variables.Get(((VariableOp)Memory.Variables[i].Op).VarName).Data;
+        for (int i = 0; i < Memory.Constants.Count; i++)
+            b[Memory.Feeds.Count + Memory.Variables.Count + i] = ((ConstantOp)Memory.Constants[i].Op).Value.Data;
+        foreach (var (n, i) in Memory.Feeds.Select((n, i) => (n, i)))
+            if (b[i] is null)
+                b[i] = ((PlaceholderOp)n.Op).Default?.Data ?? throw new GraphException($"placeholder '{n.Name}' must be fed");
+        if (!slotsByBatch.TryGetValue(batch, out var slots))
+            slotsByBatch[batch] = slots = Memory.Slots.Select(s => Array.CreateInstance(ClrType(s.DType), s.Elements(batch))).ToArray();
+        Array.Copy(slots, 0, b, slotBase, slots.Length);
+        for (int i = 0; i < nextBuffers.Length; i++)
+            b[nextBase + i] = nextBuffers[i] ??= Array.CreateInstance(ClrType(Memory.Variables[i].OutputTypes[0].DType), (int)Memory.Variables[i].OutputTypes[0].Shape.StaticSize);
+
+        ctx.Batch = batch; ctx.B = b; ctx.RunCounter = eval.RunCounter; ctx.GraphSeed = eval.GraphSeed;
+        evalContext = eval;
+        try { step.Run(ctx); }
+        catch (GraphRunException) { throw; }
+        catch (NonFiniteException) { throw; }
+        catch (Exception e) { throw new GraphException(DescribeFailure(e), e); }
+
+        var results = Unit.Fetches.Select(f => Value(f, b, batch).Clone()).ToArray();
+        // Assignments: swap in the second buffer the kernel wrote, or copy a value from elsewhere.
+        foreach (var (name, vi, value, storage, type) in assignments)
+        {
+            if (storage.Kind == StorageKind.VariableNext && storage.Index == vi)
+            {
+                var old = variables.Get(name).Data;
+                variables.Set(name, new NDArray(type.DType, type.Shape.ToArray(), b[nextBase + vi]));
+                nextBuffers[vi] = old;
+            }
+            else variables.Set(name, Value(value, b, batch).Clone());
+        }
+        return results;
+    }
+
+    private EvalContext evalContext = new();
+
+    private NDArray Value(Tensor t, Array[] b, int batch) =>
+        new(t.DType, t.Shape.Resolve(batch), b[Index[Memory.StorageOf[MemoryPlan.Root(t)]]]);
+
+    /// <summary>A library or reference kernel, called from generated code.</summary>
+    private void Call(int k)
+    {
+        var (anchor, output) = calls[k];
+        try
+        {
+            var inputs = anchor.Inputs.Select(i => Value(i, ctx.B, ctx.Batch)).ToArray();
+            var into = new NDArray(anchor.OutputTypes[0].DType, anchor.OutputTypes[0].Shape.Resolve(ctx.Batch), ctx.B[output]);
+            Interpreter.Evaluate(anchor, inputs, evalContext, into);
+        }
+        catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(anchor, e); }
+    }
+
+    /// <summary>Unloads the generated code.</summary>
+    protected override void Release() => context?.Unload();
+}
+
