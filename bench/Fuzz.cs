@@ -117,7 +117,7 @@ public static class Fuzz
     }
 
     /// <summary>Removes steps one at a time while the mismatch persists.</summary>
-    public static HashSet<int> Shrink(int seed)
+    public static HashSet<int> Shrink(int seed, SessionOptions? backend = null)
     {
         var kept = Enumerable.Range(0, Steps).ToHashSet();
         bool progress = true;
@@ -127,41 +127,43 @@ public static class Fuzz
             foreach (var s in kept.ToList())
             {
                 var trial = new HashSet<int>(kept); trial.Remove(s);
-                if (Compare(seed, trial) is not null) { kept = trial; progress = true; }
+                if (Compare(seed, trial, backend) is not null) { kept = trial; progress = true; }
             }
         }
         return kept;
     }
 
     /// <summary>bench -- fuzz --count N --seed S [--save DIR]: runs N graphs; shrinks and saves each mismatch as a regression case.</summary>
-    public static int Command(int count, int seed, string saveDir)
+    public static int Command(int count, int seed, string saveDir, Backend backend = Backend.CSharp)
     {
+        var options = backend == Backend.Ilgpu ? new SessionOptions { Backend = Backend.Ilgpu, UseCompileCache = false } : null;
         var clock = Stopwatch.StartNew();
         int mismatches = 0;
         for (int i = 0; i < count; i++)
         {
             int s = seed + i;
-            if (Compare(s) is not { } problem)
+            if (Compare(s, backend: options) is not { } problem)
             {
                 if ((i + 1) % 100 == 0) Console.WriteLine($"  {i + 1}/{count} graphs, {mismatches} mismatches, {clock.Elapsed.TotalSeconds:F0} s");
                 continue;
             }
             mismatches++;
-            var kept = Shrink(s);
+            var kept = Shrink(s, options);
             var small = Build(s, kept);
-            Console.WriteLine($"MISMATCH seed {s}: {problem}\n  shrunk to steps [{string.Join(",", kept.Order())}]: {Compare(s, kept)}\n{small.Graph.ToText()}");
+            Console.WriteLine($"MISMATCH seed {s}: {problem}\n  shrunk to steps [{string.Join(",", kept.Order())}]: {Compare(s, kept, options)}\n{small.Graph.ToText()}");
             Directory.CreateDirectory(saveDir);
             File.WriteAllText(Path.Combine(saveDir, $"seed-{s}.txt"),
-                $"seed={s}\nsteps={string.Join(",", kept.Order())}\n# {problem}\n" + string.Join("\n", small.Graph.ToText().Split('\n').Select(l => "# " + l)));
+                $"seed={s}\nbackend={(backend == Backend.Ilgpu ? "ilgpu" : "csharp")}\nsteps={string.Join(",", kept.Order())}\n# {problem}\n" + string.Join("\n", small.Graph.ToText().Split('\n').Select(l => "# " + l)));
         }
         Console.WriteLine($"fuzz: {count} graphs from seed {seed}, {mismatches} mismatches, {clock.Elapsed.TotalSeconds:F0} s");
         return mismatches == 0 ? 0 : 1;
     }
 
-    /// <summary>A saved regression case: (seed, enabled steps).</summary>
-    public static (int Seed, HashSet<int> Steps) ReadCase(string path)
+    /// <summary>A saved regression case: (seed, enabled steps, the backend it failed on).</summary>
+    public static (int Seed, HashSet<int> Steps, SessionOptions? Backend) ReadCase(string path)
     {
         var lines = File.ReadAllLines(path).Where(l => !l.StartsWith('#')).ToDictionary(l => l.Split('=')[0], l => l.Split('=', 2)[1]);
-        return (int.Parse(lines["seed"]), lines["steps"].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToHashSet());
+        var backend = lines.GetValueOrDefault("backend") == "ilgpu" ? new SessionOptions { Backend = Backend.Ilgpu, Accelerator = AcceleratorKind.Cpu, UseCompileCache = false } : null;
+        return (int.Parse(lines["seed"]), lines["steps"].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToHashSet(), backend);
     }
 }

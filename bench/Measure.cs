@@ -16,18 +16,20 @@ public static class Measure
     public static readonly string[] Modes = ["eager", "interpreter", "compiled"];
 
     /// <summary>Times <paramref name="steps"/> steps after warm-up, or fewer (at least 3) once <paramref name="maxSeconds"/> have passed.</summary>
-    public static Measurement Run(string model, string mode, int batch, bool training, int steps, int warmup = 3, bool useCache = true, double maxSeconds = double.PositiveInfinity)
+    /// <param name="compiledBackend">What "compiled" means: C# on the CPU, or ILGPU kernels on <paramref name="accelerator"/>.</param>
+    public static Measurement Run(string model, string mode, int batch, bool training, int steps, int warmup = 3, bool useCache = true, double maxSeconds = double.PositiveInfinity,
+        Backend compiledBackend = Backend.CSharp, AcceleratorKind accelerator = AcceleratorKind.Auto)
     {
         var spec = ModelSpec.Get(model);
         var (execMode, backend) = mode switch
         {
             "eager" => (ExecutionMode.Eager, Backend.CSharp),
             "interpreter" => (ExecutionMode.Deferred, Backend.Interpreter),
-            "compiled" => (ExecutionMode.Deferred, Backend.CSharp),
+            "compiled" => (ExecutionMode.Deferred, compiledBackend),
             _ => throw new ArgumentException($"unknown mode '{mode}': use eager, interpreter or compiled"),
         };
         var graph = new Graph(seed: 1);
-        using var exec = new Executor(graph, execMode, new SessionOptions { Backend = backend, UseCompileCache = useCache });
+        using var exec = new Executor(graph, execMode, new SessionOptions { Backend = backend, UseCompileCache = useCache, Accelerator = accelerator });
         var (train, infer) = spec.Functions(exec);
         var (x, labels) = spec.Batch(batch);
         NDArray[] Step() => training ? train.Run([x, labels]) : infer.Run([x], training: false);
@@ -62,7 +64,7 @@ public static class Measure
             var session = exec.Session!;
             var plan = session.LastPlan!;
             ops = plan.Schedule.Length;
-            if (backend == Backend.CSharp)
+            if (backend != Backend.Interpreter)
             {
                 var exe = session.Compiled(plan.Fetches, plan.FedTensors.ToDictionary(t => t, t => (NDArray)null!));
                 kernels = exe.KernelCount; arena = exe.Memory.ArenaBytes(batch); naive = exe.Memory.NaiveBytes(batch);

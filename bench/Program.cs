@@ -11,9 +11,9 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
     Console.WriteLine("""
         usage: dotnet run -c Release --project bench -- COMMAND [options]
           step --model cnn|mlp|lstm --batch B --mode compiled|interpreter|eager --steps N [--task train|infer] [--cache off]
-                                                                        time N training steps after warm-up
+               [--backend csharp|ilgpu] [--accelerator auto|cuda|opencl|cpu]    time N training steps after warm-up
           report [--out DIR] [--seconds S]                                     every mode on cnn/mlp/lstm; writes eager-vs-deferred.md and .png
-          fuzz [--count N] [--seed S] [--save DIR]                            compiled vs interpreter on random graphs; shrinks and saves mismatches
+          fuzz [--count N] [--seed S] [--save DIR] [--backend csharp|ilgpu]   compiled vs interpreter on random graphs; shrinks and saves mismatches
           peak                                                                FP32 FMA peak: peak_gflops_1core= and peak_gflops_all=
           gemm --m M --n N --k K [--threads T]                                 GEMM gflops= and fraction_of_peak= for T threads
           bdn [BenchmarkDotNet args]                                          run the BenchmarkDotNet suites
@@ -25,7 +25,7 @@ switch (args[0])
 {
     case "step": return Step(opts);
     case "fuzz": return Fuzz.Command(int.Parse(opts.GetValueOrDefault("count", "1000")), int.Parse(opts.GetValueOrDefault("seed", "1")),
-        opts.GetValueOrDefault("save", "tests/Compiler.Tests/FuzzRegressions"));
+        opts.GetValueOrDefault("save", "tests/Compiler.Tests/FuzzRegressions"), CompiledBackend(opts));
     case "peak": return Peak.PeakCommand();
     case "gemm": return Peak.GemmCommand(int.Parse(opts.GetValueOrDefault("m", "1024")), int.Parse(opts.GetValueOrDefault("n", "1024")),
         int.Parse(opts.GetValueOrDefault("k", "1024")), int.Parse(opts.GetValueOrDefault("threads", "1")));
@@ -40,8 +40,11 @@ static int Step(Dictionary<string, string> o)
     string model = o.GetValueOrDefault("model", "cnn"), mode = o.GetValueOrDefault("mode", "compiled");
     int batch = int.Parse(o.GetValueOrDefault("batch", "32")), steps = int.Parse(o.GetValueOrDefault("steps", "20"));
     bool training = o.GetValueOrDefault("task", "train") == "train";
-    var m = Measure.Run(model, mode, batch, training, steps, useCache: o.GetValueOrDefault("cache", "on") != "off");
+    var backend = CompiledBackend(o);
+    var accelerator = Devices.Parse(o.GetValueOrDefault("accelerator", "auto"));
+    var m = Measure.Run(model, mode, batch, training, steps, useCache: o.GetValueOrDefault("cache", "on") != "off", compiledBackend: backend, accelerator: accelerator);
     Console.WriteLine($"model={model} batch={batch} mode={mode} task={(training ? "train" : "infer")} steps={steps}");
+    if (mode == "compiled") Console.WriteLine($"backend={(backend == Backend.Ilgpu ? "ilgpu" : "csharp")}" + (backend == Backend.Ilgpu ? $" device={Devices.Get(accelerator).Name}" : ""));
     Console.WriteLine($"median_step_ms={m.MedianSeconds * 1000:F2}");
     Console.WriteLine($"samples_per_second={m.SamplesPerSecond:F0}");
     Console.WriteLine($"compile_seconds={m.CompileSeconds:F3}");
@@ -65,6 +68,13 @@ static int CheckpointWriter(string path, int megabytes)
         Console.WriteLine($"saved {i}");
     }
 }
+
+static Backend CompiledBackend(Dictionary<string, string> o) => o.GetValueOrDefault("backend", "csharp") switch
+{
+    "csharp" or "compiled" => Backend.CSharp,
+    "ilgpu" => Backend.Ilgpu,
+    var b => throw new ArgumentException($"unknown backend '{b}': use csharp or ilgpu"),
+};
 
 static Dictionary<string, string> ParseOptions(string[] a)
 {

@@ -1,8 +1,9 @@
 #:project ../src/Compiler/GraphNet.Compiler.csproj
+#:property PublishAot=false
 // The book's first-chapter exercise as a define-then-run script: a CNN trained on (Fashion-)MNIST
 // with Adadelta at a fixed learning rate of 0.5.
 //   dotnet run -c Release examples/mnist_cnn.cs -- [--data DIR] [--epochs N] [--batch-size B] [--lr X]
-//       [--optimizer sgd|adagrad|adadelta|rmsprop|adam] [--limit N] [--seed S] [--backend compiled|interpreter] [--mode deferred|eager] [--profile trace.json] [--save PATH] [--resume PATH]
+//       [--optimizer sgd|adagrad|adadelta|rmsprop|adam] [--limit N] [--seed S] [--backend compiled|interpreter|ilgpu] [--accelerator auto|cuda|opencl|cpu] [--mode deferred|eager] [--profile trace.json] [--save PATH] [--resume PATH]
 using System.Diagnostics;
 using System.Globalization;
 using GraphNet;
@@ -20,7 +21,8 @@ var backend = opt.Backend switch
 {
     "compiled" => Backend.CSharp,
     "interpreter" => Backend.Interpreter,
-    _ => throw new ArgumentException($"unknown backend '{opt.Backend}': use compiled or interpreter"),
+    "ilgpu" => Backend.Ilgpu,
+    _ => throw new ArgumentException($"unknown backend '{opt.Backend}': use compiled, interpreter or ilgpu"),
 };
 var mode = opt.Mode switch
 {
@@ -31,6 +33,7 @@ var mode = opt.Mode switch
 using var exec = new Executor(g, mode, new SessionOptions
 {
     Backend = backend,
+    Accelerator = Devices.Parse(opt.Accelerator),
     ProfilePath = opt.Profile ?? new SessionOptions().ProfilePath, // --profile, else $GRAPHNET_PROFILE
 });
 
@@ -81,7 +84,8 @@ if (opt.Limit is int limit) train = train.Take(limit);
 var test = Mnist.Load(dataDir, train: false);
 var (mean, std) = Mnist.TrainStatistics(dataDir);
 Console.WriteLine($"data: {dataDir} ({train.Count} training, {test.Count} test images, normalized with mean {mean:F4}, std {std:F4})");
-Console.WriteLine($"model: {g.TrainableVariables.Sum(v => v.Shape.StaticSize):N0} parameters; optimizer {optimizer.Name} lr={optimizer.LearningRate}, batch {opt.BatchSize}, mode {opt.Mode}" + (mode == ExecutionMode.Deferred ? $", backend {opt.Backend}" : ""));
+Console.WriteLine($"model: {g.TrainableVariables.Sum(v => v.Shape.StaticSize):N0} parameters; optimizer {optimizer.Name} lr={optimizer.LearningRate}, batch {opt.BatchSize}, mode {opt.Mode}" + (mode == ExecutionMode.Deferred ? $", backend {opt.Backend}" : "")
+    + (backend == Backend.Ilgpu && mode == ExecutionMode.Deferred ? $" on {Devices.Get(Devices.Parse(opt.Accelerator)).Name}" : ""));
 var loader = new DataLoader(train, opt.BatchSize, shuffle: true, seed: opt.Seed);
 var testLoader = new DataLoader(test, 1000, shuffle: false);
 double trainSeconds = 0, accuracy = 0;
@@ -119,7 +123,7 @@ if (opt.Profile is not null) Console.WriteLine($"profile: {Path.GetFullPath(opt.
 Console.WriteLine($"test_accuracy={accuracy:F4}");
 Console.WriteLine($"train_seconds={trainSeconds:F1}");
 
-sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string Optimizer, int? Limit, int Seed, string Backend = "compiled", string Mode = "deferred", string? Profile = null, string? Save = null, string? Resume = null)
+sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string Optimizer, int? Limit, int Seed, string Backend = "compiled", string Mode = "deferred", string? Profile = null, string? Save = null, string? Resume = null, string Accelerator = "auto")
 {
     public static Args Parse(string[] a)
     {
@@ -137,11 +141,12 @@ sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string O
                 "--limit" => r with { Limit = int.Parse(Next()) },
                 "--seed" => r with { Seed = int.Parse(Next()) },
                 "--backend" => r with { Backend = Next() },
+                "--accelerator" => r with { Accelerator = Next() },
                 "--mode" => r with { Mode = Next() },
                 "--profile" => r with { Profile = Next() },
                 "--save" => r with { Save = Next() },
                 "--resume" => r with { Resume = Next() },
-                "-h" or "--help" => throw new ArgumentException("options: --data DIR --epochs N --batch-size B --lr X --optimizer sgd|adagrad|adadelta|rmsprop|adam --limit N --seed S --backend compiled|interpreter --mode deferred|eager --profile trace.json --save PATH --resume PATH"),
+                "-h" or "--help" => throw new ArgumentException("options: --data DIR --epochs N --batch-size B --lr X --optimizer sgd|adagrad|adadelta|rmsprop|adam --limit N --seed S --backend compiled|interpreter|ilgpu --accelerator auto|cuda|opencl|cpu --mode deferred|eager --profile trace.json --save PATH --resume PATH"),
                 _ => throw new ArgumentException($"unknown option '{a[i]}'; try --help"),
             };
         }

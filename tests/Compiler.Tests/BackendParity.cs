@@ -5,8 +5,15 @@ public static class BackendParity
 {
     public const double Rtol = 1e-4, Atol = 1e-5;
 
-    /// <summary>ILGPU on its CPU accelerator, the way CI runs it.</summary>
-    public static readonly SessionOptions IlgpuCpu = new() { Backend = Backend.Ilgpu, Accelerator = AcceleratorKind.Cpu, UseCompileCache = false };
+    /// <summary>
+    /// The ILGPU backend on its CPU accelerator, the way CI runs it; $GRAPHNET_TEST_ACCELERATOR
+    /// (cuda, opencl, auto) runs the same tests on a GPU (bench/gpu-check.sh does).
+    /// </summary>
+    public static readonly SessionOptions Ilgpu = new()
+    {
+        Backend = Backend.Ilgpu, UseCompileCache = false,
+        Accelerator = Devices.Parse(Environment.GetEnvironmentVariable("GRAPHNET_TEST_ACCELERATOR") is { Length: > 0 } a ? a : "cpu"),
+    };
 
     public static void Check(Graph g, Tensor[] fetches, Dictionary<Tensor, NDArray> feeds, string what, double rtol = Rtol, double atol = Atol, SessionOptions? options = null)
     {

@@ -22,8 +22,8 @@ public class FuzzTests
         var dir = Path.Combine(AppContext.BaseDirectory, "FuzzRegressions");
         foreach (var file in Directory.Exists(dir) ? Directory.GetFiles(dir, "seed-*.txt") : [])
         {
-            var (seed, steps) = Fuzz.ReadCase(file);
-            Assert.True(Fuzz.Compare(seed, steps) is null, $"{Path.GetFileName(file)} fails again: {Fuzz.Compare(seed, steps)}");
+            var (seed, steps, backend) = Fuzz.ReadCase(file);
+            Assert.True(Fuzz.Compare(seed, steps, backend) is null, $"{Path.GetFileName(file)} fails again: {Fuzz.Compare(seed, steps, backend)}");
         }
     }
 }

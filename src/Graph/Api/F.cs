@@ -80,4 +80,15 @@ public static partial class F
 {
     /// <summary>Evaluates all inputs; the value is the first one's. Used to attach side effects (assignments).</summary>
     public static Tensor Group(params Tensor[] xs) => xs.Length == 1 ? xs[0] : xs[0].Graph.Add1(new GroupOp(), xs, "group");
+
+    /// <summary>
+    /// Writes a new value into a variable when the run ends (TF1's tf.assign); the result is the
+    /// new value. Fetch it, or group it into a fetched op, for the write to happen.
+    /// </summary>
+    public static Tensor Assign(Tensor variable, Tensor value)
+    {
+        if (variable.Node.Op is not VariableOp v)
+            throw new GraphException($"assign: '{variable.Name}' is a {variable.Node.Op.Name}, not a variable (made at {variable.Node.Source})");
+        return variable.Graph.Add1(new AssignOp(), [variable, value], "assign_" + v.VarName.Replace('.', '_'));
+    }
 }

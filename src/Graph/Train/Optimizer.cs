@@ -35,8 +35,7 @@ public abstract class Optimizer(string name)
     /// <summary>The new value of <paramref name="p"/>; slot updates are made with <see cref="Assign"/>.</summary>
     protected abstract Tensor Update(Tensor p, Tensor grad, Tensor t);
 
-    protected static Tensor Assign(Tensor variable, Tensor value) =>
-        variable.Graph.Add1(new AssignOp(), [variable, value], "assign_" + variable.Name.Replace('.', '_'));
+    protected static Tensor Assign(Tensor variable, Tensor value) => F.Assign(variable, value);
 
     /// <summary>A state tensor kept per parameter, named like PyTorch's optimizer state ("conv1.weight.exp_avg").</summary>
     protected Tensor Slot(Tensor p, string slot, double init = 0) =>
