@@ -25,14 +25,14 @@ public class BadInputTests
     }
 
     [Theory]
-    [InlineData(Backend.CSharp), InlineData(Backend.Interpreter)]
+    [InlineData(Backend.CSharp), InlineData(Backend.Interpreter), InlineData(Backend.Ilgpu)]
     public void MissingExtraWrongShapeAndWrongDtypeFeeds(Backend backend)
     {
         var g = new Graph();
         var x = g.Placeholder([-1, 3], "x");
         var unused = g.Placeholder([2], "unused");
         var y = F.Sum(F.Relu(x));
-        using var s = new Session(g, new SessionOptions { Backend = backend, UseCompileCache = false });
+        using var s = new Session(g, new SessionOptions { Backend = backend, UseCompileCache = false, Accelerator = BackendParity.Ilgpu.Accelerator });
         Assert.Contains("placeholder 'x' (f32[N,3], made at BadInputTests.cs:", Assert.Throws<GraphException>(() => s.Run(y)).Message);
         Assert.Contains("feed 'unused' is not used by the fetches", Assert.Throws<GraphException>(() =>
             s.Run(y, Feed((x, NDArray.Zeros(DType.Float32, 1, 3)), (unused, NDArray.Zeros(DType.Float32, 2))))).Message);
@@ -40,6 +40,24 @@ public class BadInputTests
             s.Run(y, Feed((x, NDArray.Zeros(DType.Float32, 1, 4))))).Message);
         Assert.Contains("feed for 'x' has dtype f64 but the placeholder is f32[N,3]", Assert.Throws<GraphException>(() =>
             s.Run(y, Feed((x, NDArray.Zeros(DType.Float64, 1, 3))))).Message);
+    }
+
+    [Fact]
+    public void AnAbsentAcceleratorIsNamedWithThoseThatArePresent()
+    {
+        var present = Devices.Present();
+        Assert.Contains(present, p => p.StartsWith("cpu")); // ILGPU's CPU accelerator is always there
+        var absent = new[] { AcceleratorKind.Cuda, AcceleratorKind.OpenCL }
+            .Where(k => !present.Any(p => p.StartsWith(k.ToString().ToLowerInvariant()))).ToList();
+        foreach (var kind in absent)
+        {
+            var g = new Graph();
+            g.Variable("w", [2], Initializer.Ones);
+            var e = Assert.Throws<GraphException>(() => new Session(g, new SessionOptions { Backend = Backend.Ilgpu, Accelerator = kind }));
+            Assert.Contains($"the ILGPU accelerator '{kind.ToString().ToLowerInvariant()}' is not present on this machine; present: ", e.Message);
+            Assert.Contains("cpu (", e.Message);
+            Assert.Contains("SessionOptions.Accelerator", e.Message);
+        }
     }
 
     [Fact]
@@ -62,7 +80,7 @@ public class BadInputTests
     }
 
     [Theory]
-    [InlineData(Backend.CSharp), InlineData(Backend.Interpreter)]
+    [InlineData(Backend.CSharp), InlineData(Backend.Interpreter), InlineData(Backend.Ilgpu)]
     public void NaNDuringAStepWithCheckNumericsNamesTheFirstNodeAndItsLine(Backend backend)
     {
         var g = new Graph();
@@ -71,7 +89,7 @@ public class BadInputTests
         var h = x * w;
         var bad = F.Log(h);                   // the first node to make NaN (log of a negative number)
         var loss = F.Sum(F.Exp(bad) * 2.0);
-        using var s = new Session(g, new SessionOptions { Backend = backend, CheckNumerics = true, UseCompileCache = false });
+        using var s = new Session(g, new SessionOptions { Backend = backend, CheckNumerics = true, UseCompileCache = false, Accelerator = BackendParity.Ilgpu.Accelerator });
         var e = Assert.Throws<GraphException>(() => s.Run(loss, Feed((x, NDArray.From(new float[] { 1, -1 }, 1, 2)))));
         Assert.Contains("CheckNumerics", e.Message);
         Assert.Contains($"log '{bad.Name}'", e.Message);
