@@ -1,3 +1,4 @@
+using GraphNet.Runtime.Devices;
 using System.Diagnostics;
 using System.Globalization;
 using BenchmarkDotNet.Running;

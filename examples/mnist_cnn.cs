@@ -10,6 +10,7 @@ using GraphNet;
 using GraphNet.Compiler;
 using GraphNet.Nn;
 using GraphNet.Runtime.Data;
+using GraphNet.Runtime.Devices;
 using GraphNet.Train;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;

@@ -52,7 +52,7 @@ public static class Compilation
 
     /// <summary>Compiles for options.Target; an ILGPU target needs the session's device variables.</summary>
     public static Executable Compile(Graph graph, IReadOnlyList<Tensor> fetches, IReadOnlyList<Tensor> feeds, CompileOptions options, CompileCache? cache,
-        Ilgpu.DeviceVariables? device = null)
+        Runtime.Devices.DeviceVariables? device = null)
     {
         bool ilgpu = options.Target == Backend.Ilgpu;
         if (ilgpu && device is null) throw new ArgumentException("an ILGPU compilation needs the session's device", nameof(device));

@@ -1,3 +1,4 @@
+using GraphNet.Runtime.Devices;
 using GraphNet.Runtime;
 
 namespace GraphNet.Compiler;
@@ -46,7 +47,7 @@ public sealed class Session : IDisposable
     private readonly HashSet<RunPlan> initializedPlans = [];
     private readonly object gate = new();
     private bool disposed;
-    private readonly Ilgpu.DeviceVariables? device;
+    private readonly DeviceVariables? device;
 
     /// <summary>The ILGPU accelerator's name ("cpu (CPUAccelerator)"), or null for the CPU backends.</summary>
     public string? AcceleratorName => device is null ? null : $"{Devices.Name(device.Accelerator.AcceleratorType)} ({device.Accelerator.Name})";
@@ -59,7 +60,7 @@ public sealed class Session : IDisposable
         if (Options.Backend == Backend.Ilgpu)
         {
             var accelerator = Devices.Get(Options.Accelerator);
-            device = new Ilgpu.DeviceVariables(accelerator, Variables);
+            device = new DeviceVariables(accelerator, Variables);
             Variables.Device = device;
         }
         if (Options.ProfilePath is { } profile) Profiler = new Profiler(profile);

@@ -1,3 +1,4 @@
+using GraphNet.Runtime.Devices;
 namespace GraphNet.Compiler.Tests;
 
 /// <summary>Runs the same fetches through the interpreter and the compiled backend and compares.</summary>

@@ -1,3 +1,4 @@
+using GraphNet.Runtime.Devices;
 using GraphNet.Runtime;
 using GraphNet.Runtime.Data;
 

@@ -1,3 +1,4 @@
+using GraphNet.Runtime.Devices;
 using System.Diagnostics;
 using System.Runtime.Loader;
 using GraphNet.Compiler.Ilgpu;

@@ -1,7 +1,7 @@
 using ILGPU;
 using ILGPU.Runtime;
 
-namespace GraphNet.Compiler.Ilgpu;
+namespace GraphNet.Runtime.Devices;
 
 /// <summary>
 /// A strided batched matrix product C = A·B (or C = Σ_batch A_b·B_b). Element (m, k) of batch b

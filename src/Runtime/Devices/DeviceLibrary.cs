@@ -1,14 +1,14 @@
 using ILGPU;
 using ILGPU.Runtime;
 
-namespace GraphNet.Compiler.Ilgpu;
+namespace GraphNet.Runtime.Devices;
 
 /// <summary>
 /// Launches the library kernels for the ops that map to them (matmul, the convolutions, pooling,
 /// softmax) on one accelerator, with a workspace for convolution columns. One per executable,
 /// since the workspace is per step.
 /// </summary>
-internal sealed class DeviceLibrary : IDisposable
+public sealed class DeviceLibrary : IDisposable
 {
     private readonly Accelerator accelerator;
     private readonly Action<KernelConfig, GemmArgs> gemmTiled;

@@ -1,7 +1,6 @@
-using GraphNet.Runtime;
 using ILGPU.Runtime;
 
-namespace GraphNet.Compiler.Ilgpu;
+namespace GraphNet.Runtime.Devices;
 
 /// <summary>
 /// A session's variables on an accelerator: each has a current buffer and a second buffer that
@@ -15,7 +14,7 @@ public sealed class DeviceVariables : IVariableDevice, IDisposable
     private readonly Accelerator accelerator;
     private readonly VariableStore store;
 
-    internal DeviceVariables(Accelerator accelerator, VariableStore store) => (this.accelerator, this.store) = (accelerator, store);
+    public DeviceVariables(Accelerator accelerator, VariableStore store) => (this.accelerator, this.store) = (accelerator, store);
 
     private sealed class Entry
     {
@@ -30,7 +29,7 @@ public sealed class DeviceVariables : IVariableDevice, IDisposable
     public Accelerator Accelerator => accelerator;
 
     /// <summary>The variable's device buffer, uploading the host value when it changed since the last upload.</summary>
-    internal MemoryBuffer Current(string name, TensorType type)
+    public MemoryBuffer Current(string name, TensorType type)
     {
         if (!entries.TryGetValue(name, out var e))
         {
@@ -47,11 +46,11 @@ public sealed class DeviceVariables : IVariableDevice, IDisposable
     }
 
     /// <summary>The buffer a step writes the variable's new value into.</summary>
-    internal MemoryBuffer Next(string name) =>
+    public MemoryBuffer Next(string name) =>
         entries[name].Next ??= DeviceBuffers.Allocate(accelerator, entries[name].Type.DType, entries[name].Type.Shape.StaticSize);
 
     /// <summary>The step ended: the new value becomes current, and the host copy is stale.</summary>
-    internal void Commit(string name)
+    public void Commit(string name)
     {
         var e = entries[name];
         (e.Current, e.Next) = (e.Next!, e.Current);

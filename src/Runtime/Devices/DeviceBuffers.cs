@@ -1,10 +1,10 @@
 using ILGPU;
 using ILGPU.Runtime;
 
-namespace GraphNet.Compiler.Ilgpu;
+namespace GraphNet.Runtime.Devices;
 
 /// <summary>Typed device buffers for a tensor's dtype (bool is stored as one byte per element).</summary>
-internal static class DeviceBuffers
+public static class DeviceBuffers
 {
     public static MemoryBuffer Allocate(Accelerator a, DType t, long length)
     {

@@ -1,18 +1,7 @@
 using ILGPU;
 using ILGPU.Runtime;
 
-namespace GraphNet.Compiler;
-
-/// <summary>Which ILGPU accelerator a session with <see cref="Backend.Ilgpu"/> runs on.</summary>
-public enum AcceleratorKind
-{
-    /// <summary>The best present: CUDA, then OpenCL, then ILGPU's CPU accelerator.</summary>
-    Auto,
-    Cuda,
-    OpenCL,
-    /// <summary>ILGPU's CPU accelerator: simulates GPU threads on the CPU (slow; for tests and machines without a GPU).</summary>
-    Cpu,
-}
+namespace GraphNet.Runtime.Devices;
 
 /// <summary>
 /// The process's ILGPU context and one accelerator per kind, made on first use and shared by

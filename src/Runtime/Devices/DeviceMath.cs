@@ -1,4 +1,4 @@
-namespace GraphNet.Compiler.Ilgpu;
+namespace GraphNet.Runtime.Devices;
 
 /// <summary>Scalar helpers for generated ILGPU kernels (the pointwise table's C# names VMath's generic versions).</summary>
 public static class DeviceMath
