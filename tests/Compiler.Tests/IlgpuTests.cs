@@ -1,5 +1,5 @@
 using GraphNet.Bench;
-using GraphNet.Nn;
+using GraphNet.Runtime.Devices;
 
 namespace GraphNet.Compiler.Tests;
 
@@ -16,18 +16,7 @@ public class IlgpuTests
     public void EveryOpForwardAndBackwardMatchesTheInterpreter(string name) => CompiledOpTests.CheckCase(name, Ilgpu);
 
     [Fact]
-    public void RecurrentLayersMatchTheInterpreter()
-    {
-        var rng = new Random(3);
-        var g = new Graph(seed: 2);
-        var x = g.Placeholder([-1, 4, 3], "x");
-        var (o1, h1) = new RNN(g, "rnn", 3, 4).Forward(x);
-        var (o2, _) = new LSTM(g, "lstm", 3, 4).Forward(x);
-        var (o3, h3) = new GRU(g, "gru", 3, 4).Forward(x);
-        var loss = F.Sum(o1) + F.Sum(F.Square(o2)) + F.Sum(o3 * 0.5) + F.Sum(h1 * h3);
-        var grads = F.Gradients([loss], g.TrainableVariables.Append(x).ToList()).Cast<Tensor>().ToArray();
-        BackendParity.Check(g, [loss, .. grads], new() { [x] = BackendParity.Random(rng, [3, 4, 3]) }, "rnn/lstm/gru", options: Ilgpu);
-    }
+    public void RecurrentLayersMatchTheInterpreter() => CompiledOpTests.CheckRecurrent(Ilgpu, 4);
 
     public static TheoryData<int> FuzzBatches => new(Enumerable.Range(0, 4));
 
@@ -129,5 +118,30 @@ public class IlgpuTests
         // Runs at any batch size from one compilation.
         foreach (int batch in new[] { 8, 3, 8 }) s.Run([m.Loss, m.TrainStep], m.Batch(batch));
         Assert.Equal(1, s.CompileCount);
+    }
+
+    [Fact]
+    public void EveryKernelCompilesToPtxForTheH200()
+    {
+        // ILGPU's CPU accelerator runs kernels as .NET code, so only a GPU backend's compiler
+        // shows whether they are valid device code (math intrinsics, ref helpers, 64-bit hashes).
+        // The PTX backend runs on the CPU: compile every library kernel and every generated one.
+        foreach (var m in typeof(DeviceKernels).GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static))
+            Assert.Contains(".entry", Devices.CompileToPtx(m, explicitlyGrouped: m.Name == nameof(DeviceKernels.GemmTiled)));
+        var cnn = BenchModel.Cnn();
+        using var s = new Session(cnn.Graph, Ilgpu);
+        var exe = (IlgpuExecutable)s.Compiled([cnn.Loss, cnn.TrainStep], cnn.Batch(2));
+        Assert.True(exe.KernelMethods.Count >= exe.Kernels.Count(k => k.Anchor is null), "every loop kernel is a method");
+        foreach (var m in exe.KernelMethods) Assert.Contains(".entry", Devices.CompileToPtx(m, explicitlyGrouped: false));
+        // Every pointwise function of the table, forward and backward, in one graph.
+        var g = new Graph();
+        var x = g.Placeholder([-1, 8], "x");
+        var y = Pointwise.Unary.Aggregate(x, (acc, f) => acc + F.Unary(f, F.Abs(x) + 0.5, 0.1))
+              + Pointwise.Binary.Where(f => !f.Name.EndsWith("_grad")).Aggregate(x, (acc, f) => acc + F.Binary(f, F.Abs(x) + 0.5, x * 0.5));
+        var labels = g.Placeholder(DType.Int64, [-1], "labels");
+        var loss = F.Sum(F.Dropout(y, 0.3)) + F.NllLoss(F.LogSoftmax(y, 1), labels);
+        using var s2 = new Session(g, Ilgpu);
+        var exe2 = (IlgpuExecutable)s2.Compiled([loss, .. F.Gradients([loss], [x]).Cast<Tensor>()], new Dictionary<Tensor, NDArray> { [x] = NDArray.Zeros(DType.Float32, 2, 8), [labels] = NDArray.From(new long[] { 1, 2 }, 2) });
+        foreach (var m in exe2.KernelMethods) Assert.Contains(".entry", Devices.CompileToPtx(m, explicitlyGrouped: false));
     }
 }

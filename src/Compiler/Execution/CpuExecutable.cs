@@ -46,16 +46,8 @@ public sealed class CpuExecutable : Executable
         };
     }
 
-    private void CheckKernel(int k)
-    {
-        foreach (var o in Kernels[k].Outputs)
-        {
-            if (!o.DType.IsFloat()) continue;
-            int n = (int)(o.Shape.StaticSize * (o.Shape.IsSymbolic ? ctx.Batch : 1));
-            int i = NumericCheck.FirstNonFinite(ctx.B[Index[Memory.StorageOf[o]]], n);
-            if (i >= 0) throw new NonFiniteException(Kernels[k], o, i);
-        }
-    }
+    private protected override (Array Data, int Count) OutputValues(Tensor o) =>
+        (ctx.B[Index[Memory.StorageOf[o]]], (int)(o.Shape.StaticSize * (o.Shape.IsSymbolic ? ctx.Batch : 1)));
 
     public override NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval)
     {

@@ -51,6 +51,21 @@ public abstract class Executable : IDisposable
     /// <summary>Installs or removes the per-kernel hooks after Profiler or CheckNumerics changed.</summary>
     protected abstract void UpdateHooks();
 
+    /// <summary>A kernel output's current values (copied to the host where they live on a device).</summary>
+    private protected abstract (Array Data, int Count) OutputValues(Tensor output);
+
+    /// <summary>CheckNumerics: stops at the first kernel output holding NaN or infinity.</summary>
+    private protected void CheckKernel(int k)
+    {
+        foreach (var o in Kernels[k].Outputs)
+        {
+            if (!o.DType.IsFloat()) continue;
+            var (data, count) = OutputValues(o);
+            int i = NumericCheck.FirstNonFinite(data, count);
+            if (i >= 0) throw new NonFiniteException(Kernels[k], o, i);
+        }
+    }
+
     /// <summary>Runs one step: feeds in, fetched values out; assignments update the variables.</summary>
     public abstract NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval);
 

@@ -1,5 +1,10 @@
+using System.Reflection;
 using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
 
 namespace GraphNet.Runtime.Devices;
 
@@ -13,7 +18,8 @@ public static class Devices
     private static Context? context;
     private static readonly Dictionary<AcceleratorType, Accelerator> Accelerators = [];
 
-    private static Context Context => context ??= Context.Create(b => b.Default().Optimize(OptimizationLevel.O1));
+    // EnableAlgorithms: MathF.Exp and friends have no CUDA/OpenCL implementation in ILGPU's core.
+    private static Context Context => context ??= Context.Create(b => b.Default().EnableAlgorithms().Optimize(OptimizationLevel.O1));
 
     /// <summary>The accelerators present on this machine, as "cuda: NVIDIA H200" lines.</summary>
     public static IReadOnlyList<string> Present()
@@ -58,4 +64,26 @@ public static class Devices
         "auto" => AcceleratorKind.Auto, "cuda" => AcceleratorKind.Cuda, "opencl" => AcceleratorKind.OpenCL, "cpu" => AcceleratorKind.Cpu,
         _ => throw new ArgumentException($"unknown accelerator '{s}': use auto, cuda, opencl or cpu"),
     };
+
+    /// <summary>
+    /// Compiles a kernel method to PTX for a CUDA architecture without a GPU (ILGPU's PTX
+    /// backend runs on the CPU), so machines without one still check that every kernel compiles
+    /// for CUDA. Returns the PTX assembly. Default: SM_90 (H100/H200).
+    /// </summary>
+    public static string CompileToPtx(MethodInfo kernel, bool explicitlyGrouped, string architecture = "SM_90")
+    {
+        lock (Gate)
+        {
+            var arch = (CudaArchitecture)(typeof(CudaArchitecture).GetField(architecture)?.GetValue(null)
+                ?? throw new ArgumentException($"unknown CUDA architecture '{architecture}'"));
+            var isa = CudaInstructionSet.ISA_85;
+            var backend = ptxBackends.TryGetValue(architecture, out var b) ? b
+                : ptxBackends[architecture] = new PTXBackend(Context, new CudaCapabilityContext(arch), arch, isa, null!);
+            var entry = explicitlyGrouped ? EntryPointDescription.FromExplicitlyGroupedKernel(kernel) : EntryPointDescription.FromImplicitlyGroupedKernel(kernel);
+            var specialization = new KernelSpecialization();
+            return ((PTXCompiledKernel)backend.Compile(entry, specialization)).PTXAssembly;
+        }
+    }
+
+    private static readonly Dictionary<string, PTXBackend> ptxBackends = [];
 }

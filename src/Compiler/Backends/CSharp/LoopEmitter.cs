@@ -10,15 +10,13 @@ namespace GraphNet.Compiler.Backends.CSharp;
 /// </summary>
 internal sealed class LoopEmitter
 {
-    private enum LeafKind { Full, Scalar, Broadcast }
-
     private readonly string name, T;
     private readonly Shape domain;
     private readonly IReadOnlyList<Node> nodes;
     private readonly HashSet<Node> local;
     private readonly IReadOnlyList<Tensor> stores;
     private readonly Func<Tensor, string> buffer;
-    private readonly List<(Tensor T, LeafKind Kind)> leaves = [];
+    private readonly LoopLeaves leaves;
     private readonly List<string> fields = [], init = [];
     private readonly bool vectorize;
 
@@ -26,38 +24,18 @@ internal sealed class LoopEmitter
     public LoopEmitter(string name, string elementType, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores, Func<Tensor, string> buffer, Tensor? extraLeaf = null)
     {
         (this.name, T, this.domain, this.nodes, this.stores, this.buffer) = (name, elementType, domain, nodes, stores, buffer);
-        local = nodes.ToHashSet();
-        if (extraLeaf is not null) AddLeaf(extraLeaf);
-        foreach (var n in nodes)
-            for (int i = 0; i < n.Inputs.Count; i++)
-                if (!local.Contains(n.Inputs[i].Node) && !IsSideInput(n, i)) AddLeaf(n.Inputs[i]);
+        leaves = new LoopLeaves(domain, nodes, extraLeaf);
+        local = leaves.Local;
         // Bool tensors crossing the loop's edge are read and written element by element.
-        vectorize = leaves.All(l => l.T.DType != DType.Bool) && stores.All(s => s.DType != DType.Bool);
-    }
-
-    /// <summary>Inputs read specially, not as elements: dropout's switch, one_hot's labels, shapes only.</summary>
-    private static bool IsSideInput(Node n, int i) => n.Op switch
-    {
-        DropoutOp => i == 1,
-        OneHotOp => true,
-        CountOfOp => true,
-        BroadcastLikeOp => i == 1,
-        _ => false,
-    };
-
-    private void AddLeaf(Tensor t)
-    {
-        if (leaves.Any(l => l.T == t)) return;
-        var kind = t.Shape == domain ? LeafKind.Full : (!t.Shape.IsSymbolic && t.Shape.StaticSize == 1) ? LeafKind.Scalar : LeafKind.Broadcast;
-        leaves.Add((t, kind));
+        vectorize = leaves.Items.All(l => l.T.DType != DType.Bool) && stores.All(s => s.DType != DType.Bool);
     }
 
     /// <summary>Shapes of the broadcast leaves, in the order the plan's inputs come after any extra ones.</summary>
-    public IReadOnlyList<Tensor> BroadcastLeaves => leaves.Where(l => l.Kind == LeafKind.Broadcast).Select(l => l.T).ToList();
+    public IReadOnlyList<Tensor> BroadcastLeaves => leaves.Items.Where(l => l.Kind == LeafKind.Broadcast).Select(l => l.T).ToList();
 
     public bool IsFlat => BroadcastLeaves.Count == 0;
 
-    private int LeafIndex(Tensor t) => leaves.FindIndex(l => l.T == t);
+    private int LeafIndex(Tensor t) => leaves.IndexOf(t);
 
     private string Literal(double v) => T == "float"
         ? ((float)v).ToString("R", CultureInfo.InvariantCulture) + "f"
@@ -192,7 +170,7 @@ internal sealed class LoopEmitter
             case UnaryOp u: return Render(vec ? u.Fn.Vector : u.Fn.Scalar, [X(0)], u.Param);
             case BinaryOp b: return Render(vec ? b.Fn.Vector : b.Fn.Scalar, [X(0), X(1)], b.Param);
             case CompareOp c:
-                if (!vec) return $"({X(0)} {CompareSymbol(c.Kind)} {X(1)})";
+                if (!vec) return $"({X(0)} {LoopLeaves.CompareSymbol(c.Kind)} {X(1)})";
                 return c.Kind switch
                 {
                     CompareKind.Equal => $"Vector512.Equals({X(0)}, {X(1)})",
@@ -215,12 +193,6 @@ internal sealed class LoopEmitter
             default: throw new NotSupportedException($"the C# backend cannot put {n.Op.Name} in a loop");
         }
     }
-
-    private static string CompareSymbol(CompareKind k) => k switch
-    {
-        CompareKind.Equal => "==", CompareKind.NotEqual => "!=", CompareKind.Less => "<",
-        CompareKind.LessEqual => "<=", CompareKind.Greater => ">", _ => ">=",
-    };
 
     private string Render(string template, string[] args, double param)
     {

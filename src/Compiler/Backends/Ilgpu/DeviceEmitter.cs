@@ -47,19 +47,11 @@ internal static class DeviceEmitter
 
     private static string Size(Shape s) => s.IsSymbolic ? $"N * {s.StaticSize}" : s.StaticSize.ToString();
 
-    private static string ElementType(Kernel k)
-    {
-        var t = k.Anchor?.OutputTypes[0].DType ?? k.Epilogue[0].OutputTypes[0].DType;
-        return t == DType.Float64 ? "double" : "float";
-    }
-
     private static string EmitKernel(Kernel k, Func<Tensor, int> storage)
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"    // kernel {k.Index}: {k.Kind.ToString().ToLowerInvariant()} over {k.Domain}");
-        foreach (var n in k.Nodes)
-            sb.AppendLine($"    //   %{n.Id} {n.Op.Name} '{n.Name}' : {n.OutputTypes[0]}  at {n.Source}{(n.ForwardOf is { } f ? $" (backward of '{f.Name}')" : "")}");
-        string T = ElementType(k), method = CSharpEmitter.Method(k);
+        sb.Append(LoopLeaves.Header(k));
+        string T = LoopLeaves.ElementType(k), method = CSharpEmitter.Method(k);
         var kernelsSource = new StringBuilder();
         var load = new StringBuilder();
         var launch = new StringBuilder();

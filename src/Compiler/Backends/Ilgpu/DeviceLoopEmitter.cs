@@ -11,36 +11,19 @@ namespace GraphNet.Compiler.Backends.Ilgpu;
 /// </summary>
 internal sealed class DeviceLoopEmitter
 {
-    private enum LeafKind { Full, Scalar, Broadcast }
-
     private readonly string name, T;
     private readonly Shape domain;
     private readonly IReadOnlyList<Node> nodes;
     private readonly HashSet<Node> local;
     private readonly IReadOnlyList<Tensor> stores;
     private readonly Func<Tensor, int> storage;
-    private readonly List<(Tensor T, LeafKind Kind)> leaves = [];
+    private readonly LoopLeaves leaves;
 
     public DeviceLoopEmitter(string name, string elementType, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores, Func<Tensor, int> storage, Tensor? extraLeaf = null)
     {
         (this.name, T, this.domain, this.nodes, this.stores, this.storage) = (name, elementType, domain, nodes, stores, storage);
-        local = nodes.ToHashSet();
-        if (extraLeaf is not null) AddLeaf(extraLeaf);
-        foreach (var n in nodes)
-            for (int i = 0; i < n.Inputs.Count; i++)
-                if (!local.Contains(n.Inputs[i].Node) && !IsSideInput(n, i)) AddLeaf(n.Inputs[i]);
-    }
-
-    private static bool IsSideInput(Node n, int i) => n.Op switch
-    {
-        DropoutOp => i == 1, OneHotOp => true, CountOfOp => true, BroadcastLikeOp => i == 1, _ => false,
-    };
-
-    private void AddLeaf(Tensor t)
-    {
-        if (leaves.Any(l => l.T == t)) return;
-        var kind = t.Shape == domain ? LeafKind.Full : (!t.Shape.IsSymbolic && t.Shape.StaticSize == 1) ? LeafKind.Scalar : LeafKind.Broadcast;
-        leaves.Add((t, kind));
+        leaves = new LoopLeaves(domain, nodes, extraLeaf);
+        local = leaves.Local;
     }
 
     /// <summary>The element type of a tensor on the device (bool is stored as a byte).</summary>
@@ -88,7 +71,7 @@ internal sealed class DeviceLoopEmitter
         {
             sb.AppendLine("        for (int e = t; e < a.Size; e += a.Stride)");
             sb.AppendLine("        {");
-            if (leaves.Any(l => l.Kind == LeafKind.Broadcast)) Coordinates(sb, "            ", "e", Enumerable.Range(0, domain.Rank));
+            if (leaves.Items.Any(l => l.Kind == LeafKind.Broadcast)) Coordinates(sb, "            ", "e", Enumerable.Range(0, domain.Rank));
             EmitBody(sb, "            ");
             for (int k = 0; k < stores.Count; k++) sb.AppendLine($"            a.O{k}[e] = {Store(stores[k], Value(stores[k]))};");
             sb.AppendLine("        }");
@@ -169,7 +152,7 @@ internal sealed class DeviceLoopEmitter
     private string Value(Tensor t)
     {
         if (local.Contains(t.Node)) return $"v{t.Node.Id}";
-        int i = leaves.FindIndex(l => l.T == t);
+        int i = leaves.IndexOf(t);
         string read = leaves[i].Kind switch { LeafKind.Full => $"a.L{i}[e]", LeafKind.Scalar => $"a.L{i}[0]", _ => $"a.L{i}[off{i}]" };
         return t.DType == DType.Bool ? $"({read} != 0)" : read;
     }
@@ -181,7 +164,7 @@ internal sealed class DeviceLoopEmitter
         {
             case UnaryOp u: return Render(u.Fn.Scalar, [X(0)], u.Param);
             case BinaryOp b: return Render(b.Fn.Scalar, [X(0), X(1)], b.Param);
-            case CompareOp c: return $"({X(0)} {CompareSymbol(c.Kind)} {X(1)})";
+            case CompareOp c: return $"({X(0)} {LoopLeaves.CompareSymbol(c.Kind)} {X(1)})";
             case WhereOp: return $"({X(0)} ? {X(1)} : {X(2)})";
             case CastOp c when c.To == DType.Bool: return $"({X(0)} != ({T})0)";
             case CastOp when n.Inputs[0].DType == DType.Bool: return $"({X(0)} ? ({T})1 : ({T})0)";
@@ -195,12 +178,6 @@ internal sealed class DeviceLoopEmitter
             default: throw new NotSupportedException($"the ILGPU backend cannot put {n.Op.Name} in a kernel");
         }
     }
-
-    private static string CompareSymbol(CompareKind k) => k switch
-    {
-        CompareKind.Equal => "==", CompareKind.NotEqual => "!=", CompareKind.Less => "<",
-        CompareKind.LessEqual => "<=", CompareKind.Greater => ">", _ => ">=",
-    };
 
     /// <summary>A pointwise table entry's scalar C#, with generic math mapped to MathF/Math (which ILGPU maps to device intrinsics).</summary>
     private string Render(string template, string[] args, double param)
