@@ -53,16 +53,17 @@ public sealed class CpuExecutable : Executable
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         int batch = FeedCheck.Validate(UserFeeds, feeds) ?? 1;
-        var b = new Array[nextBase + nextBuffers.Length];
+        var b = buffers ??= new Array[nextBase + nextBuffers.Length]; // refilled every run: feeds and variables change
+        Array.Clear(b, 0, Memory.Feeds.Count);
         for (int i = 0; i < UserFeeds.Count; i++)
             if (Memory.StorageOf.TryGetValue(Unit.Feeds[i], out var s) && s.Kind == StorageKind.Feed) b[Index[s]] = feeds[UserFeeds[i]].Data;
         for (int i = 0; i < Memory.Variables.Count; i++)
             b[Memory.Feeds.Count + i] = variables.Get(((VariableOp)Memory.Variables[i].Op).VarName).Data;
         for (int i = 0; i < Memory.Constants.Count; i++)
             b[Memory.Feeds.Count + Memory.Variables.Count + i] = ((ConstantOp)Memory.Constants[i].Op).Value.Data;
-        foreach (var (n, i) in Memory.Feeds.Select((n, i) => (n, i)))
+        for (int i = 0; i < Memory.Feeds.Count; i++)
             if (b[i] is null)
-                b[i] = ((PlaceholderOp)n.Op).Default?.Data ?? throw new GraphException($"placeholder '{n.Name}' must be fed");
+                b[i] = ((PlaceholderOp)Memory.Feeds[i].Op).Default?.Data ?? throw new GraphException($"placeholder '{Memory.Feeds[i].Name}' must be fed");
         if (!slotsByBatch.TryGetValue(batch, out var slots))
             slotsByBatch[batch] = slots = Memory.Slots.Select(s => Array.CreateInstance(ClrType(s.DType), s.Elements(batch))).ToArray();
         Array.Copy(slots, 0, b, slotBase, slots.Length);
@@ -92,6 +93,7 @@ public sealed class CpuExecutable : Executable
     }
 
     private EvalContext evalContext = new();
+    private Array[]? buffers;
 
     private NDArray Value(Tensor t, Array[] b, int batch) =>
         new(t.DType, t.Shape.Resolve(batch), b[Index[Memory.StorageOf[MemoryPlan.Root(t)]]]);

@@ -78,10 +78,15 @@ public static unsafe class Conv
         float[] X = x.As<float>(), D = dy.As<float>();
         int workers = Workers(n, (long)co * geo.ColRows * geo.ColCols);
         bool gemmParallel = workers == 1;
-        var partial = new float[workers][];
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
+        var dw = into ?? NDArray.Zeros(DType.Float32, co, cg, kh, kw);
+        var result = dw.As<float>();
+        // Worker 0 accumulates straight into the result; the others into a per-thread buffer,
+        // added at the end (no allocation per call once the buffers exist).
+        var partial = Partials(workers, wsize); // owned by this calling thread, one per worker
+        void Work(int t)
         {
-            var acc = partial[t] = new float[wsize];
+            float[] acc = t == 0 ? result : partial[t];
+            Array.Clear(acc, 0, wsize);
             var col = Col(geo.ColRows * geo.ColCols);
             for (int b = n * t / workers; b < n * (t + 1) / workers; b++)
                 for (int gi = 0; gi < g; gi++)
@@ -90,12 +95,22 @@ public static unsafe class Conv
                     Gemm.Sgemm(false, true, og, geo.ColRows, geo.ColCols, 1f, D.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols,
                         col, geo.ColCols, 1f, acc.AsSpan(gi * og * geo.ColRows), geo.ColRows, parallel: gemmParallel);
                 }
-        });
+        }
+        if (workers == 1) Work(0);
+        else Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, Work);
         for (int t = 1; t < workers; t++)
-            Vec.Add(partial[0], partial[t], partial[0]);
-        if (into is null) return new NDArray(DType.Float32, [co, cg, kh, kw], partial[0]);
-        partial[0].CopyTo(into.As<float>(), 0);
-        return into;
+            Vec.Add(result.AsSpan(0, wsize), partial[t].AsSpan(0, wsize), result.AsSpan(0, wsize));
+        return dw;
+    }
+
+    [ThreadStatic] private static float[][]? partialBuffers;
+
+    private static float[][] Partials(int workers, int size)
+    {
+        var p = partialBuffers is { } b && b.Length >= workers ? b : partialBuffers = new float[workers][];
+        for (int t = 1; t < workers; t++)
+            if (p[t] is null || p[t].Length < size) p[t] = new float[size];
+        return p;
     }
 
     private static int Workers(int n, long workPerSample) =>
