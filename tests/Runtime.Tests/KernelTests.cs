@@ -131,4 +131,86 @@ public class VMathTests
                 for (int i = 0; i < 8; i++) Assert.Equal(GraphNet.Runtime.Kernels.VMath.DropoutScale(key, start + i, 0.3f, 2.0), d[i]);
             }
     }
+
+    [Fact]
+    public void VectorTanhIsWithinTwoMillionthsOfTheExactValue()
+    {
+        var xs = new List<float> { 0f, -0f, 1e-30f, -1e-7f, 0.0624f, 0.0625f, -0.0626f, 0.5f, -1f, 3f, 9f, -20f, 50f, float.PositiveInfinity, float.NegativeInfinity };
+        for (int i = -2000; i <= 2000; i++) xs.Add(i * 0.005f);
+        while (xs.Count % 16 != 0) xs.Add(0.3f);
+        var a = xs.ToArray();
+        for (int o = 0; o < a.Length; o += 16)
+        {
+            var t = GraphNet.Runtime.Kernels.VMath.Tanh(System.Runtime.Intrinsics.Vector512.Create(a.AsSpan(o, 16)));
+            for (int i = 0; i < 16; i++)
+            {
+                double exact = Math.Tanh(a[o + i]);
+                Assert.True(Math.Abs(t[i] - exact) <= 2e-6 * Math.Abs(exact) + 1e-38, $"tanh({a[o + i]}) = {t[i]}, exact {exact}");
+            }
+        }
+        var nan = GraphNet.Runtime.Kernels.VMath.Tanh(System.Runtime.Intrinsics.Vector512.Create(float.NaN));
+        Assert.True(float.IsNaN(nan[0]));
+    }
+}
+
+public class VExpTests
+{
+    private static void Check(Func<System.Runtime.Intrinsics.Vector512<float>, System.Runtime.Intrinsics.Vector512<float>> f, Func<double, double> exact, IEnumerable<float> inputs, double rtol)
+    {
+        var a = inputs.ToList();
+        while (a.Count % 16 != 0) a.Add(1f);
+        for (int o = 0; o < a.Count; o += 16)
+        {
+            var v = f(System.Runtime.Intrinsics.Vector512.Create(a.ToArray().AsSpan(o, 16)));
+            for (int i = 0; i < 16; i++)
+            {
+                double e = exact(a[o + i]);
+                bool ok = double.IsNaN(e) ? float.IsNaN(v[i]) : double.IsInfinity(e) || Math.Abs(e) > float.MaxValue ? float.IsInfinity(v[i]) && Math.Sign(v[i]) == Math.Sign(e)
+                    : Math.Abs(v[i] - e) <= rtol * Math.Abs(e) + 1e-37;
+                Assert.True(ok, $"f({a[o + i]:R}) = {v[i]:R}, exact {e:R}");
+            }
+        }
+    }
+
+    [Fact]
+    public void ExpIsWithinTwoUlpAndHandlesTheEdges()
+    {
+        var xs = Enumerable.Range(-4000, 8001).Select(i => i * 0.0219f).Concat([0f, -0f, 1e-8f, 88.7f, 88.8f, -87.3f, -88f, -200f, float.PositiveInfinity, float.NegativeInfinity, float.NaN]);
+        Check(GraphNet.Runtime.Kernels.VExp.Exp, Math.Exp, xs, 3e-7);
+    }
+
+    [Fact]
+    public void LogIsWithinTwoUlpAndHandlesTheEdges()
+    {
+        var xs = Enumerable.Range(1, 8000).Select(i => i * 1.37e-3f).Concat(Enumerable.Range(-37, 75).Select(e => MathF.Pow(10, e)))
+            .Concat([1.17549435e-38f, 0.70710677f, 0.7071068f, 1f, float.MaxValue, 0f, -1f, float.PositiveInfinity, float.NaN]);
+        Check(GraphNet.Runtime.Kernels.VExp.Log, Math.Log, xs, 3e-7);
+    }
+}
+
+public class ShapingKernelTests
+{
+    private static readonly EvalContext Ctx = new();
+
+    [Fact]
+    public void SlicePadAndConcatWriteIntoUsedBuffersLikeTheReference()
+    {
+        var rng = new Random(4);
+        var x = RefEval.RandomFloat(rng, [3, 4, 5]);
+        var y = RefEval.RandomFloat(rng, [3, 2, 5]);
+        // Output buffers full of garbage, as a reused buffer of a compiled step is.
+        NDArray Garbage(int[] shape) { var g = NDArray.Zeros(DType.Float32, shape); Array.Fill(g.As<float>(), 7.5f); return g; }
+        foreach (var op in new[] { new PadOp([0, 1, 2, 0, 1, 3]), new PadOp([1, 0, 0, 0, 0, 2], -1.5) })
+        {
+            var expected = op.Evaluate(Ctx, [x])[0];
+            RefEval.AssertClose(expected, Shaping.Pad(x, op, Garbage(expected.Shape)), 0, 0);
+            RefEval.AssertClose(expected, Shaping.Pad(x, op), 0, 0);
+        }
+        var slice = new SliceOp(1, 1, 2);
+        var s = slice.Evaluate(Ctx, [x])[0];
+        RefEval.AssertClose(s, Shaping.Slice(x, slice, Garbage(s.Shape)), 0, 0);
+        var concat = new ConcatOp(1);
+        var c = concat.Evaluate(Ctx, [x, y])[0];
+        RefEval.AssertClose(c, Shaping.Concat([x, y], concat, Garbage(c.Shape)), 0, 0);
+    }
 }

@@ -59,6 +59,12 @@ public static class Interpreter
                 case Pool2dGradOp pg: return [Pool.Backward(x[0], x[1], pg.P, into)];
                 case SoftmaxOp sm: return [Softmax.Forward(x[0], sm.Axis, sm.Log, into)];
             }
+        switch (node.Op)
+        {
+            case SliceOp sl: return [Shaping.Slice(x[0], sl, into)];
+            case PadOp pd: return [Shaping.Pad(x[0], pd, into)];
+            case ConcatOp cc: return [Shaping.Concat(x, cc, into)];
+        }
         var outs = node.Op.Evaluate(ctx, x);
         if (into is not null) { Array.Copy(outs[0].Data, into.Data, into.Size); return [into]; }
         return outs;

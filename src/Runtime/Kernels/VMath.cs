@@ -21,15 +21,31 @@ public static class VMath
 
     public static Vector512<T> Tanh<T>(Vector512<T> x) where T : unmanaged, IFloatingPointIeee754<T> => PerLane(x, T.Tanh);
 
+    // tanh(x) = sign(x)·(1 − 2/(exp(2|x|) + 1)), with the odd Taylor polynomial near zero where
+    // that form cancels; relative error ≤ 2e-6 in float (the per-lane scalar call it replaces
+    // made an unrolled LSTM spend most of its pointwise time in tanh).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Tanh(Vector512<float> x)
+    {
+        var ax = Vector512.Abs(x);
+        var big = Vector512<float>.One - Vector512.Create(2f) / (VExp.Exp(ax + ax) + Vector512<float>.One);
+        var x2 = x * x;
+        var small = ax * (Vector512<float>.One + x2 * (Vector512.Create(-1f / 3) + x2 * (Vector512.Create(2f / 15) + x2 * Vector512.Create(-17f / 315))));
+        var r = Vector512.ConditionalSelect(Vector512.LessThan(ax, Vector512.Create(0.0625f)), small, big);
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -r, r); // NaN flows through Exp
+    }
+
+    public static Vector512<double> Tanh(Vector512<double> x) => PerLane(x, double.Tanh);
+
     public static T Softplus<T>(T x) where T : IFloatingPointIeee754<T> =>
         x > T.Zero ? x + T.Log(T.One + T.Exp(-x)) : T.Log(T.One + T.Exp(x));
 
     // max(x, 0) + log(1 + exp(-|x|)): stable for both signs.
     public static Vector512<float> Softplus(Vector512<float> x) =>
-        Vector512.Max(x, Vector512<float>.Zero) + Vector512.Log(Vector512<float>.One + Vector512.Exp(-Vector512.Abs(x)));
+        Vector512.Max(x, Vector512<float>.Zero) + VExp.Log(Vector512<float>.One + VExp.Exp(-Vector512.Abs(x)));
 
     public static Vector512<double> Softplus(Vector512<double> x) =>
-        Vector512.Max(x, Vector512<double>.Zero) + Vector512.Log(Vector512<double>.One + Vector512.Exp(-Vector512.Abs(x)));
+        Vector512.Max(x, Vector512<double>.Zero) + VExp.Log(Vector512<double>.One + VExp.Exp(-Vector512.Abs(x)));
 
     public static Vector512<T> Sign<T>(Vector512<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
         Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), Vector512<T>.One,

@@ -86,17 +86,17 @@ public static class Pointwise
     public static readonly BinaryFn SigmoidGrad = B<SigmoidGradF>("sigmoid_grad", "({0} * {1} * ({T}.One - {1}))", "({0} * {1} * (Vector512<{T}>.One - {1}))", NoSecondOrder);
     public static readonly BinaryFn TanhGrad = B<TanhGradF>("tanh_grad", "({0} * ({T}.One - {1} * {1}))", "({0} * (Vector512<{T}>.One - {1} * {1}))", NoSecondOrder);
     /// <summary>dy * sigmoid(x): the derivative of softplus.</summary>
-    public static readonly BinaryFn SigmoidGradFromX = B<SoftplusGradF>("softplus_grad", "({0} / ({T}.One + {T}.Exp(-{1})))", "({0} / (Vector512<{T}>.One + Vector512.Exp(-{1})))", NoSecondOrder);
+    public static readonly BinaryFn SigmoidGradFromX = B<SoftplusGradF>("softplus_grad", "({0} / ({T}.One + {T}.Exp(-{1})))", "({0} / (Vector512<{T}>.One + VExp.Exp(-{1})))", NoSecondOrder);
 
     public static readonly UnaryFn Neg = U<NegF>("neg", "(-{0})", "(-{0})", (x, y, dy, p) => -dy);
-    public static readonly UnaryFn Exp = U<ExpF>("exp", "{T}.Exp({0})", "Vector512.Exp({0})", (x, y, dy, p) => dy * y);
-    public static readonly UnaryFn Log = U<LogF>("log", "{T}.Log({0})", "Vector512.Log({0})", (x, y, dy, p) => dy / x);
+    public static readonly UnaryFn Exp = U<ExpF>("exp", "{T}.Exp({0})", "VExp.Exp({0})", (x, y, dy, p) => dy * y);
+    public static readonly UnaryFn Log = U<LogF>("log", "{T}.Log({0})", "VExp.Log({0})", (x, y, dy, p) => dy / x);
     public static readonly UnaryFn Sqrt = U<SqrtF>("sqrt", "{T}.Sqrt({0})", "Vector512.Sqrt({0})", (x, y, dy, p) => dy * 0.5 / y);
     public static readonly UnaryFn Rsqrt = U<RsqrtF>("rsqrt", "({T}.One / {T}.Sqrt({0}))", "(Vector512<{T}>.One / Vector512.Sqrt({0}))", (x, y, dy, p) => dy * -0.5 * y * y * y);
     public static readonly UnaryFn Abs = U<AbsF>("abs", "{T}.Abs({0})", "Vector512.Abs({0})", (x, y, dy, p) => dy * F.Sign(x));
     public static readonly UnaryFn Sign = U<SignF>("sign", "({0} > {T}.Zero ? {T}.One : {0} < {T}.Zero ? -{T}.One : {T}.Zero)", "VMath.Sign({0})", (x, y, dy, p) => null);
     public static readonly UnaryFn Square = U<SquareF>("square", "({0} * {0})", "({0} * {0})", (x, y, dy, p) => dy * 2.0 * x);
-    public static readonly UnaryFn Sigmoid = U<SigmoidF>("sigmoid", "({T}.One / ({T}.One + {T}.Exp(-{0})))", "(Vector512<{T}>.One / (Vector512<{T}>.One + Vector512.Exp(-{0})))", (x, y, dy, p) => F.Binary(SigmoidGrad, dy, y));
+    public static readonly UnaryFn Sigmoid = U<SigmoidF>("sigmoid", "({T}.One / ({T}.One + {T}.Exp(-{0})))", "(Vector512<{T}>.One / (Vector512<{T}>.One + VExp.Exp(-{0})))", (x, y, dy, p) => F.Binary(SigmoidGrad, dy, y));
     public static readonly UnaryFn Tanh = U<TanhF>("tanh", "{T}.Tanh({0})", "VMath.Tanh({0})", (x, y, dy, p) => F.Binary(TanhGrad, dy, y));
     public static readonly UnaryFn Relu = U<ReluF>("relu", "({0} > {T}.Zero ? {0} : {T}.Zero)", "Vector512.Max({0}, Vector512<{T}>.Zero)", (x, y, dy, p) => F.Binary(ReluGrad, dy, y));
     public static readonly UnaryFn LeakyRelu = U<LeakyReluF>("leaky_relu", "({0} > {T}.Zero ? {0} : {0} * {p})", "Vector512.ConditionalSelect(Vector512.GreaterThan({0}, Vector512<{T}>.Zero), {0}, {0} * {p})", (x, y, dy, p) => F.Binary(LeakyReluGrad, dy, x, p), "alpha");

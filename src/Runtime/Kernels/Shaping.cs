@@ -1,0 +1,72 @@
+namespace GraphNet.Runtime.Kernels;
+
+/// <summary>
+/// Data movement (slice, pad, concat) as row copies straight into the output buffer. The ops'
+/// reference evaluations allocate their result; in a compiled step or the interpreter with a
+/// planned buffer that meant a fresh (often large-object-heap) array per op per step, which an
+/// unrolled LSTM's backward pass (a pad per gate per time step) turned into most of its time.
+/// </summary>
+public static class Shaping
+{
+    private static (int Outer, int Inner) Split(int[] shape, int axis) =>
+        (shape.Take(axis).Aggregate(1, (p, d) => p * d), shape.Skip(axis + 1).Aggregate(1, (p, d) => p * d));
+
+    public static NDArray Slice(NDArray x, SliceOp op, NDArray? into = null)
+    {
+        var s = x.Shape; int a = op.Axis < 0 ? op.Axis + s.Length : op.Axis;
+        var shape = (int[])s.Clone(); shape[a] = op.Length;
+        var y = into ?? NDArray.Zeros(x.DType, shape);
+        var (outer, inner) = Split(s, a);
+        for (int o = 0; o < outer; o++) Array.Copy(x.Data, (o * s[a] + op.Start) * inner, y.Data, o * op.Length * inner, op.Length * inner);
+        return y;
+    }
+
+    public static NDArray Concat(NDArray[] x, ConcatOp op, NDArray? into = null)
+    {
+        int a = op.Axis < 0 ? op.Axis + x[0].Rank : op.Axis;
+        var shape = (int[])x[0].Shape.Clone();
+        shape[a] = x.Sum(t => t.Shape[a]);
+        var y = into ?? NDArray.Zeros(x[0].DType, shape);
+        var (outer, inner) = Split(shape, a);
+        int rowOut = shape[a] * inner, pos = 0;
+        foreach (var t in x)
+        {
+            int row = t.Shape[a] * inner;
+            for (int o = 0; o < outer; o++) Array.Copy(t.Data, o * row, y.Data, o * rowOut + pos, row);
+            pos += row;
+        }
+        return y;
+    }
+
+    /// <summary>Constant padding: fills the border with the value and copies the innermost rows into place.</summary>
+    public static NDArray Pad(NDArray x, PadOp op, NDArray? into = null)
+    {
+        var s = x.Shape; int r = s.Length;
+        var shape = s.Select((d, i) => d + op.Pads[2 * i] + op.Pads[2 * i + 1]).ToArray();
+        var y = into ?? NDArray.Zeros(x.DType, shape);
+        if (op.Value != 0 || into is not null) Fill(y, op.Value);
+        if (x.Size == 0) return y;
+        int inner = s[r - 1], rows = x.Size / inner;
+        Span<int> idx = stackalloc int[r];
+        for (int row = 0; row < rows; row++)
+        {
+            int o = 0;
+            for (int d = 0; d < r; d++) o = o * shape[d] + (d == r - 1 ? op.Pads[2 * d] : idx[d] + op.Pads[2 * d]);
+            Array.Copy(x.Data, row * inner, y.Data, o, inner);
+            for (int d = r - 2; d >= 0; d--) { if (++idx[d] < s[d]) break; idx[d] = 0; }
+        }
+        return y;
+    }
+
+    private static void Fill(NDArray y, double value)
+    {
+        switch (y.Data)
+        {
+            case float[] f: Array.Fill(f, (float)value); break;
+            case double[] d: Array.Fill(d, value); break;
+            case int[] i: Array.Fill(i, (int)value); break;
+            case long[] l: Array.Fill(l, (long)value); break;
+            case bool[] b: Array.Fill(b, value != 0); break;
+        }
+    }
+}
