@@ -33,7 +33,8 @@ public static class CompileDump
         string? svg = null;
         try
         {
-            GraphDot.Render(fusedDot, Path.Combine(dir, "fused.svg"));
+            // A dump must not hang a training run on a huge layout (an unrolled LSTM's step has thousands of nodes).
+            GraphDot.Render(fusedDot, Path.Combine(dir, "fused.svg"), TimeSpan.FromSeconds(30));
             svg = File.ReadAllText(Path.Combine(dir, "fused.svg"));
         }
         catch (GraphException e) { File.WriteAllText(Path.Combine(dir, "fused.svg.txt"), e.Message); }

@@ -88,9 +88,10 @@ public static class GraphDot
 
     /// <summary>
     /// Renders DOT with Graphviz's <c>dot</c> into <paramref name="path"/> (format from the extension:
-    /// svg or png). The file is written whole or not at all.
+    /// svg or png). The file is written whole or not at all. With a timeout, a layout that takes
+    /// longer (dot is superlinear in the graph's size) is stopped and reported instead.
     /// </summary>
-    public static void Render(string dot, string path)
+    public static void Render(string dot, string path, TimeSpan? timeout = null)
     {
         string format = Path.GetExtension(path).TrimStart('.').ToLowerInvariant();
         if (format is not ("svg" or "png" or "pdf")) throw new ArgumentException($"cannot render '{path}': use a .svg, .png or .pdf file name");
@@ -112,7 +113,14 @@ public static class GraphDot
             var err = process.StandardError.ReadToEndAsync();
             process.StandardInput.Write(dot);
             process.StandardInput.Close();
-            process.WaitForExit();
+            if (!process.WaitForExit(timeout ?? Timeout.InfiniteTimeSpan))
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+                File.Delete(tmp);
+                throw new GraphException($"Graphviz's dot took longer than {timeout!.Value.TotalSeconds:F0} s to lay out {path} and was stopped; " +
+                    "the graph is large: render its .dot file yourself (dot -Tsvg file.dot -o file.svg) or dump a smaller graph");
+            }
             if (process.ExitCode != 0)
             {
                 File.Delete(tmp);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace GraphNet.Runtime.Kernels;
 
 /// <summary>
@@ -127,6 +128,7 @@ public static unsafe class Conv
     }
 
     /// <summary>col[(c·kh+ky)·kw+kx, oy·Wo+ox] = x[c, oy·s−p+ky·d, ox·s−p+kx·d], zero outside.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Im2Col(ReadOnlySpan<float> x, Geometry g, Span<float> col)
     {
         var p = g.P;
@@ -155,6 +157,7 @@ public static unsafe class Conv
     }
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: adds columns back into an image.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Col2Im(ReadOnlySpan<float> col, Geometry g, Span<float> x)
     {
         var p = g.P;

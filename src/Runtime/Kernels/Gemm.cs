@@ -28,6 +28,7 @@ public static unsafe class Gemm
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, bool parallel = true)
     {
+        if (m <= SmallM && !transA) { Skinny(transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel); return; }
         int threads = parallel && (long)m * n * k >= ParallelThreshold ? Math.Min(Environment.ProcessorCount, 64) : 1;
         if (threads == 1) { Block(transA, transB, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
         // Split along N when it has enough panels for every thread, else along M.
@@ -45,7 +46,72 @@ public static unsafe class Gemm
         });
     }
 
+    /// <summary>Rows of C at or below which packing costs more than it saves (inference at batch 1).</summary>
+    private const int SmallM = 4;
+
+    /// <summary>
+    /// A few rows of A against all of B, unpacked: with op(B) = Bᵀ each C element is a dot
+    /// product of two contiguous rows; otherwise each row of C is a sum of scaled rows of B.
+    /// (Packing a 9216×128 weight to multiply one sample by it cost ten times the multiply.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Skinny(bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, bool parallel)
+    {
+        int threads = parallel && (long)m * n * k >= 4 * ParallelThreshold ? Math.Min(Environment.ProcessorCount, Math.Max(1, n / 16)) : 1;
+        nint A = (nint)a, B = (nint)b, C = (nint)c;
+        void Columns(int j0, int j1)
+        {
+            float* a = (float*)A, b = (float*)B, c = (float*)C;
+            for (int i = 0; i < m; i++)
+            {
+                float* ai = a + (long)i * lda, ci = c + (long)i * ldc;
+                if (transB)
+                    for (int j = j0; j < j1; j++)
+                    {
+                        float d = alpha * Dot(ai, b + (long)j * ldb, k);
+                        ci[j] = beta == 0 ? d : d + beta * ci[j];
+                    }
+                else
+                {
+                    if (beta == 0) new Span<float>(ci + j0, j1 - j0).Clear();
+                    else if (beta != 1) for (int j = j0; j < j1; j++) ci[j] *= beta;
+                    for (int p = 0; p < k; p++) Axpy(alpha * ai[p], b + (long)p * ldb + j0, ci + j0, j1 - j0);
+                }
+            }
+        }
+        if (threads == 1) { Columns(0, n); return; }
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => Columns(n * t / threads, n * (t + 1) / threads));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Dot(float* x, float* y, int k)
+    {
+        int p = 0;
+        var s0 = Vector512<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
+        for (; p + 64 <= k; p += 64)
+        {
+            s0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), s0);
+            s1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + p + 16), Vector512.Load(y + p + 16), s1);
+            s2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + p + 32), Vector512.Load(y + p + 32), s2);
+            s3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + p + 48), Vector512.Load(y + p + 48), s3);
+        }
+        for (; p + 16 <= k; p += 16) s0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), s0);
+        float s = Vector512.Sum((s0 + s1) + (s2 + s3));
+        for (; p < k; p++) s += x[p] * y[p];
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Axpy(float alpha, float* x, float* y, int n)
+    {
+        var va = Vector512.Create(alpha);
+        int j = 0;
+        for (; j + 16 <= n; j += 16) Vector512.Store(Vector512.FusedMultiplyAdd(va, Vector512.Load(x + j), Vector512.Load(y + j)), y + j);
+        for (; j < n; j++) y[j] += alpha * x[j];
+    }
+
     /// <summary>One thread's share: rows [i0,i1) and columns [j0,j1) of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block(bool transA, bool transB, int i0, int i1, int j0, int j1, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
@@ -82,6 +148,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] as panels of NR columns, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(bool trans, float* b, int ldb, int pc, int kc, int jc, int nc, float* dst)
     {
         for (int jr = 0; jr < nc; jr += NR)
@@ -113,6 +180,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] as panels of MR rows, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(bool trans, float* a, int lda, int ic, int mc, int pc, int kc, float* dst)
     {
         for (int ir = 0; ir < mc; ir += MR)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace GraphNet.Runtime.Kernels;
 
 /// <summary>2-D pooling forward and backward over [N,C,H,W], parallel over planes.</summary>
@@ -12,7 +13,7 @@ public static class Pool
         float inv = 1f / (kh * kw);
         if (p.Kind == PoolKind.Max && p.Kernel is [2, 2] && p.Stride is [2, 2] && p.Padding is [0, 0])
         {
-            ForPlanes(planes, h * w, plane =>
+            ForPlanes(planes, h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int plane) =>
             {
                 int xo = plane * h * w, yo = plane * ho * wo;
                 for (int oy = 0; oy < ho; oy++)
@@ -24,7 +25,7 @@ public static class Pool
             });
             return y;
         }
-        ForPlanes(planes, h * w, plane =>
+        ForPlanes(planes, h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int plane) =>
         {
             int xo = plane * h * w, yo = plane * ho * wo;
             for (int oy = 0; oy < ho; oy++)
@@ -53,33 +54,38 @@ public static class Pool
     {
         int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], ho = dy.Shape[2], wo = dy.Shape[3];
         var dx = into ?? NDArray.Zeros(DType.Float32, x.Shape);
-        if (into is not null) Array.Clear(into.Data);
         float[] X = x.As<float>(), D = dy.As<float>(), G = dx.As<float>();
         if (p.Kind == PoolKind.Max && p.Kernel is [2, 2] && p.Stride is [2, 2] && p.Padding is [0, 0])
         {
             // The book's MaxPool2d(2): windows do not overlap, so each gradient lands in one place.
-            ForPlanes(planes, h * w, plane =>
+            // Every element of a window is written (the gradient or zero), so the buffer needs no
+            // clearing first except rows and columns no window covers (odd sizes).
+            ForPlanes(planes, h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int plane) =>
             {
                 int xo = plane * h * w, yo = plane * ho * wo;
+                if ((h & 1) != 0 || (w & 1) != 0) Array.Clear(G, xo, h * w);
                 for (int oy = 0; oy < ho; oy++)
                 {
                     int r0 = xo + 2 * oy * w, r1 = r0 + w;
                     for (int ox = 0; ox < wo; ox++)
                     {
-                        int a = r0 + 2 * ox, best = a;
+                        int a = r0 + 2 * ox, b = r1 + 2 * ox, best = 0;
                         float bv = X[a];
-                        if (X[a + 1] > bv) { best = a + 1; bv = X[a + 1]; }
-                        if (X[r1 + 2 * ox] > bv) { best = r1 + 2 * ox; bv = X[best]; }
-                        if (X[r1 + 2 * ox + 1] > bv) best = r1 + 2 * ox + 1;
-                        G[best] = D[yo + oy * wo + ox];
+                        if (X[a + 1] > bv) { best = 1; bv = X[a + 1]; }
+                        if (X[b] > bv) { best = 2; bv = X[b]; }
+                        if (X[b + 1] > bv) best = 3;
+                        float d = D[yo + oy * wo + ox];
+                        G[a] = best == 0 ? d : 0f; G[a + 1] = best == 1 ? d : 0f;
+                        G[b] = best == 2 ? d : 0f; G[b + 1] = best == 3 ? d : 0f;
                     }
                 }
             });
             return dx;
         }
+        if (into is not null) Array.Clear(into.Data);
         int kh = p.Kernel[0], kw = p.Kernel[1], sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1];
         float inv = 1f / (kh * kw);
-        ForPlanes(planes, h * w, plane =>
+        ForPlanes(planes, h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int plane) =>
         {
             int xo = plane * h * w, yo = plane * ho * wo;
             for (int oy = 0; oy < ho; oy++)
@@ -108,8 +114,13 @@ public static class Pool
 
     internal static void ForPlanes(int planes, int planeSize, Action<int> body)
     {
-        if ((long)planes * planeSize < 1 << 16) { for (int i = 0; i < planes; i++) body(i); return; }
-        Parallel.For(0, planes, body);
+        int workers = (long)planes * planeSize < 1 << 16 ? 1 : Math.Min(Environment.ProcessorCount, planes);
+        if (workers == 1) { for (int i = 0; i < planes; i++) body(i); return; }
+        // One contiguous range of planes per core, not one task per plane.
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
+        {
+            for (int i = (int)((long)planes * t / workers); i < (long)planes * (t + 1) / workers; i++) body(i);
+        });
     }
 }
 
@@ -122,7 +133,7 @@ public static class Softmax
         int outer = s.Take(a).Aggregate(1, (q, d) => q * d), n = s[a], inner = s.Skip(a + 1).Aggregate(1, (q, d) => q * d);
         var y = into ?? NDArray.Zeros(DType.Float32, s);
         float[] X = x.As<float>(), Y = y.As<float>();
-        Pool.ForPlanes(outer * inner, n, r =>
+        Pool.ForPlanes(outer * inner, n, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int r) =>
         {
             int o = r / inner, i = r % inner, b = o * n * inner + i;
             float max = float.NegativeInfinity;

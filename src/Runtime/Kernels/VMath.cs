@@ -118,6 +118,7 @@ public static class VMath
     }
 
     /// <summary>Copies a strided (or broadcast, stride 0) run into a contiguous row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Span<T> Row<T>(T[] src, int offset, int stride, int n, ref T[]? scratch)
     {
         if (scratch is null || scratch.Length < n) scratch = new T[Math.Max(n, 64)];

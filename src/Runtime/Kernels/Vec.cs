@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace GraphNet.Runtime.Kernels;
@@ -6,6 +7,7 @@ namespace GraphNet.Runtime.Kernels;
 public static class Vec
 {
     /// <summary>dst = a + b elementwise (dst may alias a or b).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> dst)
     {
         int i = 0, n = dst.Length;
