@@ -170,7 +170,9 @@ public static unsafe class Gemm
                 // op(B) = Bᵀ: read each source row once, in order, and scatter it into the panel's
                 // column (the panel, KC×NR floats, stays in L1), instead of hopping rows per element.
                 if (w < NR) for (int p = 0; p < kc; p++) for (int j = w; j < NR; j++) panel[p * NR + j] = 0;
-                for (int j = 0; j < w; j++)
+                int j8 = 0;
+                for (; j8 + 8 <= w; j8 += 8) Interleave8(b + (long)(jc + jr + j8) * ldb + pc, ldb, kc, panel + j8, NR);
+                for (int j = j8; j < w; j++)
                 {
                     float* s = b + (long)(jc + jr + j) * ldb + pc;
                     for (int p = 0; p < kc; p++) panel[p * NR + j] = s[p];
@@ -189,6 +191,7 @@ public static unsafe class Gemm
             float* panel = dst + ir * kc;
             if (!trans)
             {
+                if (h == MR) { Interleave8(a + (long)(ic + ir) * lda + pc, lda, kc, panel, MR); continue; }
                 for (int r = 0; r < MR; r++)
                 {
                     if (r >= h) { for (int p = 0; p < kc; p++) panel[p * MR + r] = 0; continue; }
@@ -207,6 +210,18 @@ public static unsafe class Gemm
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Transposing copy of eight rows (ld apart, kc long) into eight adjacent columns of a panel
+    /// whose rows are stride apart: one 32-byte store per k instead of eight scattered ones.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Interleave8(float* s, int ld, int kc, float* dst, int stride)
+    {
+        float* s0 = s, s1 = s + ld, s2 = s + 2L * ld, s3 = s + 3L * ld, s4 = s + 4L * ld, s5 = s + 5L * ld, s6 = s + 6L * ld, s7 = s + 7L * ld;
+        for (int p = 0; p < kc; p++)
+            Vector256.Store(Vector256.Create(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p]), dst + (long)p * stride);
     }
 
     private static void Micro(int kc, float* a, float* b, float* c, int ldc, float alpha, int mr, int nr)
