@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
 using GraphNet.Runtime.Kernels;
 
@@ -8,7 +9,9 @@ namespace GraphNet.Bench;
 public class KernelBenchmarks
 {
     private readonly float[] a = new float[1024 * 1024], b = new float[1024 * 1024], c = new float[1024 * 1024];
-    private NDArray x = null!, w = null!, dy = null!, pooled = null!;
+    private NDArray x = null!, w = null!, dy = null!, pooled = null!, poolGrad = null!, gates = null!, gatesGrad = null!, logits = null!;
+    private NDArray fc1In = null!, fc1W = null!, fc1Out = null!, poolDx = null!, padded = null!;
+    private readonly float[] row = new float[8192], rowOut = new float[8192];
     private readonly ConvParams conv = new([1, 1], [0, 0], [1, 1], 1);
     private readonly PoolParams pool = new(PoolKind.Max, [2, 2], [2, 2], [0, 0]);
 
@@ -18,6 +21,10 @@ public class KernelBenchmarks
         var rng = new Random(1);
         for (int i = 0; i < a.Length; i++) { a[i] = (float)rng.NextDouble(); b[i] = (float)rng.NextDouble(); }
         x = Random(rng, 32, 32, 26, 26); w = Random(rng, 64, 32, 3, 3); dy = Random(rng, 32, 64, 24, 24); pooled = Random(rng, 32, 64, 24, 24);
+        poolGrad = Random(rng, 32, 64, 12, 12); poolDx = NDArray.Zeros(DType.Float32, 32, 64, 24, 24);
+        gates = Random(rng, 64, 512); gatesGrad = Random(rng, 64, 128); padded = NDArray.Zeros(DType.Float32, 64, 512); logits = Random(rng, 64, 10);
+        fc1In = Random(rng, 1, 9216); fc1W = Random(rng, 128, 9216); fc1Out = NDArray.Zeros(DType.Float32, 1, 128);
+        for (int i = 0; i < row.Length; i++) row[i] = (float)(rng.NextDouble() * 8 - 4);
     }
 
     private static NDArray Random(Random rng, params int[] shape)
@@ -32,4 +39,14 @@ public class KernelBenchmarks
     [Benchmark] public NDArray Conv2DataGrad() => Conv.Transposed(dy, w, conv, [0, 0]);
     [Benchmark] public NDArray Conv2FilterGrad() => Conv.FilterGrad(x, dy, conv, 3, 3);
     [Benchmark] public NDArray MaxPool() => Pool.Forward(pooled, pool);
+    [Benchmark] public NDArray MaxPoolGrad() => Pool.Backward(pooled, poolGrad, pool, poolDx);
+    /// <summary>The CNN's fc1 at batch 1: the unpacked GEMV path.</summary>
+    [Benchmark] public NDArray Fc1Batch1() => MatMul.Forward(fc1In, fc1W, new MatMulOp(false, true), fc1Out);
+    [Benchmark] public NDArray LogSoftmax() => Softmax.Forward(logits, 1, log: true);
+    /// <summary>An LSTM gate's gradient: the pad that undoes a slice of the gate matrix.</summary>
+    [Benchmark] public NDArray PadGateGrad() => Shaping.Pad(gatesGrad, new PadOp([0, 0, 128, 256]), padded);
+    [Benchmark] public NDArray SliceGate() => Shaping.Slice(gates, new SliceOp(1, 128, 128));
+    [Benchmark] public void VectorExp() { for (int j = 0; j < row.Length; j += 16) VExp.Exp(Vector512.LoadUnsafe(ref row[0], (nuint)j)).StoreUnsafe(ref rowOut[0], (nuint)j); }
+    [Benchmark] public void VectorLog() { for (int j = 0; j < row.Length; j += 16) VExp.Log(Vector512.Abs(Vector512.LoadUnsafe(ref row[0], (nuint)j))).StoreUnsafe(ref rowOut[0], (nuint)j); }
+    [Benchmark] public void VectorTanh() { for (int j = 0; j < row.Length; j += 16) VMath.Tanh(Vector512.LoadUnsafe(ref row[0], (nuint)j)).StoreUnsafe(ref rowOut[0], (nuint)j); }
 }
