@@ -48,4 +48,36 @@ public class AlgebraicSimplificationTests
         var (_, after) = Run(new AlgebraicSimplification(), g, [x * 0.0], [x]);
         Assert.Contains("mul(%0, %1)", after);
     }
+
+    [Fact]
+    public void SummedPadsOfAdjacentSlicesBecomeOneConcat()
+    {
+        // The gradient of slicing a gate matrix into four gates: four zero pads, summed.
+        var g = new Graph();
+        var gates = g.Placeholder([-1, 8], "gates");
+        var parts = Enumerable.Range(0, 4).Select(i => F.Slice(gates, 1, 2 * i, 2)).ToArray();
+        var loss = F.Sum(F.Tanh(parts[0]) * F.Sigmoid(parts[1]) + F.Exp(parts[2]) - parts[3] * parts[3]);
+        var grad = F.Gradients([loss], [gates])[0]!;
+        var (before, _) = Run(new AlgebraicSimplification(), g, [grad], [gates]);
+        var simplified = new AlgebraicSimplification().Run(new Unit(g, [grad], [gates]));
+        var after = new DeadCodeElimination().Run(simplified).ToText(); // the pads it bypassed are dead
+        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(before, " = pad\\(").Count);
+        Assert.False(after.Contains(" = pad("), after);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(after, " = concat\\("));
+        Assert.Matches(@"concat\(%\d+, %\d+, %\d+, %\d+\) \{axis=1\} : f32\[N,8\]", after);
+        // And the values are unchanged (the session runs the whole pipeline).
+        var feeds = new Dictionary<Tensor, NDArray> { [gates] = BackendParity.Random(new Random(1), [3, 8]) };
+        BackendParity.Check(g, [grad], feeds, "merged pads");
+    }
+
+    [Fact]
+    public void LeavesPadsThatDoNotTile()
+    {
+        var g = new Graph();
+        var x = g.Placeholder([2, 3], "x");
+        var y = F.Pad(x, [0, 0, 0, 2]) + F.Pad(x, [0, 0, 1, 1]); // overlapping ranges
+        var (_, after) = Run(new AlgebraicSimplification(), g, [y], [x]);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(after, " = pad\\(").Count);
+        Assert.DoesNotContain("concat", after);
+    }
 }
