@@ -141,6 +141,21 @@ public class VMathTests
             }
     }
 
+    [Theory]
+    [InlineData(5, 7, 3, 4)]
+    [InlineData(64, 28, 28, 512)]
+    public void BatchSummedMatMulIsOneGemmOverAllRows(int batch, int rows, int m, int n)
+    {
+        // Σ_b a_bᵀ·b_b: the gradient of a weight shared over a batch (LSTM input weights).
+        var rng = new Random(batch + n);
+        var a = RefEval.RandomFloat(rng, [batch, rows, m]);
+        var b = RefEval.RandomFloat(rng, [batch, rows, n]);
+        var op = new MatMulOp(true, false, SumBatch: true);
+        var expected = op.Evaluate(new EvalContext(), [a, b])[0];
+        Assert.Equal([m, n], expected.Shape);
+        RefEval.AssertClose(expected, MatMul.Forward(a, b, op), 1e-4, 1e-4);
+    }
+
     [Fact]
     public void VectorTanhIsWithinTwoMillionthsOfTheExactValue()
     {

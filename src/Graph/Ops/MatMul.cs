@@ -6,11 +6,12 @@ namespace GraphNet;
 /// Matrix product of the last two axes, with optional transposes. Supported: [M,K]x[K,N],
 /// batched [..,M,K]x[..,K,N] with equal batch axes, and [..,M,K]x[K,N] (shared right operand).
 /// </summary>
-public sealed record MatMulOp(bool TransA = false, bool TransB = false) : Op
+public sealed record MatMulOp(bool TransA = false, bool TransB = false, bool SumBatch = false) : Op
 {
     public override string Name => "matmul";
     public override IEnumerable<(string, object?)> Attributes() =>
-        (TransA, TransB) == (false, false) ? [] : [("transA", TransA), ("transB", TransB)];
+        ((TransA, TransB) == (false, false) ? [] : new (string, object?)[] { ("transA", TransA), ("transB", TransB) })
+        .Concat(SumBatch ? [("sum_batch", (object?)true)] : []);
 
     public override TensorType[] InferTypes(TensorType[] x)
     {
@@ -25,6 +26,12 @@ public sealed record MatMulOp(bool TransA = false, bool TransB = false) : Op
         int m = TransA ? a[^1] : a[^2], ka = TransA ? a[^2] : a[^1];
         int kb = TransB ? b[^1] : b[^2], n = TransB ? b[^2] : b[^1];
         if (ka != kb) throw Error($"matmul: inner dimensions differ: {a}{(TransA ? "ᵀ" : "")} x {b}{(TransB ? "ᵀ" : "")} ({Shape.Dim(ka)} vs {Shape.Dim(kb)})");
+        if (SumBatch)
+        {
+            // Σ over the batch of aᵀ·b: the gradient of a weight shared by every batch element.
+            if (!TransA || TransB || a.Rank < 3 || b.Rank != a.Rank) throw Error($"matmul: sum_batch needs transA, no transB and batched operands of one rank, got {a} and {b}");
+            return [new TensorType(x[0].DType, new Shape(m, n))];
+        }
         var dims = a.Dims.Take(a.Rank - 2).Append(m).Append(n).ToArray();
         return [new TensorType(x[0].DType, new Shape(dims))];
     }
@@ -32,6 +39,7 @@ public sealed record MatMulOp(bool TransA = false, bool TransB = false) : Op
     public override Tensor?[] Gradient(GradContext g)
     {
         Tensor a = g.X[0], b = g.X[1], dy = g.Dy;
+        if (SumBatch) throw new GraphException("second-order gradients through a batch-summed matmul are not supported");
         Tensor da = (TransA, TransB) switch
         {
             (false, false) => F.MatMul(dy, b, false, true),
@@ -42,10 +50,10 @@ public sealed record MatMulOp(bool TransA = false, bool TransB = false) : Op
         Tensor db;
         if (a.Rank > 2 && b.Rank == 2)
         {
-            // The shared operand's gradient sums the per-batch products (batched, then summed,
-            // so the symbolic batch never has to merge with another axis).
-            var perBatch = TransB ? F.MatMul(dy, a, true, false) : F.MatMul(a, dy, true, false);
-            db = F.Sum(perBatch, Enumerable.Range(0, a.Rank - 2).ToArray());
+            // The shared operand's gradient sums the per-batch products: one op, so the symbolic
+            // batch never has to merge with another axis, and kernels can run it as one GEMM
+            // over all the batch's rows.
+            db = g.Graph.Add1(new MatMulOp(true, false, SumBatch: true), TransB ? [dy, a] : [a, dy]);
         }
         else db = (TransA, TransB) switch
         {
@@ -63,20 +71,20 @@ public sealed record MatMulOp(bool TransA = false, bool TransB = false) : Op
     private NDArray Eval<T>(NDArray a, NDArray b) where T : IFloatingPointIeee754<T>
     {
         var (batch, m, n, k) = Dims(a.Shape, b.Shape);
-        var outShape = a.Shape.Take(a.Rank - 2).Append(TransA ? a.Shape[^1] : a.Shape[^2]).Append(n).ToArray();
+        var outShape = SumBatch ? [m, n] : a.Shape.Take(a.Rank - 2).Append(TransA ? a.Shape[^1] : a.Shape[^2]).Append(n).ToArray();
         var y = NDArray.Zeros(a.DType, outShape);
         T[] A = a.As<T>(), B = b.As<T>(), C = y.As<T>();
         bool sharedB = b.Rank == 2;
         for (int p = 0; p < batch; p++)
         {
-            int ao = p * m * k, bo = sharedB ? 0 : p * k * n, co = p * m * n;
+            int ao = p * m * k, bo = sharedB ? 0 : p * k * n, co = SumBatch ? 0 : p * m * n;
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++)
                 {
                     T s = T.Zero;
                     for (int q = 0; q < k; q++)
                         s += A[ao + (TransA ? q * m + i : i * k + q)] * B[bo + (TransB ? j * k + q : q * n + j)];
-                    C[co + i * n + j] = s;
+                    C[co + i * n + j] = SumBatch ? C[co + i * n + j] + s : s;
                 }
         }
         return y;

@@ -76,7 +76,7 @@ public sealed class DeviceLibrary : IDisposable
         {
             A = a, ABatch = m * k, ARow = op.TransA ? 1 : k, ACol = op.TransA ? m : 1,
             B = b, BBatch = bShape.Length == 2 ? 0 : k * n, BRow = op.TransB ? 1 : n, BCol = op.TransB ? k : 1,
-            C = c, CBatch = m * n, M = m, N = n, K = k, Batches = batches,
+            C = c, CBatch = op.SumBatch ? 0 : m * n, M = m, N = n, K = k, Batches = batches, SumBatches = op.SumBatch ? 1 : 0,
         });
     }
 

@@ -6,6 +6,13 @@ public static class MatMul
     public static NDArray Forward(NDArray a, NDArray b, MatMulOp op, NDArray? into = null)
     {
         var (batch, m, n, k) = op.Dims(a.Shape, b.Shape);
+        if (op.SumBatch)
+        {
+            // Σ_b a_bᵀ·b_b is one GEMM over all the batch's rows: a is [batch·k, m], b is [batch·k, n].
+            var sum = into ?? NDArray.Zeros(DType.Float32, m, n);
+            Gemm.Sgemm(true, false, m, n, batch * k, 1f, a.As<float>(), m, b.As<float>(), n, 0f, sum.As<float>(), n);
+            return sum;
+        }
         int rowsOut = op.TransA ? a.Shape[^1] : a.Shape[^2];
         var shape = a.Shape.Take(a.Rank - 2).Append(rowsOut).Append(n).ToArray();
         var y = into ?? NDArray.Zeros(DType.Float32, shape);
