@@ -49,9 +49,6 @@ public sealed class Session : IDisposable
     private bool disposed;
     private readonly DeviceVariables? device;
 
-    /// <summary>The ILGPU accelerator's name ("cpu (CPUAccelerator)"), or null for the CPU backends.</summary>
-    public string? AcceleratorName => device is null ? null : $"{Devices.Name(device.Accelerator.AcceleratorType)} ({device.Accelerator.Name})";
-
     public Session(Graph graph, SessionOptions? options = null)
     {
         Graph = graph;

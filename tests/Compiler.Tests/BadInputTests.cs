@@ -25,6 +25,12 @@ public class BadInputTests
         Assert.Contains("BadInputTests.cs:", e.Message);
     }
 
+    /// <summary>A session on one of the backends (ILGPU on the test accelerator), without the compile cache.</summary>
+    private static Session Open(Graph g, Backend backend, bool checkNumerics = false) => new(g, new SessionOptions
+    {
+        Backend = backend, CheckNumerics = checkNumerics, UseCompileCache = false, Accelerator = BackendParity.Ilgpu.Accelerator,
+    });
+
     [Theory]
     [InlineData(Backend.CSharp), InlineData(Backend.Interpreter), InlineData(Backend.Ilgpu)]
     public void MissingExtraWrongShapeAndWrongDtypeFeeds(Backend backend)
@@ -33,7 +39,7 @@ public class BadInputTests
         var x = g.Placeholder([-1, 3], "x");
         var unused = g.Placeholder([2], "unused");
         var y = F.Sum(F.Relu(x));
-        using var s = new Session(g, new SessionOptions { Backend = backend, UseCompileCache = false, Accelerator = BackendParity.Ilgpu.Accelerator });
+        using var s = Open(g, backend);
         Assert.Contains("placeholder 'x' (f32[N,3], made at BadInputTests.cs:", Assert.Throws<GraphException>(() => s.Run(y)).Message);
         Assert.Contains("feed 'unused' is not used by the fetches", Assert.Throws<GraphException>(() =>
             s.Run(y, Feed((x, NDArray.Zeros(DType.Float32, 1, 3)), (unused, NDArray.Zeros(DType.Float32, 2))))).Message);
@@ -90,7 +96,7 @@ public class BadInputTests
         var h = x * w;
         var bad = F.Log(h);                   // the first node to make NaN (log of a negative number)
         var loss = F.Sum(F.Exp(bad) * 2.0);
-        using var s = new Session(g, new SessionOptions { Backend = backend, CheckNumerics = true, UseCompileCache = false, Accelerator = BackendParity.Ilgpu.Accelerator });
+        using var s = Open(g, backend, checkNumerics: true);
         var e = Assert.Throws<GraphException>(() => s.Run(loss, Feed((x, NDArray.From(new float[] { 1, -1 }, 1, 2)))));
         Assert.Contains("CheckNumerics", e.Message);
         Assert.Contains($"log '{bad.Name}'", e.Message);

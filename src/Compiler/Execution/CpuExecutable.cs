@@ -11,7 +11,6 @@ public sealed class CpuExecutable : Executable
 {
     private readonly CompiledStep step;
     private readonly AssemblyLoadContext? context;
-    private readonly int slotBase, nextBase;
     private readonly Dictionary<int, Array[]> slotsByBatch = [];
     private readonly Array?[] nextBuffers;
     private readonly StepContext ctx = new();
@@ -22,16 +21,10 @@ public sealed class CpuExecutable : Executable
         : base(unit, fetches, feeds, kernels, memory, index, report)
     {
         this.step = step; this.context = context;
-        slotBase = memory.Feeds.Count + memory.Variables.Count + memory.Constants.Count;
-        nextBase = slotBase + memory.Slots.Count;
         nextBuffers = new Array?[memory.Variables.Count];
         calls = kernels.Select(k => k.Anchor is { } a && NodeClasses.Of(a) is NodeClass.Library or NodeClass.Reference ? (a, index[memory.StorageOf[a.Outputs[0]]]) : (null!, -1)).ToArray();
         ctx.CallKernel = Call;
-        assignments = unit.Graph.Nodes.Where(n => n.Op is AssignOp).Select(n => (Name: ((VariableOp)n.Inputs[0].Node.Op).VarName,
-            Variable: memory.Variables.IndexOf(n.Inputs[0].Node), Value: n.Inputs[1], Storage: memory.StorageOf[MemoryPlan.Root(n.Inputs[1])], Type: n.OutputTypes[0])).ToArray();
     }
-
-    private readonly (string Name, int Variable, Tensor Value, Storage Storage, TensorType Type)[] assignments;
 
     /// <summary>The collectible context holding the generated assembly (tests check that it unloads).</summary>
     internal override AssemblyLoadContext? LoadContext => context;
@@ -53,7 +46,7 @@ public sealed class CpuExecutable : Executable
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         int batch = FeedCheck.Validate(UserFeeds, feeds) ?? 1;
-        var b = buffers ??= new Array[nextBase + nextBuffers.Length]; // refilled every run: feeds and variables change
+        var b = buffers ??= new Array[NextBase + nextBuffers.Length]; // refilled every run: feeds and variables change
         Array.Clear(b, 0, Memory.Feeds.Count);
         for (int i = 0; i < UserFeeds.Count; i++)
             if (Memory.StorageOf.TryGetValue(Unit.Feeds[i], out var s) && s.Kind == StorageKind.Feed) b[Index[s]] = feeds[UserFeeds[i]].Data;
@@ -66,9 +59,9 @@ public sealed class CpuExecutable : Executable
                 b[i] = ((PlaceholderOp)Memory.Feeds[i].Op).Default?.Data ?? throw new GraphException($"placeholder '{Memory.Feeds[i].Name}' must be fed");
         if (!slotsByBatch.TryGetValue(batch, out var slots))
             slotsByBatch[batch] = slots = Memory.Slots.Select(s => Array.CreateInstance(ClrType(s.DType), s.Elements(batch))).ToArray();
-        Array.Copy(slots, 0, b, slotBase, slots.Length);
+        Array.Copy(slots, 0, b, SlotBase, slots.Length);
         for (int i = 0; i < nextBuffers.Length; i++)
-            b[nextBase + i] = nextBuffers[i] ??= Array.CreateInstance(ClrType(Memory.Variables[i].OutputTypes[0].DType), (int)Memory.Variables[i].OutputTypes[0].Shape.StaticSize);
+            b[NextBase + i] = nextBuffers[i] ??= Array.CreateInstance(ClrType(Memory.Variables[i].OutputTypes[0].DType), (int)Memory.Variables[i].OutputTypes[0].Shape.StaticSize);
 
         ctx.Batch = batch; ctx.B = b; ctx.RunCounter = eval.RunCounter; ctx.GraphSeed = eval.GraphSeed;
         evalContext = eval;
@@ -79,12 +72,12 @@ public sealed class CpuExecutable : Executable
 
         var results = Unit.Fetches.Select(f => Value(f, b, batch).Clone()).ToArray();
         // Assignments: swap in the second buffer the kernel wrote, or copy a value from elsewhere.
-        foreach (var (name, vi, value, storage, type) in assignments)
+        foreach (var (name, vi, value, storage, type) in Assignments)
         {
             if (storage.Kind == StorageKind.VariableNext && storage.Index == vi)
             {
                 var old = variables.Get(name).Data;
-                variables.Set(name, new NDArray(type.DType, type.Shape.ToArray(), b[nextBase + vi]));
+                variables.Set(name, new NDArray(type.DType, type.Shape.ToArray(), b[NextBase + vi]));
                 nextBuffers[vi] = old;
             }
             else variables.Set(name, Value(value, b, batch).Clone());

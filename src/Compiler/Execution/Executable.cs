@@ -13,7 +13,18 @@ public abstract class Executable : IDisposable
         Dictionary<Storage, int> index, CompileReport report)
     {
         Unit = unit; UserFetches = fetches; UserFeeds = feeds; Kernels = kernels; Memory = memory; Index = index; Report = report;
+        SlotBase = memory.Feeds.Count + memory.Variables.Count + memory.Constants.Count;
+        NextBase = SlotBase + memory.Slots.Count;
+        Assignments = unit.Graph.Nodes.Where(n => n.Op is AssignOp).Select(n => (Name: ((VariableOp)n.Inputs[0].Node.Op).VarName,
+            Variable: memory.Variables.IndexOf(n.Inputs[0].Node), Value: n.Inputs[1], Storage: memory.StorageOf[MemoryPlan.Root(n.Inputs[1])], Type: n.OutputTypes[0])).ToArray();
     }
+
+    /// <summary>Where the slots and the variables' second buffers start in the buffer table.</summary>
+    private protected int SlotBase { get; }
+    private protected int NextBase { get; }
+
+    /// <summary>Every assignment of the step: the variable, its index, the value and where the value lives.</summary>
+    private protected (string Name, int Variable, Tensor Value, Storage Storage, TensorType Type)[] Assignments { get; }
 
     /// <summary>The optimized unit the code was generated from.</summary>
     public Unit Unit { get; }

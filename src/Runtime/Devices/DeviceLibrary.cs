@@ -35,7 +35,7 @@ public sealed class DeviceLibrary : IDisposable
     /// <summary>Shared-memory tiles (GPUs) or register blocks (the CPU accelerator); tests exercise both.</summary>
     public bool UseTiledGemm { get; set; }
 
-    private int Extent(long size) => (int)Math.Max(1, Math.Min(size, accelerator.MaxNumThreads));
+    private int Extent(long size) => Devices.Extent(accelerator, size);
 
     public void Gemm(GemmArgs a)
     {

@@ -53,6 +53,9 @@ public static class Devices
         }
     }
 
+    /// <summary>Threads to launch for a grid-strided kernel over size elements: no more than the device runs at once.</summary>
+    public static int Extent(Accelerator accelerator, long size) => (int)Math.Max(1, Math.Min(size, accelerator.MaxNumThreads));
+
     public static string Name(AcceleratorType t) => t switch
     {
         AcceleratorType.Cuda => "cuda", AcceleratorType.OpenCL => "opencl", AcceleratorType.CPU => "cpu", _ => t.ToString().ToLowerInvariant(),

@@ -31,7 +31,7 @@ public sealed class DeviceContext
     public ArrayView<byte> U8(int i) => DeviceBuffers.View<byte>(B[i]);
 
     /// <summary>Threads to launch for a grid-strided kernel over size elements: no more than the device runs at once.</summary>
-    public int Extent(long size) => (int)Math.Max(1, Math.Min(size, Accelerator.MaxNumThreads));
+    public int Extent(long size) => Devices.Extent(Accelerator, size);
 
     /// <summary>A bool scalar (dropout's training switch): from the host feed, else copied from the device.</summary>
     public bool ReadBool(int i)

@@ -21,10 +21,12 @@ public sealed class IlgpuExecutable : Executable
     private readonly DeviceVariables variables;
     private readonly DeviceLibrary library;
     private readonly DeviceContext ctx;
-    private readonly int slotBase, nextBase;
     private readonly Dictionary<int, MemoryBuffer[]> slotsByBatch = [], feedsByBatch = [];
     private readonly MemoryBuffer[] constants;
-    private readonly (string Name, int Variable, Tensor Value, Storage Storage, TensorType Type)[] assignments;
+    /// <summary>For each feed storage, the index of the user's feed that fills it (-1: the placeholder's default).</summary>
+    private readonly int[] feedSource;
+    private MemoryBuffer[]? buffers;
+    private Array?[]? hostArrays;
     private EvalContext evalContext = new();
     private long kernelStart;
 
@@ -39,16 +41,13 @@ public sealed class IlgpuExecutable : Executable
         library = new DeviceLibrary(accelerator);
         report.Passes.Add(("ilgpu_load", load.Elapsed, null));
         ctx = new DeviceContext(accelerator) { CallKernel = Call };
-        slotBase = memory.Feeds.Count + memory.Variables.Count + memory.Constants.Count;
-        nextBase = slotBase + memory.Slots.Count;
+        feedSource = memory.Feeds.Select(n => unit.Feeds.ToList().FindIndex(f => f.Node == n)).ToArray();
         constants = memory.Constants.Select(n => ((ConstantOp)n.Op).Value).Select(v =>
         {
             var b = DeviceBuffers.Allocate(accelerator, v.DType, v.Size);
             DeviceBuffers.Upload(b, v.Data);
             return b;
         }).ToArray();
-        assignments = unit.Graph.Nodes.Where(n => n.Op is AssignOp).Select(n => (Name: ((VariableOp)n.Inputs[0].Node.Op).VarName,
-            Variable: memory.Variables.IndexOf(n.Inputs[0].Node), Value: n.Inputs[1], Storage: memory.StorageOf[MemoryPlan.Root(n.Inputs[1])], Type: n.OutputTypes[0])).ToArray();
     }
 
     /// <summary>The accelerator the kernels run on.</summary>
@@ -86,8 +85,8 @@ public sealed class IlgpuExecutable : Executable
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         int batch = FeedCheck.Validate(UserFeeds, feeds) ?? 1;
-        var b = new MemoryBuffer[nextBase + Memory.Variables.Count];
-        var host = new Array?[b.Length];
+        var b = buffers ??= new MemoryBuffer[NextBase + Memory.Variables.Count]; // refilled every run
+        var host = hostArrays ??= new Array?[b.Length];
 
         // Feeds: one device buffer per feed and batch size, filled each run.
         if (!feedsByBatch.TryGetValue(batch, out var feedBuffers))
@@ -96,8 +95,8 @@ public sealed class IlgpuExecutable : Executable
         for (int i = 0; i < Memory.Feeds.Count; i++)
         {
             var node = Memory.Feeds[i];
-            int u = Unit.Feeds.ToList().FindIndex(f => f.Node == node);
-            var value = u >= 0 ? feeds[UserFeeds[u]] : ((PlaceholderOp)node.Op).Default ?? throw new GraphException($"placeholder '{node.Name}' must be fed");
+            var value = feedSource[i] >= 0 ? feeds[UserFeeds[feedSource[i]]]
+                : ((PlaceholderOp)node.Op).Default ?? throw new GraphException($"placeholder '{node.Name}' must be fed");
             host[i] = value.Data;
             DeviceBuffers.Upload(feedBuffers[i], value.Data);
             b[i] = feedBuffers[i];
@@ -114,8 +113,8 @@ public sealed class IlgpuExecutable : Executable
         }
         if (!slotsByBatch.TryGetValue(batch, out var slots))
             slotsByBatch[batch] = slots = Memory.Slots.Select(s => DeviceBuffers.Allocate(accelerator, s.DType, s.Elements(batch))).ToArray();
-        Array.Copy(slots, 0, b, slotBase, slots.Length);
-        foreach (var a in assignments) b[nextBase + a.Variable] = variables.Next(a.Name);
+        Array.Copy(slots, 0, b, SlotBase, slots.Length);
+        foreach (var a in Assignments) b[NextBase + a.Variable] = variables.Next(a.Name);
 
         ctx.Batch = batch; ctx.B = b; ctx.Host = host; ctx.RunCounter = eval.RunCounter; ctx.GraphSeed = eval.GraphSeed;
         evalContext = eval;
@@ -128,10 +127,10 @@ public sealed class IlgpuExecutable : Executable
         catch (Exception e) { throw new GraphException(DescribeFailure(e), e); }
 
         var results = Unit.Fetches.Select(f => DeviceBuffers.Download(b[Index[Memory.StorageOf[MemoryPlan.Root(f)]]], f.DType, f.Shape.Resolve(batch))).ToArray();
-        foreach (var (name, vi, value, storage, type) in assignments)
+        foreach (var (name, vi, value, storage, type) in Assignments)
         {
             if (!(storage.Kind == StorageKind.VariableNext && storage.Index == vi))
-                DeviceBuffers.Copy(b[Index[storage]], b[nextBase + vi], type.DType, type.Shape.StaticSize);
+                DeviceBuffers.Copy(b[Index[storage]], b[NextBase + vi], type.DType, type.Shape.StaticSize);
             variables.Commit(name);
         }
         return results;
