@@ -17,6 +17,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
           fuzz [--count N] [--seed S] [--save DIR] [--backend csharp|ilgpu]   compiled vs interpreter on random graphs; shrinks and saves mismatches
           peak                                                                FP32 FMA peak: peak_gflops_1core= and peak_gflops_all=
           gemm --m M --n N --k K [--threads T]                                 GEMM gflops= and fraction_of_peak= for T threads
+          versus-libtorch [--rounds R] [--out DIR]                             GraphNet compiled vs libtorch (bench/libtorch) in alternating rounds; writes vs-libtorch.md
           bdn [BenchmarkDotNet args]                                          run the BenchmarkDotNet suites
         """);
     return 0;
@@ -32,6 +33,7 @@ switch (args[0])
         int.Parse(opts.GetValueOrDefault("k", "1024")), int.Parse(opts.GetValueOrDefault("threads", "1")));
     case "checkpoint-writer": return CheckpointWriter(args[1], int.Parse(args[2]));
     case "report": return Report.Run(opts.GetValueOrDefault("out", "bench/results"), double.Parse(opts.GetValueOrDefault("seconds", "2.5")));
+    case "versus-libtorch": return Versus.Command(int.Parse(opts.GetValueOrDefault("rounds", "3")), opts.GetValueOrDefault("out", "bench/results"));
     case "bdn": BenchmarkSwitcher.FromAssembly(typeof(BenchModel).Assembly).Run(args.Skip(1).ToArray()); return 0;
     default: Console.Error.WriteLine($"unknown command '{args[0]}'; try --help"); return 2;
 }
