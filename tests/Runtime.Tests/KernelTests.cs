@@ -98,6 +98,8 @@ public class KernelTests
     [Theory]
     [InlineData(PoolKind.Max, 2, 2, 0, 12)]
     [InlineData(PoolKind.Max, 2, 2, 0, 13)]
+    [InlineData(PoolKind.Max, 2, 2, 0, 40)]   // 20 windows a row: one whole vector of 16 and a masked tail
+    [InlineData(PoolKind.Max, 2, 2, 0, 35)]
     [InlineData(PoolKind.Max, 3, 3, 0, 12)]
     [InlineData(PoolKind.Min, 3, 2, 1, 12)]
     [InlineData(PoolKind.Avg, 3, 1, 1, 12)]
@@ -114,6 +116,23 @@ public class KernelTests
         var used = NDArray.Zeros(DType.Float32, x.Shape);
         Array.Fill(used.As<float>(), 3f);
         RefEval.AssertClose(PoolReference.Backward<float>(x, dy, p), Pool.Backward(x, dy, p, used), 1e-5, 1e-6);
+    }
+
+    [Theory]
+    [InlineData(24)]
+    [InlineData(38)]
+    public void MaxPoolGradientGoesToTheFirstOfTiedMaxima(int size)
+    {
+        // Pooling after ReLU sees many equal zeros: the gradient must go to the first of them, as the reference.
+        var rng = new Random(9);
+        var p = new PoolParams(PoolKind.Max, [2, 2], [2, 2], [0, 0]);
+        var x = NDArray.Zeros(DType.Float32, 2, 8, size, size);
+        var xs = x.As<float>();
+        for (int i = 0; i < xs.Length; i++) xs[i] = Math.Max(0, rng.Next(-2, 3));
+        var y = PoolReference.Forward<float>(x, p);
+        RefEval.AssertClose(y, Pool.Forward(x, p), 0, 0);
+        var dy = RefEval.RandomFloat(rng, y.Shape);
+        RefEval.AssertClose(PoolReference.Backward<float>(x, dy, p), Pool.Backward(x, dy, p), 0, 0);
     }
 
     [Theory]

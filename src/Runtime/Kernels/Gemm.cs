@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GraphNet.Runtime.Kernels;
 
@@ -115,7 +116,9 @@ public static unsafe class Gemm
     private static void Block(bool transA, bool transB, int i0, int i1, int j0, int j1, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
-        if (beta != 1)
+        // With beta = 0 the first K block stores its products instead of adding them to a cleared C.
+        bool storeFirst = beta == 0 && k > 0 && alpha != 0;
+        if (beta != 1 && !storeFirst)
             for (int i = i0; i < i1; i++)
             {
                 var row = new Span<float>(c + (long)i * ldc + j0, j1 - j0);
@@ -140,7 +143,7 @@ public static unsafe class Gemm
                         for (int jr = 0; jr < nc; jr += NR)
                             for (int ir = 0; ir < mc; ir += MR)
                                 Micro(kc, ap + ir * kc, bp + jr * kc, c + (long)(ic + ir) * ldc + jc + jr, ldc, alpha,
-                                    Math.Min(MR, mc - ir), Math.Min(NR, nc - jr));
+                                    Math.Min(MR, mc - ir), Math.Min(NR, nc - jr), storeFirst && pc == 0);
                     }
                 }
             }
@@ -224,14 +227,15 @@ public static unsafe class Gemm
             Vector256.Store(Vector256.Create(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p]), dst + (long)p * stride);
     }
 
-    private static void Micro(int kc, float* a, float* b, float* c, int ldc, float alpha, int mr, int nr)
+    /// <summary>C tile (mr×nr) += alpha·A panel·B panel, or = when <paramref name="store"/>.</summary>
+    private static void Micro(int kc, float* a, float* b, float* c, int ldc, float alpha, int mr, int nr, bool store)
     {
-        if (Vector512.IsHardwareAccelerated) Micro512(kc, a, b, c, ldc, alpha, mr, nr);
-        else MicroPortable(kc, a, b, c, ldc, alpha, mr, nr);
+        if (Vector512.IsHardwareAccelerated) Micro512(kc, a, b, c, ldc, alpha, mr, nr, store);
+        else MicroPortable(kc, a, b, c, ldc, alpha, mr, nr, store);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Micro512(int kc, float* a, float* b, float* c, int ldc, float alpha, int mr, int nr)
+    private static void Micro512(int kc, float* a, float* b, float* c, int ldc, float alpha, int mr, int nr, bool store)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
@@ -248,6 +252,12 @@ public static unsafe class Gemm
             x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
         }
         var al = Vector512.Create(alpha);
+        if (mr == MR && nr == NR && store)
+        {
+            Set(c, c00, c01, al); Set(c + ldc, c10, c11, al); Set(c + 2 * ldc, c20, c21, al); Set(c + 3 * ldc, c30, c31, al);
+            Set(c + 4 * ldc, c40, c41, al); Set(c + 5 * ldc, c50, c51, al); Set(c + 6 * ldc, c60, c61, al); Set(c + 7 * ldc, c70, c71, al);
+            return;
+        }
         if (mr == MR && nr == NR)
         {
             Acc(c, c00, c01, al); Acc(c + ldc, c10, c11, al); Acc(c + 2 * ldc, c20, c21, al); Acc(c + 3 * ldc, c30, c31, al);
@@ -259,8 +269,33 @@ public static unsafe class Gemm
         Vector512.Store(c20, t + 64); Vector512.Store(c21, t + 80); Vector512.Store(c30, t + 96); Vector512.Store(c31, t + 112);
         Vector512.Store(c40, t + 128); Vector512.Store(c41, t + 144); Vector512.Store(c50, t + 160); Vector512.Store(c51, t + 176);
         Vector512.Store(c60, t + 192); Vector512.Store(c61, t + 208); Vector512.Store(c70, t + 224); Vector512.Store(c71, t + 240);
+        if (Avx512F.IsSupported)
+        {
+            // An edge tile (a GEMM whose N is not a multiple of 32, as Winograd's tile counts
+            // often are): masked loads and stores touch only the nr columns that exist.
+            var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            var m0 = Vector512.LessThan(lanes, Vector512.Create(nr)).AsSingle();
+            var m1 = Vector512.LessThan(lanes, Vector512.Create(nr - 16)).AsSingle();
+            for (int r = 0; r < mr; r++)
+            {
+                float* cr = c + (long)r * ldc;
+                var old0 = store ? Vector512<float>.Zero : Avx512F.MaskLoad(cr, m0, Vector512<float>.Zero);
+                Avx512F.MaskStore(cr, m0, Vector512.FusedMultiplyAdd(Vector512.Load(t + r * NR), al, old0));
+                if (nr <= 16) continue;
+                var old1 = store ? Vector512<float>.Zero : Avx512F.MaskLoad(cr + 16, m1, Vector512<float>.Zero);
+                Avx512F.MaskStore(cr + 16, m1, Vector512.FusedMultiplyAdd(Vector512.Load(t + r * NR + 16), al, old1));
+            }
+            return;
+        }
         for (int r = 0; r < mr; r++)
-            for (int j = 0; j < nr; j++) c[(long)r * ldc + j] += alpha * t[r * NR + j];
+            for (int j = 0; j < nr; j++) c[(long)r * ldc + j] = alpha * t[r * NR + j] + (store ? 0 : c[(long)r * ldc + j]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Set(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> alpha)
+    {
+        Vector512.Store(v0 * alpha, c);
+        Vector512.Store(v1 * alpha, c + 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -271,7 +306,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>Fallback for machines without AVX-512: the same packed panels, Vector256 rows.</summary>
-    private static void MicroPortable(int kc, float* a, float* b, float* c, int ldc, float alpha, int mr, int nr)
+    private static void MicroPortable(int kc, float* a, float* b, float* c, int ldc, float alpha, int mr, int nr, bool store)
     {
         var acc = stackalloc Vector256<float>[MR * 4];
         for (int i = 0; i < MR * 4; i++) acc[i] = default;
@@ -286,6 +321,6 @@ public static unsafe class Gemm
         }
         float* t = (float*)acc;
         for (int r = 0; r < mr; r++)
-            for (int j = 0; j < nr; j++) c[(long)r * ldc + j] += alpha * t[r * NR + j];
+            for (int j = 0; j < nr; j++) c[(long)r * ldc + j] = alpha * t[r * NR + j] + (store ? 0 : c[(long)r * ldc + j]);
     }
 }

@@ -13,6 +13,11 @@ public static class Pool
         float inv = 1f / (kh * kw);
         if (p.Kind == PoolKind.Max && p.Kernel is [2, 2] && p.Stride is [2, 2] && p.Padding is [0, 0])
         {
+            if (MaxPool2x2.Vectorized)
+            {
+                MaxPool2x2.Forward(X, Y, planes, h, w);
+                return y;
+            }
             ForPlanes(planes, h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int plane) =>
             {
                 int xo = plane * h * w, yo = plane * ho * wo;
@@ -60,6 +65,11 @@ public static class Pool
             // The book's MaxPool2d(2): windows do not overlap, so each gradient lands in one place.
             // Every element of a window is written (the gradient or zero), so the buffer needs no
             // clearing first except rows and columns no window covers (odd sizes).
+            if (MaxPool2x2.Vectorized && (h & 1) == 0 && (w & 1) == 0)
+            {
+                MaxPool2x2.Backward(X, D, G, planes, h, w);
+                return dx;
+            }
             ForPlanes(planes, h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int plane) =>
             {
                 int xo = plane * h * w, yo = plane * ho * wo;

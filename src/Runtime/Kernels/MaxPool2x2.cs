@@ -1,0 +1,120 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GraphNet.Runtime.Kernels;
+
+/// <summary>
+/// The book's MaxPool2d(2) (2×2 windows, stride 2, no padding) 16 windows at a time: a window
+/// row pair is two input rows read as even and odd columns. The backward pass picks the same
+/// element as the scalar code (the first maximum in row-major order wins; NaN never wins a
+/// comparison) without a branch per window, which random data mispredicts half the time.
+/// </summary>
+internal static unsafe class MaxPool2x2
+{
+    public static bool Vectorized => Avx512F.IsSupported;
+
+    private static readonly Vector512<int> Evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    private static readonly Vector512<int> Odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    private static readonly Vector512<int> LowHalves = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    private static readonly Vector512<int> HighHalves = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    private static readonly Vector512<int> Lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+    public static void Forward(float[] x, float[] y, int planes, int h, int w)
+    {
+        int ho = h / 2, wo = w / 2;
+        Pool.ForPlanes(planes, h * w, plane =>
+        {
+            fixed (float* px = x) fixed (float* py = y) ForwardPlane(px + (long)plane * h * w, py + (long)plane * ho * wo, h, w);
+        });
+    }
+
+    public static void Backward(float[] x, float[] dy, float[] dx, int planes, int h, int w)
+    {
+        int ho = h / 2, wo = w / 2;
+        Pool.ForPlanes(planes, h * w, plane =>
+        {
+            fixed (float* px = x) fixed (float* pd = dy) fixed (float* pg = dx)
+                BackwardPlane(px + (long)plane * h * w, pd + (long)plane * ho * wo, pg + (long)plane * h * w, h, w);
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardPlane(float* x, float* y, int h, int w)
+    {
+        int ho = h / 2, wo = w / 2;
+        for (int oy = 0; oy < ho; oy++)
+        {
+            float* r0 = x + 2L * oy * w, r1 = r0 + w, dst = y + (long)oy * wo;
+            for (int ox = 0; ox < wo; ox += 16)
+            {
+                int n = Math.Min(16, wo - ox);
+                var (a, b) = Pairs(r0 + 2 * ox, n);
+                var (c, d) = Pairs(r1 + 2 * ox, n);
+                var m = Vector512.Max(Vector512.Max(a, b), Vector512.Max(c, d));
+                // A short last chunk may spill into the next row, which is written after it; only
+                // the plane's last row needs a masked store (slow on this machine's Zen 4 cores).
+                if (n == 16 || (oy < ho - 1 && ox + 16 <= 2 * wo)) Vector512.Store(m, dst + ox);
+                else Avx512F.MaskStore(dst + ox, Mask(n), m);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardPlane(float* x, float* dy, float* dx, int h, int w)
+    {
+        int ho = h / 2, wo = w / 2;
+        for (int oy = 0; oy < ho; oy++)
+        {
+            float* r0 = x + 2L * oy * w, r1 = r0 + w, g0 = dx + 2L * oy * w, g1 = g0 + w;
+            for (int ox = 0; ox < wo; ox += 16)
+            {
+                int n = Math.Min(16, wo - ox);
+                var (a, b) = Pairs(r0 + 2 * ox, n);
+                var (c, d) = Pairs(r1 + 2 * ox, n);
+                var grad = n == 16 ? Vector512.Load(dy + (long)oy * wo + ox) : Avx512F.MaskLoad(dy + (long)oy * wo + ox, Mask(n), Vector512<float>.Zero);
+                // Running maximum in window order a, b, c, d; a later element wins only if strictly greater.
+                var gtB = Vector512.GreaterThan(b, a); var best = Vector512.ConditionalSelect(gtB, b, a);
+                var gtC = Vector512.GreaterThan(c, best); best = Vector512.ConditionalSelect(gtC, c, best);
+                var gtD = Vector512.GreaterThan(d, best);
+                var winD = gtD;
+                var winC = Vector512.AndNot(gtC, gtD);
+                var winB = Vector512.AndNot(Vector512.AndNot(gtB, gtC), gtD);
+                var winA = ~(gtB | gtC | gtD);
+                var z = Vector512<float>.Zero;
+                // With one chunk a row of at least 8 windows, row g0's spill lands in g1 and g1's in
+                // the next window row, both written after it (with more chunks, g0's spill would
+                // clobber g1's first chunk; with fewer windows it would reach two rows on).
+                bool spill = wo is >= 8 and <= 16;
+                StorePairs(g0 + 2 * ox, Vector512.ConditionalSelect(winA, grad, z), Vector512.ConditionalSelect(winB, grad, z), spill ? 16 : n);
+                StorePairs(g1 + 2 * ox, Vector512.ConditionalSelect(winC, grad, z), Vector512.ConditionalSelect(winD, grad, z), spill && oy < ho - 1 ? 16 : n);
+            }
+        }
+    }
+
+    private static Vector512<float> Mask(int n) => Vector512.LessThan(Lanes, Vector512.Create(n)).AsSingle();
+
+    /// <summary>Even and odd columns of 2·n floats from p: the left and right elements of n windows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float> Even, Vector512<float> Odd) Pairs(float* p, int n)
+    {
+        Vector512<float> lo, hi;
+        if (n == 16) { lo = Vector512.Load(p); hi = Vector512.Load(p + 16); }
+        else
+        {
+            lo = Avx512F.MaskLoad(p, Mask(2 * n), Vector512<float>.Zero);
+            hi = Avx512F.MaskLoad(p + 16, Mask(2 * n - 16), Vector512<float>.Zero);
+        }
+        return (Avx512F.PermuteVar16x32x2(lo, Evens, hi), Avx512F.PermuteVar16x32x2(lo, Odds, hi));
+    }
+
+    /// <summary>Interleaves even and odd columns back into 2·n floats at p.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePairs(float* p, Vector512<float> even, Vector512<float> odd, int n)
+    {
+        var lo = Avx512F.PermuteVar16x32x2(even, LowHalves, odd); var hi = Avx512F.PermuteVar16x32x2(even, HighHalves, odd);
+        if (n == 16) { Vector512.Store(lo, p); Vector512.Store(hi, p + 16); return; }
+        Avx512F.MaskStore(p, Mask(2 * n), lo);
+        Avx512F.MaskStore(p + 16, Mask(2 * n - 16), hi);
+    }
+}
