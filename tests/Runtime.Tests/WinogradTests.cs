@@ -66,6 +66,26 @@ public class WinogradTests
     }
 
     [Fact]
+    public void WeightsChangedInPlaceAreSeenByTheNextCall()
+    {
+        // Transformed filters are cached per weight array; an optimizer step rewrites the array.
+        var rng = new Random(4);
+        var p = new ConvParams([1, 1], [1, 1], [1, 1], 1);
+        var x = RefEval.RandomFloat(rng, [1, 16, 6, 6]);
+        var wt = RefEval.RandomFloat(rng, [16, 16, 3, 3]);
+        var dy = RefEval.RandomFloat(rng, [1, 16, 6, 6]);
+        int[] noPad = [0, 0];
+        for (int step = 0; step < 3; step++)
+        {
+            var y = Conv.Forward(x, wt, p, algorithm: ConvAlgorithm.Winograd);
+            var dx = Conv.Transposed(dy, wt, p, noPad, algorithm: ConvAlgorithm.Winograd);
+            RefEval.AssertClose(ConvReference.Forward<double>(ToDouble(x), ToDouble(wt), p), y, 1e-5, 1e-5, $"forward, step {step}");
+            RefEval.AssertClose(ConvReference.Transposed<double>(ToDouble(dy), ToDouble(wt), p, noPad), dx, 1e-5, 1e-5, $"data gradient, step {step}");
+            wt.As<float>()[step * 100 + 7] += 0.5f; // one weight moves, as after an update
+        }
+    }
+
+    [Fact]
     public void AskingForWinogradWhereItDoesNotApplySaysWhy()
     {
         var p = new ConvParams([2, 2], [0, 0], [1, 1], 1);

@@ -31,8 +31,8 @@ public static unsafe class Conv
         float[] X = x.As<float>(), Wt = w.As<float>(), Y = y.As<float>();
         if (UseWinograd(algorithm, c, co, kh, kw, p))
         {
-            fixed (float* px = X) fixed (float* pw = Wt) fixed (float* py = Y)
-                Winograd.Forward(px, pw, py, n, c, h, wd, co, p.Padding[0], p.Padding[1]);
+            fixed (float* px = X) fixed (float* py = Y)
+                Winograd.Forward(px, Wt, py, n, c, h, wd, co, p.Padding[0], p.Padding[1]);
             return y;
         }
         long work = (long)co * geo.ColRows * geo.ColCols;
@@ -67,8 +67,8 @@ public static unsafe class Conv
         // Stride 1 without output padding: a convolution with padding 2 − p by the flipped filters.
         if (outputPadding[0] == 0 && outputPadding[1] == 0 && p.Padding[0] <= 2 && p.Padding[1] <= 2 && UseWinograd(algorithm, ci, co, kh, kw, p))
         {
-            fixed (float* px = X) fixed (float* pw = Wt) fixed (float* py = Y)
-                Winograd.Transposed(px, pw, py, n, ci, h, wd, co, p.Padding[0], p.Padding[1]);
+            fixed (float* px = X) fixed (float* py = Y)
+                Winograd.Transposed(px, Wt, py, n, ci, h, wd, co, p.Padding[0], p.Padding[1]);
             return y;
         }
         long work = (long)cig * geo.ColRows * geo.ColCols;

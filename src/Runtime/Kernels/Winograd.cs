@@ -31,12 +31,46 @@ public static unsafe class Winograd
         kh == 3 && kw == 3 && p.Groups == 1 && p.Stride[0] == 1 && p.Stride[1] == 1 && p.Dilation[0] == 1 && p.Dilation[1] == 1
         && inChannels >= 16 && outChannels >= 16 && Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
-    [ThreadStatic] private static float[]? scratch, filters, partials;
+    [ThreadStatic] private static float[]? scratch, partials;
+
+    /// <summary>
+    /// The last transform of each weight array (one as is, one flipped for the data gradient),
+    /// with a copy of the weights it was made from: inference passes the same weights every
+    /// call, and transforming a 64×32 filter bank costs about as much as a batch-1
+    /// convolution's GEMMs. Training changes the weights each step, which the comparison sees at
+    /// once (it stops at the first difference); the arrays are then rewritten in place, so steps
+    /// do not allocate. (Two threads convolving with one weight array while it changes would
+    /// race here, but they would already race on the weights.)
+    /// </summary>
+    private sealed class FilterCache
+    {
+        public readonly float[][] Weights = [[], []];
+        public readonly float[][] Transformed = [[], []];
+    }
+
+    private static readonly ConditionalWeakTable<float[], FilterCache> filterCache = new();
+
+    private static float[] TransformedFilters(float[] w, int co, int c, bool flip)
+    {
+        int size = co * c * 9, slot = flip ? 1 : 0;
+        var entry = filterCache.GetOrCreateValue(w);
+        lock (entry)
+        {
+            ref var weights = ref entry.Weights[slot];
+            ref var u = ref entry.Transformed[slot];
+            if (weights.Length == size && u.Length == 16 * co * c && w.AsSpan(0, size).SequenceEqual(weights)) return u;
+            if (weights.Length != size) weights = new float[size];
+            if (u.Length != 16 * co * c) u = new float[16 * co * c];
+            w.AsSpan(0, size).CopyTo(weights);
+            fixed (float* wp = w) fixed (float* up = u) TransformFilters(wp, up, co, c, flip);
+            return u;
+        }
+    }
 
     /// <summary>A worker's transformed tiles and row buffers (reused across calls: no allocation per step).</summary>
     private static float[] Scratch(int size) => scratch is { } s && s.Length >= size ? s : scratch = new float[size];
 
-    /// <summary>The calling thread's transformed filters, or per-worker gradient sums.</summary>
+    /// <summary>The calling thread's per-worker gradient sums.</summary>
     private static float[] Buffer(ref float[]? cache, int size) => cache is { } b && b.Length >= size ? b : cache = new float[size];
 
     /// <summary>Scratch floats for one band: its transformed tiles (16 planes of C and of Cout rows) and eight padded rows.</summary>
@@ -59,24 +93,20 @@ public static unsafe class Winograd
     }
 
     /// <summary>y[N,Co,HO,WO] = conv2d(x[N,C,H,W], w[Co,C,3,3]) with the given padding.</summary>
-    public static void Forward(float* x, float* w, float* y, int n, int c, int h, int wd, int co, int padY, int padX)
+    public static void Forward(float* x, float[] w, float* y, int n, int c, int h, int wd, int co, int padY, int padX)
     {
         var l = new Layout(n, c, h, wd, co, h + 2 * padY - 2, wd + 2 * padX - 2, padY, padX);
-        var u = Buffer(ref filters, 16 * co * c);
-        fixed (float* up = u) TransformFilters(w, up, co, c, flip: false);
-        Run(l, u, x, y);
+        Run(l, TransformedFilters(w, co, c, flip: false), x, y);
     }
 
     /// <summary>
     /// y[N,Co,HO,WO] = conv_transpose2d(x[N,C,H,W], w[C,Co,3,3]) for stride 1 and padding p ≤ 2:
     /// a convolution with padding 2−p by the filters flipped, input and output channels swapped.
     /// </summary>
-    public static void Transposed(float* x, float* w, float* y, int n, int c, int h, int wd, int co, int padY, int padX)
+    public static void Transposed(float* x, float[] w, float* y, int n, int c, int h, int wd, int co, int padY, int padX)
     {
         var l = new Layout(n, c, h, wd, co, h + 2 - 2 * padY, wd + 2 - 2 * padX, 2 - padY, 2 - padX);
-        var u = Buffer(ref filters, 16 * co * c);
-        fixed (float* up = u) TransformFilters(w, up, co, c, flip: true);
-        Run(l, u, x, y);
+        Run(l, TransformedFilters(w, co, c, flip: true), x, y);
     }
 
     /// <summary>dw[Co,C,3,3] = Σ over samples and positions of dy[n,co,oy,ox]·x[n,c,oy−pY+ky,ox−pX+kx].</summary>
