@@ -1,3 +1,4 @@
+using GraphNet.Runtime.Kernels;
 namespace GraphNet.Compiler;
 
 /// <summary>What generated code sees during one step: the batch size and every buffer.</summary>
@@ -56,11 +57,11 @@ public static class Loops
 
     public static void Flat<TLoop>(TLoop loop, int size) where TLoop : struct, IRunVisitor
     {
-        int chunks = Math.Min(Environment.ProcessorCount, size / (ParallelThreshold / 2));
-        if (chunks <= 1) { loop.Run(0, default, default, size); return; }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, i =>
+        int workers = Math.Min(Environment.ProcessorCount, size / (ParallelThreshold / 2));
+        if (workers <= 1) { loop.Run(0, default, default, size); return; }
+        // A few ranges per core (aligned to whole vectors), handed out as cores come free.
+        Work.Ranges(size, 4 * workers, workers, 64, (lo, hi) =>
         {
-            int lo = (int)((long)size * i / chunks) & ~63, hi = i == chunks - 1 ? size : (int)((long)size * (i + 1) / chunks) & ~63;
             var l = loop;
             l.Run(lo, default, default, hi - lo);
         });

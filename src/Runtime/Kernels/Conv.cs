@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 namespace GraphNet.Runtime.Kernels;
 
 /// <summary>How a convolution is computed: <see cref="Auto"/> takes Winograd where it applies.</summary>
-public enum ConvAlgorithm { Auto, Im2Col, Winograd }
+public enum ConvAlgorithm { Auto, Im2Col, Winograd, Direct }
 
 /// <summary>
 /// Convolution and its two gradients on top of <see cref="Gemm"/>, by im2col per sample, or by
@@ -29,6 +29,11 @@ public static unsafe class Conv
         var geo = new Geometry(cg, h, wd, kh, kw, p.OutSize(0, h, kh), p.OutSize(1, wd, kw), p);
         var y = into ?? NDArray.Zeros(DType.Float32, n, co, geo.HO, geo.WO);
         float[] X = x.As<float>(), Wt = w.As<float>(), Y = y.As<float>();
+        if (UseDirect(algorithm, c, kh, kw, p))
+        {
+            DirectConv.Forward(X, Wt, Y, n, c, h, wd, co, kh, kw, p.Padding[0], p.Padding[1]);
+            return y;
+        }
         if (UseWinograd(algorithm, c, co, kh, kw, p))
         {
             fixed (float* px = X) fixed (float* py = Y)
@@ -94,6 +99,12 @@ public static unsafe class Conv
         var geo = new Geometry(cg, h, wd, kh, kw, dy.Shape[2], dy.Shape[3], p);
         int wsize = co * geo.ColRows;
         float[] X = x.As<float>(), D = dy.As<float>();
+        if (UseDirect(algorithm, c, kh, kw, p))
+        {
+            var grad = into ?? NDArray.Zeros(DType.Float32, co, cg, kh, kw);
+            DirectConv.FilterGrad(X, D, grad.As<float>(), n, c, h, wd, co, kh, kw, p.Padding[0], p.Padding[1], geo.HO, geo.WO);
+            return grad;
+        }
         if (UseWinograd(algorithm, c, co, kh, kw, p))
         {
             var grad = into ?? NDArray.Zeros(DType.Float32, co, cg, kh, kw);
@@ -108,29 +119,35 @@ public static unsafe class Conv
         // Worker 0 accumulates straight into the result; the others into a per-thread buffer,
         // added at the end (no allocation per call once the buffers exist).
         var partial = Partials(workers, wsize); // owned by this calling thread, one per worker
-        void Work(int t)
+        for (int t = 0; t < workers; t++) Array.Clear(t == 0 ? result : partial[t], 0, wsize);
+        Kernels.Work.Dynamic(n, workers, (t, b) =>
         {
             float[] acc = t == 0 ? result : partial[t];
-            Array.Clear(acc, 0, wsize);
             var col = Col(geo.ColRows * geo.ColCols);
-            for (int b = n * t / workers; b < n * (t + 1) / workers; b++)
-                for (int gi = 0; gi < g; gi++)
-                {
-                    Im2Col(X.AsSpan((b * c + gi * cg) * h * wd, cg * h * wd), geo, col);
-                    Gemm.Sgemm(false, true, og, geo.ColRows, geo.ColCols, 1f, D.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols,
-                        col, geo.ColCols, 1f, acc.AsSpan(gi * og * geo.ColRows), geo.ColRows, parallel: gemmParallel);
-                }
-        }
-        if (workers == 1) Work(0);
-        else Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, Work);
+            for (int gi = 0; gi < g; gi++)
+            {
+                Im2Col(X.AsSpan((b * c + gi * cg) * h * wd, cg * h * wd), geo, col);
+                Gemm.Sgemm(false, true, og, geo.ColRows, geo.ColCols, 1f, D.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols,
+                    col, geo.ColCols, 1f, acc.AsSpan(gi * og * geo.ColRows), geo.ColRows, parallel: gemmParallel);
+            }
+        });
         for (int t = 1; t < workers; t++)
             Vec.Add(result.AsSpan(0, wsize), partial[t].AsSpan(0, wsize), result.AsSpan(0, wsize));
         return dw;
     }
 
+    private static bool UseDirect(ConvAlgorithm algorithm, int inChannels, int kh, int kw, ConvParams p)
+    {
+        if (algorithm is ConvAlgorithm.Im2Col or ConvAlgorithm.Winograd) return false;
+        bool applies = DirectConv.Applies(inChannels, kh, kw, p);
+        if (algorithm == ConvAlgorithm.Direct && !applies)
+            throw new ArgumentException($"the direct convolution does not apply here ({inChannels} input channels, {kh}x{kw}, stride {p.Stride[0]}x{p.Stride[1]}, dilation {p.Dilation[0]}x{p.Dilation[1]}, groups {p.Groups}): it takes stride 1 and at most 4 input channels; use ConvAlgorithm.Auto");
+        return applies;
+    }
+
     private static bool UseWinograd(ConvAlgorithm algorithm, int inChannels, int outChannels, int kh, int kw, ConvParams p)
     {
-        if (algorithm == ConvAlgorithm.Im2Col) return false;
+        if (algorithm is ConvAlgorithm.Im2Col or ConvAlgorithm.Direct) return false;
         bool applies = Winograd.Applies(inChannels, outChannels, kh, kw, p);
         if (algorithm == ConvAlgorithm.Winograd && !applies)
             throw new ArgumentException($"Winograd F(2x2,3x3) does not apply to this convolution ({inChannels} to {outChannels} channels, {kh}x{kw}, stride {p.Stride[0]}x{p.Stride[1]}, dilation {p.Dilation[0]}x{p.Dilation[1]}, groups {p.Groups}); use ConvAlgorithm.Auto");
@@ -152,12 +169,7 @@ public static unsafe class Conv
 
     private static void ForSamples(int n, long workPerSample, Action<int> body)
     {
-        int workers = Workers(n, workPerSample);
-        if (workers == 1) { for (int b = 0; b < n; b++) body(b); return; }
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
-        {
-            for (int b = n * t / workers; b < n * (t + 1) / workers; b++) body(b);
-        });
+        Kernels.Work.Dynamic(n, Workers(n, workPerSample), (_, b) => body(b));
     }
 
     /// <summary>col[(c·kh+ky)·kw+kx, oy·Wo+ox] = x[c, oy·s−p+ky·d, ox·s−p+kx·d], zero outside.</summary>

@@ -37,10 +37,12 @@ public static unsafe class Gemm
         int extent = splitN ? n : m, unit = splitN ? NR : MR;
         int units = (extent + unit - 1) / unit;
         threads = Math.Min(threads, units);
+        // A few blocks per thread, handed out as threads come free (see Work).
+        int blocks = Math.Min(units, 3 * threads);
         nint A = (nint)a, B = (nint)b, C = (nint)c;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        Work.Dynamic(blocks, threads, (_, t) =>
         {
-            int lo = (int)((long)units * t / threads) * unit, hi = Math.Min(extent, (int)((long)units * (t + 1) / threads) * unit);
+            int lo = (int)((long)units * t / blocks) * unit, hi = Math.Min(extent, (int)((long)units * (t + 1) / blocks) * unit);
             if (lo >= hi) return;
             if (splitN) Block(transA, transB, 0, m, lo, hi, k, alpha, (float*)A, lda, (float*)B, ldb, beta, (float*)C, ldc);
             else Block(transA, transB, lo, hi, 0, n, k, alpha, (float*)A, lda, (float*)B, ldb, beta, (float*)C, ldc);

@@ -126,10 +126,10 @@ public static class Pool
     {
         int workers = (long)planes * planeSize < 1 << 16 ? 1 : Math.Min(Environment.ProcessorCount, planes);
         if (workers == 1) { for (int i = 0; i < planes; i++) body(i); return; }
-        // One contiguous range of planes per core, not one task per plane.
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
+        // Ranges of planes (not one task per plane), a few per core, handed out as cores come free.
+        Work.Ranges(planes, 4 * workers, workers, 1, (lo, hi) =>
         {
-            for (int i = (int)((long)planes * t / workers); i < (long)planes * (t + 1) / workers; i++) body(i);
+            for (int i = lo; i < hi; i++) body(i);
         });
     }
 }

@@ -122,14 +122,15 @@ public static unsafe class Winograd
         fixed (float* pp = partial)
         {
             nint P = (nint)pp;
-            For(workers, n * bands, (t, lo, hi) =>
+            int items = n * bands;
+            For(workers, (t, take) =>
             {
                 var s = Scratch(ScratchFloats(l, ld));
                 fixed (float* sp = s)
                 {
                     float* v = sp, dm = sp + 16 * Plane(c, ld), rows = dm + 16 * Plane(co, ld);
                     float* mine = (float*)P + (long)t * acc;
-                    for (int item = lo; item < hi; item++)
+                    for (int item = take(); item < items; item = take())
                     {
                         int b = item / bands, ty0 = item % bands * bandRows, ty1 = Math.Min(l.TH, ty0 + bandRows);
                         int tiles = (ty1 - ty0) * l.TW;
@@ -158,11 +159,13 @@ public static unsafe class Winograd
         return (bandRows, bands, Math.Min(workers, l.N * bands));
     }
 
-    private static void For(int workers, int items, Action<int, int, int> body)
+    /// <summary>Runs body(worker, take) on each worker; take() hands out the next item (see <see cref="Work"/> for why not fixed shares).</summary>
+    private static void For(int workers, Action<int, Func<int>> body)
     {
-        if (workers == 1) { body(0, 0, items); return; }
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
-            t => body(t, (int)((long)items * t / workers), (int)((long)items * (t + 1) / workers)));
+        int next = -1;
+        Func<int> take = () => Interlocked.Increment(ref next);
+        if (workers == 1) { body(0, take); return; }
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t => body(t, take));
     }
 
     /// <summary>The forward pass over every (sample, band): input transform, 16 GEMMs, output transform.</summary>
@@ -174,13 +177,14 @@ public static unsafe class Winograd
         fixed (float* up = u)
         {
             nint U = (nint)up;
-            For(workers, l.N * bands, (_, lo, hi) =>
+            int items = l.N * bands;
+            For(workers, (_, take) =>
             {
                 var s = Scratch(ScratchFloats(l, ld));
                 fixed (float* sp = s)
                 {
                     float* v = sp, m = sp + 16 * Plane(l.C, ld), rows = m + 16 * Plane(l.Co, ld);
-                    for (int item = lo; item < hi; item++)
+                    for (int item = take(); item < items; item = take())
                     {
                         int b = item / bands, ty0 = item % bands * bandRows, ty1 = Math.Min(l.TH, ty0 + bandRows);
                         int tiles = (ty1 - ty0) * l.TW;
