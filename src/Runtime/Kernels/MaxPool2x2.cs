@@ -49,8 +49,9 @@ internal static unsafe class MaxPool2x2
             for (int ox = 0; ox < wo; ox += 16)
             {
                 int n = Math.Min(16, wo - ox);
-                var (a, b) = Pairs(r0 + 2 * ox, n);
-                var (c, d) = Pairs(r1 + 2 * ox, n);
+                int load = InPlane(oy, ox, h, w) ? 16 : n;
+                var (a, b) = Pairs(r0 + 2 * ox, load);
+                var (c, d) = Pairs(r1 + 2 * ox, load);
                 var m = Vector512.Max(Vector512.Max(a, b), Vector512.Max(c, d));
                 // A short last chunk may spill into the next row, which is written after it; only
                 // the plane's last row needs a masked store (slow on this machine's Zen 4 cores).
@@ -70,9 +71,10 @@ internal static unsafe class MaxPool2x2
             for (int ox = 0; ox < wo; ox += 16)
             {
                 int n = Math.Min(16, wo - ox);
-                var (a, b) = Pairs(r0 + 2 * ox, n);
-                var (c, d) = Pairs(r1 + 2 * ox, n);
-                var grad = n == 16 ? Vector512.Load(dy + (long)oy * wo + ox) : Avx512F.MaskLoad(dy + (long)oy * wo + ox, Mask(n), Vector512<float>.Zero);
+                int load = InPlane(oy, ox, h, w) ? 16 : n;
+                var (a, b) = Pairs(r0 + 2 * ox, load);
+                var (c, d) = Pairs(r1 + 2 * ox, load);
+                var grad = n == 16 || (long)oy * wo + ox + 16 <= (long)ho * wo ? Vector512.Load(dy + (long)oy * wo + ox) : Avx512F.MaskLoad(dy + (long)oy * wo + ox, Mask(n), Vector512<float>.Zero);
                 // Running maximum in window order a, b, c, d; a later element wins only if strictly greater.
                 var gtB = Vector512.GreaterThan(b, a); var best = Vector512.ConditionalSelect(gtB, b, a);
                 var gtC = Vector512.GreaterThan(c, best); best = Vector512.ConditionalSelect(gtC, c, best);
@@ -91,6 +93,12 @@ internal static unsafe class MaxPool2x2
             }
         }
     }
+
+    /// <summary>
+    /// Whether whole 32-float loads from both window rows stay inside the plane: a short last
+    /// chunk then reads into the next rows (lanes it discards) instead of using masked loads.
+    /// </summary>
+    private static bool InPlane(int oy, int ox, int h, int w) => (2L * oy + 1) * w + 2 * ox + 32 <= (long)h * w;
 
     private static Vector512<float> Mask(int n) => Vector512.LessThan(Lanes, Vector512.Create(n)).AsSingle();
 
