@@ -4,13 +4,17 @@ namespace GraphNet.Compiler.Passes;
 /// Local algebraic rules: x·1, x+0, x−0, x/1 → x; −(−x) → x; transpose∘transpose and
 /// reshape∘reshape compose; no-op reshapes, transposes and casts vanish; log(softmax(x)) →
 /// log_softmax(x); x/c → x·(1/c); pad(a) + pad(b) of zeros around adjacent ranges of one axis →
-/// pad(concat(a, b)), and a pad of nothing vanishes. x·0 is left alone unless x is a constant
-/// (NaN and Inf).
+/// pad(concat(a, b)), and a pad of nothing vanishes; a sum of products aᵢᵀ·bᵢ over the same
+/// rows → one batch-summed product of the stacked aᵢ and bᵢ. x·0 is left alone unless x is a
+/// constant (NaN and Inf).
 /// </summary>
 /// <remarks>
 /// The pad rule is for gradients of slices: an LSTM slices its gate matrix into four gates, and
 /// their gradients come back as four zero pads summed (three full-size adds and four pads per
 /// time step); merged, they are one concatenation.
+/// The product rule is for weights shared across time: an LSTM's recurrent weight gradient is
+/// Σₜ dgatesₜᵀ·hₜ, 27 small GEMMs (K = batch) and 26 adds; stacked over time it is one GEMM
+/// with K = batch × steps.
 /// </remarks>
 public sealed class AlgebraicSimplification : Pass
 {
@@ -26,6 +30,8 @@ public sealed class AlgebraicSimplification : Pass
             case BinaryOp { Fn.Name: "add" } when IsConst(x[1], 0): return One(Same(x[0]));
             case BinaryOp { Fn.Name: "add" } when x[0].Type == node.OutputTypes[0] && x[1].Type == node.OutputTypes[0]
                                                 && MergePads(r, node, x[0], x[1]) is { } merged: return [merged];
+            case BinaryOp { Fn.Name: "add" } when x[0].Type == node.OutputTypes[0] && x[1].Type == node.OutputTypes[0]
+                                                && MergeRowProducts(r, node, x[0], x[1]) is { } product: return [product];
             case PadOp pad when pad.Pads.All(p => p == 0): return [x[0]];
             case BinaryOp { Fn.Name: "add" } when IsConst(x[0], 0): return One(Same(x[1]));
             case BinaryOp { Fn.Name: "sub" } when IsConst(x[1], 0): return One(Same(x[0]));
@@ -75,6 +81,35 @@ public sealed class AlgebraicSimplification : Pass
         pads[2 * axis] = ra.Start;
         pads[2 * axis + 1] = total - rb.Start - rb.Length;
         return pads.All(p => p == 0) ? joined : r.Add(new PadOp(pads), [joined], node)[0];
+    }
+
+    /// <summary>
+    /// A product aᵀ·b of two matrices with the same rows, as pieces to stack along a new axis 1
+    /// ([rows,1,·] each), or the pieces of an earlier merge; null for anything else.
+    /// </summary>
+    private static (Tensor[] A, Tensor[] B)? RowProductPieces(Tensor t)
+    {
+        if (t.Node.Op is not MatMulOp { TransA: true, TransB: false } mm) return null;
+        Tensor a = t.Node.Inputs[0], b = t.Node.Inputs[1];
+        if (!mm.SumBatch)
+            return a.Rank == 2 && b.Rank == 2 && a.Shape[0] == b.Shape[0] ? ([a], [b]) : null;
+        if (a.Rank != 3 || b.Rank != 3) return null;
+        // An earlier merge: splice its stacks when both are concatenations of matching pieces.
+        if (a.Node.Op is ConcatOp { Axis: 1 } && b.Node.Op is ConcatOp { Axis: 1 } && a.Node.Inputs.Count == b.Node.Inputs.Count
+            && a.Node.Inputs.Zip(b.Node.Inputs).All(p => p.First.Shape[1] == p.Second.Shape[1]))
+            return (a.Node.Inputs.ToArray(), b.Node.Inputs.ToArray());
+        return ([a], [b]);
+    }
+
+    private static Tensor? MergeRowProducts(Rewriter r, Node node, Tensor x, Tensor y)
+    {
+        if (RowProductPieces(x) is not { } px || RowProductPieces(y) is not { } py) return null;
+        var rows = px.A[0].Shape[0];
+        if (py.A[0].Shape[0] != rows) return null;
+        Tensor Stack(Tensor piece) => piece.Rank == 3 ? piece : r.Add(new ReshapeOp([-1, 1, piece.Shape[1]]), [piece], node)[0];
+        var a = r.Add(new ConcatOp(1), px.A.Concat(py.A).Select(Stack).ToArray(), node)[0];
+        var b = r.Add(new ConcatOp(1), px.B.Concat(py.B).Select(Stack).ToArray(), node)[0];
+        return r.Add(new MatMulOp(true, false, SumBatch: true), [a, b], node)[0];
     }
 
     private static bool IsConst(Tensor t, double value) =>

@@ -116,22 +116,25 @@ public static unsafe class Conv
         bool gemmParallel = workers == 1;
         var dw = into ?? NDArray.Zeros(DType.Float32, co, cg, kh, kw);
         var result = dw.As<float>();
-        // Worker 0 accumulates straight into the result; the others into a per-thread buffer,
-        // added at the end (no allocation per call once the buffers exist).
-        var partial = Partials(workers, wsize); // owned by this calling thread, one per worker
-        for (int t = 0; t < workers; t++) Array.Clear(t == 0 ? result : partial[t], 0, wsize);
-        Kernels.Work.Dynamic(n, workers, (t, b) =>
+        // Chunk 0 accumulates straight into the result, the others into their own buffers, added
+        // in chunk order at the end: the same bits whichever thread ran which chunk (and no
+        // allocation per call once the buffers exist).
+        int chunks = Kernels.Work.ReductionChunks(n, workers);
+        var partial = Partials(chunks, wsize); // owned by this calling thread, one per chunk
+        for (int t = 0; t < chunks; t++) Array.Clear(t == 0 ? result : partial[t], 0, wsize);
+        Kernels.Work.Chunks(n, chunks, workers, (chunk, lo, hi) =>
         {
-            float[] acc = t == 0 ? result : partial[t];
+            float[] acc = chunk == 0 ? result : partial[chunk];
             var col = Col(geo.ColRows * geo.ColCols);
-            for (int gi = 0; gi < g; gi++)
-            {
-                Im2Col(X.AsSpan((b * c + gi * cg) * h * wd, cg * h * wd), geo, col);
-                Gemm.Sgemm(false, true, og, geo.ColRows, geo.ColCols, 1f, D.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols,
-                    col, geo.ColCols, 1f, acc.AsSpan(gi * og * geo.ColRows), geo.ColRows, parallel: gemmParallel);
-            }
+            for (int b = lo; b < hi; b++)
+                for (int gi = 0; gi < g; gi++)
+                {
+                    Im2Col(X.AsSpan((b * c + gi * cg) * h * wd, cg * h * wd), geo, col);
+                    Gemm.Sgemm(false, true, og, geo.ColRows, geo.ColCols, 1f, D.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols,
+                        col, geo.ColCols, 1f, acc.AsSpan(gi * og * geo.ColRows), geo.ColRows, parallel: gemmParallel);
+                }
         });
-        for (int t = 1; t < workers; t++)
+        for (int t = 1; t < chunks; t++)
             Vec.Add(result.AsSpan(0, wsize), partial[t].AsSpan(0, wsize), result.AsSpan(0, wsize));
         return dw;
     }
@@ -156,10 +159,10 @@ public static unsafe class Conv
 
     [ThreadStatic] private static float[][]? partialBuffers;
 
-    private static float[][] Partials(int workers, int size)
+    private static float[][] Partials(int chunks, int size)
     {
-        var p = partialBuffers is { } b && b.Length >= workers ? b : partialBuffers = new float[workers][];
-        for (int t = 1; t < workers; t++)
+        var p = partialBuffers is { } b && b.Length >= chunks ? b : partialBuffers = new float[chunks][];
+        for (int t = 1; t < chunks; t++)
             if (p[t] is null || p[t].Length < size) p[t] = new float[size];
         return p;
     }

@@ -49,20 +49,24 @@ public static unsafe class DirectConv
         var l = new Layout(c, h, wd, co, kh, kw, padY, padX, ho, wo);
         int size = co * c * kh * kw;
         int workers = (long)n * co * ho * wo * c * kh * kw < Gemm.ParallelThreshold ? 1 : Math.Min(n, Environment.ProcessorCount);
-        // Per worker, in double: each is a sum over every sample and position.
-        var sums = gradSums is { } gs && gs.Length >= workers * size ? gs : gradSums = new double[workers * size];
-        Array.Clear(sums, 0, workers * size);
-        Work.Dynamic(n, workers, (t, b) =>
+        int chunks = Work.ReductionChunks(n, workers);
+        // Per chunk of samples, in double, added in chunk order: the same bits on every run.
+        var sums = gradSums is { } gs && gs.Length >= chunks * size ? gs : gradSums = new double[chunks * size];
+        Array.Clear(sums, 0, chunks * size);
+        Work.Chunks(n, chunks, workers, (chunk, lo, hi) =>
         {
-            var pad = Pad(l, x, b);
             var rows = gradRows is { } r && r.Length >= ho * (wo + Lanes) ? r : gradRows = new float[ho * (wo + Lanes)];
-            fixed (float* xp = pad) fixed (float* dp = dy) fixed (double* sp = sums) fixed (float* rp = rows)
-                FilterGradSample(l, xp, dp + (long)b * co * ho * wo, sp + (long)t * size, rp);
+            for (int b = lo; b < hi; b++)
+            {
+                var pad = Pad(l, x, b);
+                fixed (float* xp = pad) fixed (float* dp = dy) fixed (double* sp = sums) fixed (float* rp = rows)
+                    FilterGradSample(l, xp, dp + (long)b * co * ho * wo, sp + (long)chunk * size, rp);
+            }
         });
         for (int i = 0; i < size; i++)
         {
             double s = 0;
-            for (int t = 0; t < workers; t++) s += sums[t * size + i];
+            for (int t = 0; t < chunks; t++) s += sums[t * size + i];
             dw[i] = (float)s;
         }
     }

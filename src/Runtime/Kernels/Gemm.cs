@@ -32,8 +32,11 @@ public static unsafe class Gemm
         if (m <= SmallM && !transA) { Skinny(transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel); return; }
         int threads = parallel && (long)m * n * k >= ParallelThreshold ? Math.Min(Environment.ProcessorCount, 64) : 1;
         if (threads == 1) { Block(transA, transB, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
-        // Split along N when it has enough panels for every thread, else along M.
-        bool splitN = n >= threads * NR * 2 || m < threads * MR * 2;
+        // Split the larger of M and N (each block packs all of the other operand, so splitting
+        // the smaller one would pack the larger operand once per block), when it has enough
+        // panels for every thread.
+        bool nSplittable = n >= threads * NR * 2, mSplittable = m >= threads * MR * 2;
+        bool splitN = nSplittable && (n >= m || !mSplittable) || !mSplittable;
         int extent = splitN ? n : m, unit = splitN ? NR : MR;
         int units = (extent + unit - 1) / unit;
         threads = Math.Min(threads, units);

@@ -70,7 +70,7 @@ public static unsafe class Winograd
     /// <summary>A worker's transformed tiles and row buffers (reused across calls: no allocation per step).</summary>
     private static float[] Scratch(int size) => scratch is { } s && s.Length >= size ? s : scratch = new float[size];
 
-    /// <summary>The calling thread's per-worker gradient sums.</summary>
+    /// <summary>The calling thread's per-chunk gradient sums.</summary>
     private static float[] Buffer(ref float[]? cache, int size) => cache is { } b && b.Length >= size ? b : cache = new float[size];
 
     /// <summary>Scratch floats for one band: its transformed tiles (16 planes of C and of Cout rows) and eight padded rows.</summary>
@@ -115,22 +115,22 @@ public static unsafe class Winograd
         var l = new Layout(n, c, h, wd, co, ho, wo, padY, padX);
         var (bandRows, bands, workers) = Split(l);
         int ld = bandRows * l.TW + Lanes;
-        int acc = 16 * co * c;
-        var partial = Buffer(ref partials, workers * acc);
-        Array.Clear(partial, 0, workers * acc);
+        int acc = 16 * co * c, items = n * bands, chunks = Work.ReductionChunks(items, workers);
+        // One partial sum per chunk of items, added in chunk order: the same bits on every run.
+        var partial = Buffer(ref partials, chunks * acc);
+        Array.Clear(partial, 0, chunks * acc);
         nint X = (nint)x, DY = (nint)dy;
         fixed (float* pp = partial)
         {
             nint P = (nint)pp;
-            int items = n * bands;
-            For(workers, (t, take) =>
+            Work.Chunks(items, chunks, workers, (chunk, lo, hi) =>
             {
                 var s = Scratch(ScratchFloats(l, ld));
                 fixed (float* sp = s)
                 {
                     float* v = sp, dm = sp + 16 * Plane(c, ld), rows = dm + 16 * Plane(co, ld);
-                    float* mine = (float*)P + (long)t * acc;
-                    for (int item = take(); item < items; item = take())
+                    float* mine = (float*)P + (long)chunk * acc;
+                    for (int item = lo; item < hi; item++)
                     {
                         int b = item / bands, ty0 = item % bands * bandRows, ty1 = Math.Min(l.TH, ty0 + bandRows);
                         int tiles = (ty1 - ty0) * l.TW;
@@ -142,7 +142,7 @@ public static unsafe class Winograd
                     }
                 }
             });
-            for (int t = 1; t < workers; t++) Vec.Add(new Span<float>(pp, acc), new Span<float>(pp + (long)t * acc, acc), new Span<float>(pp, acc));
+            for (int t = 1; t < chunks; t++) Vec.Add(new Span<float>(pp, acc), new Span<float>(pp + (long)t * acc, acc), new Span<float>(pp, acc));
             FilterGradFromTiles(pp, dw, co, c);
         }
     }

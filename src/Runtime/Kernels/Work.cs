@@ -30,4 +30,17 @@ public static class Work
             if (hi > lo) body(lo, hi);
         });
     }
+
+    /// <summary>
+    /// Splits [0, items) into <paramref name="chunks"/> contiguous ranges and runs
+    /// body(chunk, lo, hi) for each, ranges handed out as workers come free. For reductions:
+    /// give each chunk its own partial sum and add the partials in chunk order, and the result
+    /// does not depend on which thread ran what (dynamic hand-out with per-thread sums would make
+    /// training differ from run to run in the last bits).
+    /// </summary>
+    public static void Chunks(int items, int chunks, int workers, Action<int, int, int> body) =>
+        Dynamic(chunks, workers, (_, c) => body(c, (int)((long)items * c / chunks), (int)((long)items * (c + 1) / chunks)));
+
+    /// <summary>How many partial sums a reduction over <paramref name="items"/> keeps: a few per worker, at most one per item.</summary>
+    public static int ReductionChunks(int items, int workers) => workers <= 1 ? 1 : Math.Min(items, 3 * workers);
 }

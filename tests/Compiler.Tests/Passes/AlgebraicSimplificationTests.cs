@@ -80,4 +80,37 @@ public class AlgebraicSimplificationTests
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(after, " = pad\\(").Count);
         Assert.DoesNotContain("concat", after);
     }
+    [Fact]
+    public void ASumOfRowProductsBecomesOneBatchSummedProduct()
+    {
+        // A weight shared across time steps: its gradient is Σₜ aₜᵀ·bₜ over the batch rows.
+        var g = new Graph();
+        var a = Enumerable.Range(0, 4).Select(t => g.Placeholder([-1, 5], $"a{t}")).ToArray();
+        var b = Enumerable.Range(0, 4).Select(t => g.Placeholder([-1, 3], $"b{t}")).ToArray();
+        var sum = F.MatMul(a[0], b[0], true, false);
+        for (int t = 1; t < 4; t++) sum = sum + F.MatMul(a[t], b[t], true, false);
+        var simplified = new AlgebraicSimplification().Run(new Unit(g, [sum], [.. a, .. b]));
+        var after = new DeadCodeElimination().Run(simplified).ToText();
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(after, @" = matmul\("));
+        Assert.Matches(@"matmul\(%\d+, %\d+\) \{transA=true, transB=false, sum_batch=true\} : f32\[5,3\]", after);
+        Assert.Matches(@"concat\(%\d+, %\d+, %\d+, %\d+\) \{axis=1\} : f32\[N,4,5\]", after);
+        Assert.DoesNotContain(" = add(", after);
+        var rng = new Random(2);
+        var feeds = a.Concat(b).ToDictionary(p => p, p => BackendParity.Random(rng, [7, p.Shape[1]]));
+        BackendParity.Check(g, [sum], feeds, "stacked row products");
+    }
+
+    [Fact]
+    public void LeavesProductsThatAreNotOverTheSameRows()
+    {
+        var g = new Graph();
+        var x = g.Placeholder([4, 5], "x");
+        var y = g.Placeholder([6, 5], "y");
+        var w = g.Placeholder([4, 3], "w");
+        var v = g.Placeholder([6, 3], "v");
+        var z = F.MatMul(x, w, true, false) + F.MatMul(y, v, true, false); // 4 rows and 6 rows: both 5×3
+        var (_, after) = Run(new AlgebraicSimplification(), g, [z], [x, y, w, v]);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(after, " = matmul\\(").Count);
+        Assert.DoesNotContain("sum_batch", after);
+    }
 }
