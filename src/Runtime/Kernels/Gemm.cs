@@ -207,6 +207,12 @@ public static unsafe class Gemm
                     for (int p = 0; p < kc; p++) panel[p * MR + r] = s[p];
                 }
             }
+            else if (h == MR)
+            {
+                // op(A) = Aᵀ: a panel row is eight contiguous floats of a row of A.
+                for (int p = 0; p < kc; p++)
+                    Vector256.Store(Vector256.Load(a + (long)(pc + p) * lda + ic + ir), panel + p * MR);
+            }
             else
             {
                 for (int p = 0; p < kc; p++)
