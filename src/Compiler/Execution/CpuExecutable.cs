@@ -91,15 +91,51 @@ public sealed class CpuExecutable : Executable
     private NDArray Value(Tensor t, Array[] b, int batch) =>
         new(t.DType, t.Shape.Resolve(batch), b[Index[Memory.StorageOf[MemoryPlan.Root(t)]]]);
 
+    /// <summary>
+    /// A library or reference call's arguments, kept between calls: an unrolled LSTM makes
+    /// hundreds of these a step (slices, concatenations, GEMMs), and building the argument arrays
+    /// afresh each time (buffer lookups, shapes, wrappers) cost more than many of the copies.
+    /// A wrapper is remade when its buffer changed (feeds and swapped variables) or the batch did.
+    /// </summary>
+    private sealed class CallSite(Node anchor, int output, int[] inputIndex)
+    {
+        public readonly Node Anchor = anchor;
+        public readonly int Output = output;
+        public readonly int[] InputIndex = inputIndex;
+        public readonly NDArray?[] Inputs = new NDArray?[inputIndex.Length];
+        public NDArray? Into;
+        public int Batch = -1;
+    }
+
+    private CallSite? Site(int k)
+    {
+        var (anchor, output) = calls[k];
+        if (anchor is null) return null;
+        return sites[k] ??= new CallSite(anchor, output, anchor.Inputs.Select(i => Index[Memory.StorageOf[MemoryPlan.Root(i)]]).ToArray());
+    }
+
+    private CallSite?[] sites = [];
+
     /// <summary>A library or reference kernel, called from generated code.</summary>
     private void Call(int k)
     {
-        var (anchor, output) = calls[k];
+        if (sites.Length != calls.Length) sites = new CallSite?[calls.Length];
+        var site = Site(k)!;
+        var anchor = site.Anchor;
         try
         {
-            var inputs = anchor.Inputs.Select(i => Value(i, ctx.B, ctx.Batch)).ToArray();
-            var into = new NDArray(anchor.OutputTypes[0].DType, anchor.OutputTypes[0].Shape.Resolve(ctx.Batch), ctx.B[output]);
-            Interpreter.Evaluate(anchor, inputs, evalContext, into);
+            Array[] b = ctx.B; int batch = ctx.Batch;
+            if (site.Batch != batch) { Array.Clear(site.Inputs); site.Into = null; site.Batch = batch; }
+            var inputs = site.Inputs;
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                var data = b[site.InputIndex[i]];
+                if (!ReferenceEquals(inputs[i]?.Data, data))
+                    inputs[i] = new NDArray(anchor.Inputs[i].DType, anchor.Inputs[i].Shape.Resolve(batch), data);
+            }
+            if (!ReferenceEquals(site.Into?.Data, b[site.Output]))
+                site.Into = new NDArray(anchor.OutputTypes[0].DType, anchor.OutputTypes[0].Shape.Resolve(batch), b[site.Output]);
+            Interpreter.Evaluate(anchor, inputs!, evalContext, site.Into);
         }
         catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(anchor, e); }
     }
