@@ -11,6 +11,8 @@ public class KernelBenchmarks
     private readonly float[] a = new float[1024 * 1024], b = new float[1024 * 1024], c = new float[1024 * 1024];
     private NDArray x = null!, w = null!, dy = null!, pooled = null!, poolGrad = null!, gates = null!, gatesGrad = null!, logits = null!;
     private NDArray fc1In = null!, fc1W = null!, fc1Out = null!, poolDx = null!, padded = null!;
+    private NDArray images = null!, w1 = null!, dy1 = null!, y1 = null!, dw1 = null!, y2 = null!, dx2 = null!, dw2 = null!;
+    private readonly float[] stackedGates = new float[1728 * 512], stackedH = new float[1728 * 128], recurrentGrad = new float[512 * 128];
     private readonly float[] row = new float[8192], rowOut = new float[8192];
     private readonly ConvParams conv = new([1, 1], [0, 0], [1, 1], 1);
     private readonly PoolParams pool = new(PoolKind.Max, [2, 2], [2, 2], [0, 0]);
@@ -25,6 +27,11 @@ public class KernelBenchmarks
         gates = Random(rng, 64, 512); gatesGrad = Random(rng, 64, 128); padded = NDArray.Zeros(DType.Float32, 64, 512); logits = Random(rng, 64, 10);
         fc1In = Random(rng, 1, 9216); fc1W = Random(rng, 128, 9216); fc1Out = NDArray.Zeros(DType.Float32, 1, 128);
         for (int i = 0; i < row.Length; i++) row[i] = (float)(rng.NextDouble() * 8 - 4);
+        images = Random(rng, 32, 1, 28, 28); w1 = Random(rng, 32, 1, 3, 3); dy1 = Random(rng, 32, 32, 26, 26);
+        y1 = NDArray.Zeros(DType.Float32, 32, 32, 26, 26); dw1 = NDArray.Zeros(DType.Float32, 32, 1, 3, 3);
+        y2 = NDArray.Zeros(DType.Float32, 32, 64, 24, 24); dx2 = NDArray.Zeros(DType.Float32, 32, 32, 26, 26); dw2 = NDArray.Zeros(DType.Float32, 64, 32, 3, 3);
+        for (int i = 0; i < stackedGates.Length; i++) stackedGates[i] = (float)rng.NextDouble();
+        for (int i = 0; i < stackedH.Length; i++) stackedH[i] = (float)rng.NextDouble();
     }
 
     private static NDArray Random(Random rng, params int[] shape)
@@ -35,9 +42,18 @@ public class KernelBenchmarks
     }
 
     [Benchmark] public void Gemm1024() => Gemm.Sgemm(false, false, 1024, 1024, 1024, 1f, a, 1024, b, 1024, 0f, c, 1024);
-    [Benchmark] public NDArray Conv2Forward() => Conv.Forward(x, w, conv);
-    [Benchmark] public NDArray Conv2DataGrad() => Conv.Transposed(dy, w, conv, [0, 0]);
-    [Benchmark] public NDArray Conv2FilterGrad() => Conv.FilterGrad(x, dy, conv, 3, 3);
+    /// <summary>The book's conv2 (32→64, 3×3) at batch 32, by Winograd F(2×2,3×3) (the default) and by im2col.</summary>
+    [Benchmark] public NDArray Conv2Forward() => Conv.Forward(x, w, conv, y2);
+    [Benchmark] public NDArray Conv2DataGrad() => Conv.Transposed(dy, w, conv, [0, 0], dx2);
+    [Benchmark] public NDArray Conv2FilterGrad() => Conv.FilterGrad(x, dy, conv, 3, 3, dw2);
+    [Benchmark] public NDArray Conv2ForwardIm2Col() => Conv.Forward(x, w, conv, y2, ConvAlgorithm.Im2Col);
+    [Benchmark] public NDArray Conv2DataGradIm2Col() => Conv.Transposed(dy, w, conv, [0, 0], dx2, ConvAlgorithm.Im2Col);
+    [Benchmark] public NDArray Conv2FilterGradIm2Col() => Conv.FilterGrad(x, dy, conv, 3, 3, dw2, ConvAlgorithm.Im2Col);
+    /// <summary>The book's conv1 (one channel in): direct, and its filter gradient.</summary>
+    [Benchmark] public NDArray Conv1Forward() => Conv.Forward(images, w1, conv, y1);
+    [Benchmark] public NDArray Conv1FilterGrad() => Conv.FilterGrad(images, dy1, conv, 3, 3, dw1);
+    /// <summary>An LSTM's recurrent weight gradient over 27 steps at batch 64: one transA GEMM, K = 1,728.</summary>
+    [Benchmark] public void GemmRecurrentWeightGrad() => Gemm.Sgemm(true, false, 512, 128, 1728, 1f, stackedGates, 512, stackedH, 128, 0f, recurrentGrad, 128);
     [Benchmark] public NDArray MaxPool() => Pool.Forward(pooled, pool);
     [Benchmark] public NDArray MaxPoolGrad() => Pool.Backward(pooled, poolGrad, pool, poolDx);
     /// <summary>The CNN's fc1 at batch 1: the unpacked GEMV path.</summary>

@@ -5,7 +5,7 @@ namespace GraphNet.Bench;
 
 /// <summary>The figures of one (model, mode, batch, training or inference) measurement.</summary>
 public sealed record Measurement(string Model, string Mode, int Batch, bool Training, double MedianSeconds, double CompileSeconds,
-    long PeakManagedBytes, int KernelsPerStep, int Ops, long ArenaBytes, long NaiveBytes, string Cache)
+    long PeakManagedBytes, int KernelsPerStep, int Ops, long ArenaBytes, long NaiveBytes, string Cache, long AllocatedBytesPerStep = 0)
 {
     public double SamplesPerSecond => Batch / MedianSeconds;
 }
@@ -41,7 +41,8 @@ public static class Measure
         GC.Collect();
         long peak = 0;
         int opsBefore = graph.NextId;
-        var times = new List<double>();
+        var times = new List<double>(steps);
+        long allocatedBefore = GC.GetTotalAllocatedBytes(true);
         var budget = Stopwatch.StartNew();
         for (int i = 0; i < steps && (i < 3 || budget.Elapsed.TotalSeconds < maxSeconds); i++)
         {
@@ -50,6 +51,8 @@ public static class Measure
             times.Add(sw.Elapsed.TotalSeconds);
             peak = Math.Max(peak, Math.Max(GC.GetTotalMemory(false), GC.GetGCMemoryInfo().HeapSizeBytes));
         }
+        // Everything the steps allocated, on every thread (the results the step returns included).
+        long allocatedPerStep = (GC.GetTotalAllocatedBytes(true) - allocatedBefore) / times.Count;
         times.Sort();
         double median = times[times.Count / 2];
 
@@ -77,6 +80,6 @@ public static class Measure
                     .Sum(n => n.OutputTypes[0].Shape.StaticSize * (n.OutputTypes[0].Shape.IsSymbolic ? batch : 1) * n.OutputTypes[0].DType.SizeInBytes());
             }
         }
-        return new Measurement(model, mode, batch, training, median, compile, peak, kernels, ops, arena, naive, cache);
+        return new Measurement(model, mode, batch, training, median, compile, peak, kernels, ops, arena, naive, cache, allocatedPerStep);
     }
 }

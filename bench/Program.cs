@@ -57,6 +57,7 @@ static int Step(Dictionary<string, string> o)
     Console.WriteLine($"arena_bytes={m.ArenaBytes}");
     Console.WriteLine($"naive_bytes={m.NaiveBytes}");
     Console.WriteLine($"peak_managed_bytes={m.PeakManagedBytes}");
+    Console.WriteLine($"allocated_bytes_per_step={m.AllocatedBytesPerStep}");
     return 0;
 }
 

@@ -32,6 +32,17 @@ public static unsafe class Gemm
         if (m <= SmallM && !transA) { Skinny(transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel); return; }
         int threads = parallel && (long)m * n * k >= ParallelThreshold ? Math.Min(Environment.ProcessorCount, 64) : 1;
         if (threads == 1) { Block(transA, transB, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+        Split(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>
+    /// The parallel path, a method of its own: a lambda's captured variables are allocated on entry
+    /// to the method that declares them, so in Sgemm itself every single-threaded call (hundreds a
+    /// step, in Winograd's 16 GEMMs per tile band) paid for a closure it never used.
+    /// </summary>
+    private static void Split(int threads, bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
         // Split the larger of M and N (each block packs all of the other operand, so splitting
         // the smaller one would pack the larger operand once per block), when it has enough
         // panels for every thread.
@@ -64,29 +75,37 @@ public static unsafe class Gemm
     private static void Skinny(bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, bool parallel)
     {
         int threads = parallel && (long)m * n * k >= 4 * ParallelThreshold ? Math.Min(Environment.ProcessorCount, Math.Max(1, n / 16)) : 1;
+        if (threads == 1) { SkinnyColumns(0, n, transB, m, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+        SkinnySplit(threads, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>The parallel path, apart so the single-threaded one allocates no closure (see <see cref="Split"/>).</summary>
+    private static void SkinnySplit(int threads, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
         nint A = (nint)a, B = (nint)b, C = (nint)c;
-        void Columns(int j0, int j1)
+        Work.Dynamic(threads, threads,
+            (_, t) => SkinnyColumns(n * t / threads, n * (t + 1) / threads, transB, m, k, alpha, (float*)A, lda, (float*)B, ldb, beta, (float*)C, ldc));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SkinnyColumns(int j0, int j1, bool transB, int m, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        for (int i = 0; i < m; i++)
         {
-            float* a = (float*)A, b = (float*)B, c = (float*)C;
-            for (int i = 0; i < m; i++)
-            {
-                float* ai = a + (long)i * lda, ci = c + (long)i * ldc;
-                if (transB)
-                    for (int j = j0; j < j1; j++)
-                    {
-                        float d = alpha * Dot(ai, b + (long)j * ldb, k);
-                        ci[j] = beta == 0 ? d : d + beta * ci[j];
-                    }
-                else
+            float* ai = a + (long)i * lda, ci = c + (long)i * ldc;
+            if (transB)
+                for (int j = j0; j < j1; j++)
                 {
-                    if (beta == 0) new Span<float>(ci + j0, j1 - j0).Clear();
-                    else if (beta != 1) for (int j = j0; j < j1; j++) ci[j] *= beta;
-                    for (int p = 0; p < k; p++) Axpy(alpha * ai[p], b + (long)p * ldb + j0, ci + j0, j1 - j0);
+                    float d = alpha * Dot(ai, b + (long)j * ldb, k);
+                    ci[j] = beta == 0 ? d : d + beta * ci[j];
                 }
+            else
+            {
+                if (beta == 0) new Span<float>(ci + j0, j1 - j0).Clear();
+                else if (beta != 1) for (int j = j0; j < j1; j++) ci[j] *= beta;
+                for (int p = 0; p < k; p++) Axpy(alpha * ai[p], b + (long)p * ldb + j0, ci + j0, j1 - j0);
             }
         }
-        if (threads == 1) { Columns(0, n); return; }
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => Columns(n * t / threads, n * (t + 1) / threads));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

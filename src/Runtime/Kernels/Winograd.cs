@@ -159,15 +159,6 @@ public static unsafe class Winograd
         return (bandRows, bands, Math.Min(workers, l.N * bands));
     }
 
-    /// <summary>Runs body(worker, take) on each worker; take() hands out the next item (see <see cref="Work"/> for why not fixed shares).</summary>
-    private static void For(int workers, Action<int, Func<int>> body)
-    {
-        int next = -1;
-        Func<int> take = () => Interlocked.Increment(ref next);
-        if (workers == 1) { body(0, take); return; }
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t => body(t, take));
-    }
-
     /// <summary>The forward pass over every (sample, band): input transform, 16 GEMMs, output transform.</summary>
     private static void Run(Layout l, float[] u, float* x, float* y)
     {
@@ -177,23 +168,19 @@ public static unsafe class Winograd
         fixed (float* up = u)
         {
             nint U = (nint)up;
-            int items = l.N * bands;
-            For(workers, (_, take) =>
+            Work.Dynamic(l.N * bands, workers, (_, item) =>
             {
                 var s = Scratch(ScratchFloats(l, ld));
                 fixed (float* sp = s)
                 {
-                    float* v = sp, m = sp + 16 * Plane(l.C, ld), rows = m + 16 * Plane(l.Co, ld);
-                    for (int item = take(); item < items; item = take())
-                    {
-                        int b = item / bands, ty0 = item % bands * bandRows, ty1 = Math.Min(l.TH, ty0 + bandRows);
-                        int tiles = (ty1 - ty0) * l.TW;
-                        InputTiles(l, (float*)X + (long)b * l.C * l.H * l.W, ty0, ty1, v, ld, rows);
-                        for (int xi = 0; xi < 16; xi++)
-                            Gemm.Sgemm(false, false, l.Co, tiles, l.C, 1f, (float*)U + xi * l.Co * l.C, l.C, v + (long)xi * Plane(l.C, ld), ld,
-                                0f, m + (long)xi * Plane(l.Co, ld), ld, parallel: false);
-                        OutputTiles(l, m, ld, ty0, ty1, (float*)Y + (long)b * l.Co * l.HO * l.WO);
-                    }
+                    float* v = sp, m = sp + 16 * Plane(l.C, ld);
+                    int b = item / bands, ty0 = item % bands * bandRows, ty1 = Math.Min(l.TH, ty0 + bandRows);
+                    int tiles = (ty1 - ty0) * l.TW;
+                    InputTiles(l, (float*)X + (long)b * l.C * l.H * l.W, ty0, ty1, v, ld, m + 16 * Plane(l.Co, ld));
+                    for (int xi = 0; xi < 16; xi++)
+                        Gemm.Sgemm(false, false, l.Co, tiles, l.C, 1f, (float*)U + xi * l.Co * l.C, l.C, v + (long)xi * Plane(l.C, ld), ld,
+                            0f, m + (long)xi * Plane(l.Co, ld), ld, parallel: false);
+                    OutputTiles(l, m, ld, ty0, ty1, (float*)Y + (long)b * l.Co * l.HO * l.WO);
                 }
             });
         }
