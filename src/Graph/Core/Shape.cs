@@ -35,7 +35,12 @@ public sealed class Shape : IEquatable<Shape>
     public long StaticSize { get { long s = 1; foreach (var d in dims) if (d != Batch) s *= d; return s; } }
 
     /// <summary>The concrete dimensions for a given batch size.</summary>
-    public int[] Resolve(int batch) => dims.Select(d => d == Batch ? batch : d).ToArray();
+    public int[] Resolve(int batch)
+    {
+        var r = new int[dims.Length]; // a loop, not LINQ: runtimes call this per kernel call
+        for (int i = 0; i < r.Length; i++) r[i] = dims[i] == Batch ? batch : dims[i];
+        return r;
+    }
 
     /// <summary>Normalizes a possibly negative axis, naming the op in the error.</summary>
     public int Axis(int axis, string op)

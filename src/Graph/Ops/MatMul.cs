@@ -96,7 +96,8 @@ public sealed record MatMulOp(bool TransA = false, bool TransB = false, bool Sum
         int m = TransA ? a[^1] : a[^2], k = TransA ? a[^2] : a[^1];
         int n = TransB ? b[^2] : b[^1], kb = TransB ? b[^1] : b[^2];
         if (k != kb) throw new GraphException($"matmul: inner dimensions differ at run time: [{string.Join(",", a)}] x [{string.Join(",", b)}]");
-        int batch = a.Take(a.Length - 2).Aggregate(1, (p, d) => p * d);
+        int batch = 1;
+        for (int i = 0; i < a.Length - 2; i++) batch *= a[i]; // no LINQ: this runs on every matmul call
         if (b.Length == 2 && batch > 1 && !TransA) return (1, m * batch, n, k);
         return (batch, m, n, k);
     }

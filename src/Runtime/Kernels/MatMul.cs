@@ -14,8 +14,7 @@ public static class MatMul
             return sum;
         }
         int rowsOut = op.TransA ? a.Shape[^1] : a.Shape[^2];
-        var shape = a.Shape.Take(a.Rank - 2).Append(rowsOut).Append(n).ToArray();
-        var y = into ?? NDArray.Zeros(DType.Float32, shape);
+        var y = into ?? NDArray.Zeros(DType.Float32, OutShape(a.Shape, rowsOut, n));
         float[] A = a.As<float>(), B = b.As<float>(), C = y.As<float>();
         int lda = op.TransA ? m : k, ldb = op.TransB ? k : n;
         bool sharedB = b.Rank == 2;
@@ -23,5 +22,13 @@ public static class MatMul
             Gemm.Sgemm(op.TransA, op.TransB, m, n, k, 1f, A.AsSpan(p * m * k), lda, B.AsSpan(sharedB ? 0 : p * k * n), ldb,
                 0f, C.AsSpan(p * m * n), n, parallel: batch == 1);
         return y;
+    }
+
+    private static int[] OutShape(int[] a, int rows, int n)
+    {
+        var shape = new int[a.Length];
+        Array.Copy(a, shape, a.Length - 2);
+        shape[^2] = rows; shape[^1] = n;
+        return shape;
     }
 }

@@ -8,14 +8,25 @@ namespace GraphNet.Runtime.Kernels;
 /// </summary>
 public static class Shaping
 {
-    private static (int Outer, int Inner) Split(int[] shape, int axis) =>
-        (shape.Take(axis).Aggregate(1, (p, d) => p * d), shape.Skip(axis + 1).Aggregate(1, (p, d) => p * d));
+    private static int[] Resized(int[] shape, int axis, int size)
+    {
+        var r = (int[])shape.Clone();
+        r[axis] = size;
+        return r;
+    }
+
+    private static (int Outer, int Inner) Split(int[] shape, int axis)
+    {
+        int outer = 1, inner = 1; // loops, not LINQ: an unrolled LSTM calls these hundreds of times a step
+        for (int i = 0; i < axis; i++) outer *= shape[i];
+        for (int i = axis + 1; i < shape.Length; i++) inner *= shape[i];
+        return (outer, inner);
+    }
 
     public static NDArray Slice(NDArray x, SliceOp op, NDArray? into = null)
     {
         var s = x.Shape; int a = op.Axis < 0 ? op.Axis + s.Length : op.Axis;
-        var shape = (int[])s.Clone(); shape[a] = op.Length;
-        var y = into ?? NDArray.Zeros(x.DType, shape);
+        var y = into ?? NDArray.Zeros(x.DType, Resized(s, a, op.Length));
         var (outer, inner) = Split(s, a);
         for (int o = 0; o < outer; o++) Array.Copy(x.Data, (o * s[a] + op.Start) * inner, y.Data, o * op.Length * inner, op.Length * inner);
         return y;
@@ -24,11 +35,11 @@ public static class Shaping
     public static NDArray Concat(NDArray[] x, ConcatOp op, NDArray? into = null)
     {
         int a = op.Axis < 0 ? op.Axis + x[0].Rank : op.Axis;
-        var shape = (int[])x[0].Shape.Clone();
-        shape[a] = x.Sum(t => t.Shape[a]);
-        var y = into ?? NDArray.Zeros(x[0].DType, shape);
-        var (outer, inner) = Split(shape, a);
-        int rowOut = shape[a] * inner, pos = 0;
+        int total = 0;
+        foreach (var t in x) total += t.Shape[a];
+        var y = into ?? NDArray.Zeros(x[0].DType, Resized(x[0].Shape, a, total));
+        var (outer, inner) = Split(x[0].Shape, a);
+        int rowOut = total * inner, pos = 0;
         foreach (var t in x)
         {
             int row = t.Shape[a] * inner;
