@@ -174,6 +174,28 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>Floats <see cref="PackRowPanels"/> writes for an m×k matrix.</summary>
+    internal static int RowPanelFloats(int m, int k) => (m + MR - 1) / MR * MR * k;
+
+    /// <summary>Floats <see cref="PackColumnPanels"/> writes for a k×n matrix.</summary>
+    internal static int ColumnPanelFloats(int k, int n) => (n + NR - 1) / NR * NR * k;
+
+    /// <summary>A (m×k, row-major) packed once as the microkernel's A panels: MR rows each, panel i at dst + i·MR·k.</summary>
+    internal static void PackRowPanels(float* a, int lda, int m, int k, float* dst) => PackA(false, a, lda, 0, m, 0, k, dst);
+
+    /// <summary>B (k×n, row-major) packed once as the microkernel's B panels: NR columns each, panel j at dst + j·NR·k.</summary>
+    internal static void PackColumnPanels(float* b, int ldb, int k, int n, float* dst) => PackB(false, b, ldb, 0, k, 0, n, dst);
+
+    /// <summary>
+    /// C (mr×nr, mr ≤ 8, nr ≤ 32) = A panel · B panel over k, from panels packed by the two
+    /// methods above: for callers that reuse packed operands across many products (Winograd's
+    /// transformed filters serve every tile band of every sample).
+    /// </summary>
+    internal static void MultiplyPanels(int k, float* aPanel, float* bPanel, float* c, int ldc, int mr, int nr) =>
+        Micro(k, aPanel, bPanel, c, ldc, 1f, mr, nr, store: true);
+
+    internal const int PanelRows = MR, PanelColumns = NR;
+
     /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] as panels of NR columns, zero-padded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(bool trans, float* b, int ldb, int pc, int kc, int jc, int nc, float* dst)

@@ -46,24 +46,33 @@ public static unsafe class Winograd
     {
         public readonly float[][] Weights = [[], []];
         public readonly float[][] Transformed = [[], []];
+        /// <summary>The transformed filters as GEMM A panels, one block of <see cref="Gemm.RowPanelFloats"/>(Co, C) per ξ.</summary>
+        public readonly float[][] Packed = [[], []];
     }
 
     private static readonly ConditionalWeakTable<float[], FilterCache> filterCache = new();
 
-    private static float[] TransformedFilters(float[] w, int co, int c, bool flip)
+    /// <summary>U for these weights (as is, or flipped for the data gradient) and U packed as A panels per ξ.</summary>
+    private static (float[] U, float[] Packed) TransformedFilters(float[] w, int co, int c, bool flip)
     {
-        int size = co * c * 9, slot = flip ? 1 : 0;
+        int size = co * c * 9, slot = flip ? 1 : 0, block = Gemm.RowPanelFloats(co, c);
         var entry = filterCache.GetOrCreateValue(w);
         lock (entry)
         {
             ref var weights = ref entry.Weights[slot];
             ref var u = ref entry.Transformed[slot];
-            if (weights.Length == size && u.Length == 16 * co * c && w.AsSpan(0, size).SequenceEqual(weights)) return u;
+            ref var packed = ref entry.Packed[slot];
+            if (weights.Length == size && u.Length == 16 * co * c && packed.Length == 16 * block && w.AsSpan(0, size).SequenceEqual(weights)) return (u, packed);
             if (weights.Length != size) weights = new float[size];
             if (u.Length != 16 * co * c) u = new float[16 * co * c];
+            if (packed.Length != 16 * block) packed = new float[16 * block];
             w.AsSpan(0, size).CopyTo(weights);
-            fixed (float* wp = w) fixed (float* up = u) TransformFilters(wp, up, co, c, flip);
-            return u;
+            fixed (float* wp = w) fixed (float* up = u) fixed (float* pp = packed)
+            {
+                TransformFilters(wp, up, co, c, flip);
+                for (int xi = 0; xi < 16; xi++) Gemm.PackRowPanels(up + xi * co * c, c, co, c, pp + (long)xi * block);
+            }
+            return (u, packed);
         }
     }
 
@@ -96,7 +105,7 @@ public static unsafe class Winograd
     public static void Forward(float* x, float[] w, float* y, int n, int c, int h, int wd, int co, int padY, int padX)
     {
         var l = new Layout(n, c, h, wd, co, h + 2 * padY - 2, wd + 2 * padX - 2, padY, padX);
-        Run(l, TransformedFilters(w, co, c, flip: false), x, y);
+        Run(l, TransformedFilters(w, co, c, flip: false).Packed, x, y);
     }
 
     /// <summary>
@@ -106,7 +115,7 @@ public static unsafe class Winograd
     public static void Transposed(float* x, float[] w, float* y, int n, int c, int h, int wd, int co, int padY, int padX)
     {
         var l = new Layout(n, c, h, wd, co, h + 2 - 2 * padY, wd + 2 - 2 * padX, 2 - padY, 2 - padX);
-        Run(l, TransformedFilters(w, co, c, flip: true), x, y);
+        Run(l, TransformedFilters(w, co, c, flip: true).Packed, x, y);
     }
 
     /// <summary>dw[Co,C,3,3] = Σ over samples and positions of dy[n,co,oy,ox]·x[n,c,oy−pY+ky,ox−pX+kx].</summary>
@@ -159,28 +168,46 @@ public static unsafe class Winograd
         return (bandRows, bands, Math.Min(workers, l.N * bands));
     }
 
-    /// <summary>The forward pass over every (sample, band): input transform, 16 GEMMs, output transform.</summary>
-    private static void Run(Layout l, float[] u, float* x, float* y)
+    /// <summary>
+    /// The forward pass over every (sample, band): input transform, V packed as B panels once per
+    /// ξ, then for each block of 8 output channels its 16 products (straight from the packed U)
+    /// and its output transform. Only one channel block of M exists at a time (16·8 rows, not
+    /// 16·Cout), so a band's working set stays in L2 with both cores busy.
+    /// </summary>
+    private static void Run(Layout l, float[] packedU, float* x, float* y)
     {
         var (bandRows, bands, workers) = Split(l);
         int ld = bandRows * l.TW + Lanes;
+        int maxTiles = bandRows * l.TW, aBlock = Gemm.RowPanelFloats(l.Co, l.C), bBlock = Gemm.ColumnPanelFloats(l.C, maxTiles);
+        int mPlane = Plane(Gemm.PanelRows, ld);
+        int scratch = 16 * Plane(l.C, ld) + 16 * bBlock + 16 * mPlane + 8 * RowWidth(l);
         nint X = (nint)x, Y = (nint)y;
-        fixed (float* up = u)
+        fixed (float* up = packedU)
         {
             nint U = (nint)up;
             Work.Dynamic(l.N * bands, workers, (_, item) =>
             {
-                var s = Scratch(ScratchFloats(l, ld));
+                var s = Scratch(scratch);
                 fixed (float* sp = s)
                 {
-                    float* v = sp, m = sp + 16 * Plane(l.C, ld);
+                    float* v = sp, vp = v + 16 * Plane(l.C, ld), m = vp + 16 * bBlock, rows = m + 16 * mPlane;
                     int b = item / bands, ty0 = item % bands * bandRows, ty1 = Math.Min(l.TH, ty0 + bandRows);
-                    int tiles = (ty1 - ty0) * l.TW;
-                    InputTiles(l, (float*)X + (long)b * l.C * l.H * l.W, ty0, ty1, v, ld, m + 16 * Plane(l.Co, ld));
-                    for (int xi = 0; xi < 16; xi++)
-                        Gemm.Sgemm(false, false, l.Co, tiles, l.C, 1f, (float*)U + xi * l.Co * l.C, l.C, v + (long)xi * Plane(l.C, ld), ld,
-                            0f, m + (long)xi * Plane(l.Co, ld), ld, parallel: false);
-                    OutputTiles(l, m, ld, ty0, ty1, (float*)Y + (long)b * l.Co * l.HO * l.WO);
+                    int tiles = (ty1 - ty0) * l.TW, panels = (tiles + Gemm.PanelColumns - 1) / Gemm.PanelColumns;
+                    InputTiles(l, (float*)X + (long)b * l.C * l.H * l.W, ty0, ty1, v, ld, rows);
+                    for (int xi = 0; xi < 16; xi++) Gemm.PackColumnPanels(v + (long)xi * Plane(l.C, ld), ld, l.C, tiles, vp + (long)xi * bBlock);
+                    float* yb = (float*)Y + (long)b * l.Co * l.HO * l.WO;
+                    for (int o0 = 0; o0 < l.Co; o0 += Gemm.PanelRows)
+                    {
+                        int mr = Math.Min(Gemm.PanelRows, l.Co - o0);
+                        for (int xi = 0; xi < 16; xi++)
+                        {
+                            float* a = (float*)U + (long)xi * aBlock + (long)o0 * l.C;
+                            for (int j = 0; j < panels; j++)
+                                Gemm.MultiplyPanels(l.C, a, vp + (long)xi * bBlock + (long)j * Gemm.PanelColumns * l.C,
+                                    m + (long)xi * mPlane + j * Gemm.PanelColumns, ld, mr, Math.Min(Gemm.PanelColumns, tiles - j * Gemm.PanelColumns));
+                        }
+                        OutputTiles(l, m, ld, mPlane, o0, o0 + mr, ty0, ty1, yb);
+                    }
                 }
             });
         }
@@ -312,21 +339,21 @@ public static unsafe class Winograd
     }
 
     /// <summary>
-    /// y tile = Aᵀ m A for every tile, Aᵀ = [1 1 1 0; 0 1 −1 −1], 16 tiles at a time; each pair of
-    /// output rows is written whole (interleaving the even and odd columns), clipped at the edges.
+    /// y tile = Aᵀ m A for every tile of output channels [o0, o1) (row o − o0 of each ξ plane of
+    /// m), Aᵀ = [1 1 1 0; 0 1 −1 −1], 16 tiles at a time; each pair of output rows is written
+    /// whole (interleaving the even and odd columns), clipped at the edges.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OutputTiles(Layout l, float* m, int ld, int ty0, int ty1, float* y)
+    private static void OutputTiles(Layout l, float* m, int ld, int plane, int o0, int o1, int ty0, int ty1, float* y)
     {
-        int plane = Plane(l.Co, ld);
         float* spill = stackalloc float[2 * Lanes];
-        for (int o = 0; o < l.Co; o++)
+        for (int o = o0; o < o1; o++)
         {
             float* yo = y + (long)o * l.HO * l.WO;
             for (int ty = ty0; ty < ty1; ty++)
                 for (int tx = 0; tx < l.TW; tx += Lanes)
                 {
-                    float* src = m + (long)o * ld + (ty - ty0) * l.TW + tx;
+                    float* src = m + (long)(o - o0) * ld + (ty - ty0) * l.TW + tx;
                     Vector512<float> s0, s1, s2, s3, d0, d1, d2, d3;
                     {
                         var m0 = Vector512.Load(src); var m1 = Vector512.Load(src + 4 * plane); var m2 = Vector512.Load(src + 8 * plane); var m3 = Vector512.Load(src + 12 * plane);
