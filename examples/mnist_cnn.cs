@@ -128,7 +128,7 @@ sealed record Args(string? Data, int Epochs, int BatchSize, double? Lr, string O
 {
     public static Args Parse(string[] a)
     {
-        var r = new Args(null, 1, 32, null, "adadelta", null, 1);
+        var r = new Args(null, 1, 64, null, "adadelta", null, 1); // batch 64, as PyTorch's MNIST example
         for (int i = 0; i < a.Length; i++)
         {
             string Next() => i + 1 < a.Length ? a[++i] : throw new ArgumentException($"{a[i]} needs a value");
