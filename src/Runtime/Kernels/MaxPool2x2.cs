@@ -14,10 +14,6 @@ internal static unsafe class MaxPool2x2
 {
     public static bool Vectorized => Avx512F.IsSupported;
 
-    private static readonly Vector512<int> Evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    private static readonly Vector512<int> Odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    private static readonly Vector512<int> LowHalves = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    private static readonly Vector512<int> HighHalves = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     private static readonly Vector512<int> Lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 
     public static void Forward(float[] x, float[] y, int planes, int h, int w)
@@ -113,14 +109,14 @@ internal static unsafe class MaxPool2x2
             lo = Avx512F.MaskLoad(p, Mask(2 * n), Vector512<float>.Zero);
             hi = Avx512F.MaskLoad(p + 16, Mask(2 * n - 16), Vector512<float>.Zero);
         }
-        return (Avx512F.PermuteVar16x32x2(lo, Evens, hi), Avx512F.PermuteVar16x32x2(lo, Odds, hi));
+        return Kernels.Pairs.Split(lo, hi);
     }
 
     /// <summary>Interleaves even and odd columns back into 2·n floats at p.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StorePairs(float* p, Vector512<float> even, Vector512<float> odd, int n)
     {
-        var lo = Avx512F.PermuteVar16x32x2(even, LowHalves, odd); var hi = Avx512F.PermuteVar16x32x2(even, HighHalves, odd);
+        var (lo, hi) = Kernels.Pairs.Join(even, odd);
         if (n == 16) { Vector512.Store(lo, p); Vector512.Store(hi, p + 16); return; }
         Avx512F.MaskStore(p, Mask(2 * n), lo);
         Avx512F.MaskStore(p + 16, Mask(2 * n - 16), hi);

@@ -266,10 +266,6 @@ public static unsafe class Winograd
             }
     }
 
-    private static readonly Vector512<int> Evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    private static readonly Vector512<int> Odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    private static readonly Vector512<int> LowHalves = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    private static readonly Vector512<int> HighHalves = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 
     /// <summary>
     /// V[ξ][c][t] = (Bᵀ d B)[ξ] for the 4×4 input tile d of every tile t in tile rows [ty0, ty1).
@@ -319,8 +315,8 @@ public static unsafe class Winograd
     {
         var lo = Vector512.Load(e); var hi = Vector512.Load(e + 16);
         var lo2 = Vector512.Load(e + 2); var hi2 = Vector512.Load(e + 18);
-        var even = Avx512F.PermuteVar16x32x2(lo, Evens, hi); var odd = Avx512F.PermuteVar16x32x2(lo, Odds, hi);
-        var even2 = Avx512F.PermuteVar16x32x2(lo2, Evens, hi2); var odd2 = Avx512F.PermuteVar16x32x2(lo2, Odds, hi2);
+        var (even, odd) = Pairs.Split(lo, hi);
+        var (even2, odd2) = Pairs.Split(lo2, hi2);
         Vector512.Store(even - even2, dst + first);
         Vector512.Store(odd + even2, dst + first + plane);
         Vector512.Store(even2 - odd, dst + first + 2 * plane);
@@ -381,7 +377,7 @@ public static unsafe class Winograd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(float* dst, Vector512<float> even, Vector512<float> odd, int count, float* spill)
     {
-        var lo = Avx512F.PermuteVar16x32x2(even, LowHalves, odd); var hi = Avx512F.PermuteVar16x32x2(even, HighHalves, odd);
+        var (lo, hi) = Pairs.Join(even, odd);
         if (count == 2 * Lanes) { Vector512.Store(lo, dst); Vector512.Store(hi, dst + Lanes); return; }
         Vector512.Store(lo, spill); Vector512.Store(hi, spill + Lanes);
         new ReadOnlySpan<float>(spill, count).CopyTo(new Span<float>(dst, count));
@@ -410,8 +406,8 @@ public static unsafe class Winograd
                 {
                     var a = Vector512.Load(r0 + 2 * tx); var b = Vector512.Load(r0 + 2 * tx + 16);
                     var c = Vector512.Load(r1 + 2 * tx); var d = Vector512.Load(r1 + 2 * tx + 16);
-                    var e0 = Avx512F.PermuteVar16x32x2(a, Evens, b); var o0 = Avx512F.PermuteVar16x32x2(a, Odds, b);
-                    var e1 = Avx512F.PermuteVar16x32x2(c, Evens, d); var o1 = Avx512F.PermuteVar16x32x2(c, Odds, d);
+                    var (e0, o0) = Pairs.Split(a, b);
+                    var (e1, o1) = Pairs.Split(c, d);
                     GradColumns(e0, o0, dst + tx, 0, plane);
                     GradColumns(e0 + e1, o0 + o1, dst + tx, 4L * plane, plane);
                     GradColumns(e0 - e1, o0 - o1, dst + tx, 8L * plane, plane);
