@@ -23,6 +23,7 @@ public sealed class CpuExecutable : Executable
         this.step = step; this.context = context;
         nextBuffers = new Array?[memory.Variables.Count];
         calls = kernels.Select(k => k.Anchor is { } a && NodeClasses.Of(a) is NodeClass.Library or NodeClass.Reference ? (a, index[memory.StorageOf[a.Outputs[0]]]) : (null!, -1)).ToArray();
+        sites = new CallSite?[calls.Length];
         ctx.CallKernel = Call;
     }
 
@@ -88,8 +89,10 @@ public sealed class CpuExecutable : Executable
     private EvalContext evalContext = new();
     private Array[]? buffers;
 
-    private NDArray Value(Tensor t, Array[] b, int batch) =>
-        new(t.DType, t.Shape.Resolve(batch), b[Index[Memory.StorageOf[MemoryPlan.Root(t)]]]);
+    private NDArray Value(Tensor t, Array[] b, int batch) => new(t.DType, t.Shape.Resolve(batch), b[BufferIndex(t)]);
+
+    /// <summary>Where a tensor's values are in the step's buffer table (a view reads its root's buffer).</summary>
+    private int BufferIndex(Tensor t) => Index[Memory.StorageOf[MemoryPlan.Root(t)]];
 
     /// <summary>
     /// A library or reference call's arguments, kept between calls: an unrolled LSTM makes
@@ -97,31 +100,21 @@ public sealed class CpuExecutable : Executable
     /// afresh each time (buffer lookups, shapes, wrappers) cost more than many of the copies.
     /// A wrapper is remade when its buffer changed (feeds and swapped variables) or the batch did.
     /// </summary>
-    private sealed class CallSite(Node anchor, int output, int[] inputIndex)
+    private sealed class CallSite(int[] inputIndex)
     {
-        public readonly Node Anchor = anchor;
-        public readonly int Output = output;
         public readonly int[] InputIndex = inputIndex;
         public readonly NDArray?[] Inputs = new NDArray?[inputIndex.Length];
         public NDArray? Into;
         public int Batch = -1;
     }
 
-    private CallSite? Site(int k)
-    {
-        var (anchor, output) = calls[k];
-        if (anchor is null) return null;
-        return sites[k] ??= new CallSite(anchor, output, anchor.Inputs.Select(i => Index[Memory.StorageOf[MemoryPlan.Root(i)]]).ToArray());
-    }
-
-    private CallSite?[] sites = [];
+    private readonly CallSite?[] sites;
 
     /// <summary>A library or reference kernel, called from generated code.</summary>
     private void Call(int k)
     {
-        if (sites.Length != calls.Length) sites = new CallSite?[calls.Length];
-        var site = Site(k)!;
-        var anchor = site.Anchor;
+        var (anchor, output) = calls[k];
+        var site = sites[k] ??= new CallSite(anchor.Inputs.Select(BufferIndex).ToArray());
         try
         {
             Array[] b = ctx.B; int batch = ctx.Batch;
@@ -133,8 +126,8 @@ public sealed class CpuExecutable : Executable
                 if (!ReferenceEquals(inputs[i]?.Data, data))
                     inputs[i] = new NDArray(anchor.Inputs[i].DType, anchor.Inputs[i].Shape.Resolve(batch), data);
             }
-            if (!ReferenceEquals(site.Into?.Data, b[site.Output]))
-                site.Into = new NDArray(anchor.OutputTypes[0].DType, anchor.OutputTypes[0].Shape.Resolve(batch), b[site.Output]);
+            if (!ReferenceEquals(site.Into?.Data, b[output]))
+                site.Into = new NDArray(anchor.OutputTypes[0].DType, anchor.OutputTypes[0].Shape.Resolve(batch), b[output]);
             Interpreter.Evaluate(anchor, inputs!, evalContext, site.Into);
         }
         catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(anchor, e); }

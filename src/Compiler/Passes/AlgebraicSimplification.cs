@@ -29,9 +29,7 @@ public sealed class AlgebraicSimplification : Pass
             case BinaryOp { Fn.Name: "mul" } when IsConst(x[0], 1): return One(Same(x[1]));
             case BinaryOp { Fn.Name: "add" } when IsConst(x[1], 0): return One(Same(x[0]));
             case BinaryOp { Fn.Name: "add" } when x[0].Type == node.OutputTypes[0] && x[1].Type == node.OutputTypes[0]
-                                                && MergePads(r, node, x[0], x[1]) is { } merged: return [merged];
-            case BinaryOp { Fn.Name: "add" } when x[0].Type == node.OutputTypes[0] && x[1].Type == node.OutputTypes[0]
-                                                && MergeRowProducts(r, node, x[0], x[1]) is { } product: return [product];
+                                                && (MergePads(r, node, x[0], x[1]) ?? MergeRowProducts(r, node, x[0], x[1])) is { } merged: return [merged];
             case PadOp pad when pad.Pads.All(p => p == 0): return [x[0]];
             case BinaryOp { Fn.Name: "add" } when IsConst(x[0], 0): return One(Same(x[1]));
             case BinaryOp { Fn.Name: "sub" } when IsConst(x[1], 0): return One(Same(x[0]));

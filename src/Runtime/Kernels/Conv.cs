@@ -99,23 +99,21 @@ public static unsafe class Conv
         var geo = new Geometry(cg, h, wd, kh, kw, dy.Shape[2], dy.Shape[3], p);
         int wsize = co * geo.ColRows;
         float[] X = x.As<float>(), D = dy.As<float>();
+        var dw = into ?? NDArray.Zeros(DType.Float32, co, cg, kh, kw);
+        var result = dw.As<float>();
         if (UseDirect(algorithm, c, kh, kw, p))
         {
-            var grad = into ?? NDArray.Zeros(DType.Float32, co, cg, kh, kw);
-            DirectConv.FilterGrad(X, D, grad.As<float>(), n, c, h, wd, co, kh, kw, p.Padding[0], p.Padding[1], geo.HO, geo.WO);
-            return grad;
+            DirectConv.FilterGrad(X, D, result, n, c, h, wd, co, kh, kw, p.Padding[0], p.Padding[1], geo.HO, geo.WO);
+            return dw;
         }
         if (UseWinograd(algorithm, c, co, kh, kw, p))
         {
-            var grad = into ?? NDArray.Zeros(DType.Float32, co, cg, kh, kw);
-            fixed (float* px = X) fixed (float* pd = D) fixed (float* pg = grad.As<float>())
+            fixed (float* px = X) fixed (float* pd = D) fixed (float* pg = result)
                 Winograd.FilterGrad(px, pd, pg, n, c, h, wd, co, geo.HO, geo.WO, p.Padding[0], p.Padding[1]);
-            return grad;
+            return dw;
         }
         int workers = Workers(n, (long)co * geo.ColRows * geo.ColCols);
         bool gemmParallel = workers == 1;
-        var dw = into ?? NDArray.Zeros(DType.Float32, co, cg, kh, kw);
-        var result = dw.As<float>();
         // Chunk 0 accumulates straight into the result, the others into their own buffers, added
         // in chunk order at the end: the same bits whichever thread ran which chunk (and no
         // allocation per call once the buffers exist).

@@ -93,7 +93,7 @@ public static unsafe class DirectConv
     private static void ForwardSample(Layout l, float* x, float* w, float* y)
     {
         int plane = l.HP * l.WP, taps = l.C * l.KH * l.KW, outPlane = l.HO * l.WO;
-        var mask = Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(l.WO % Lanes)).AsSingle();
+        var mask = LaneMask.First(l.WO % Lanes);
         for (int o = 0; o < l.Co; o += 4)
         {
             int group = Math.Min(4, l.Co - o);

@@ -350,9 +350,8 @@ public static unsafe class Gemm
         {
             // An edge tile (a GEMM whose N is not a multiple of 32, as Winograd's tile counts
             // often are): masked loads and stores touch only the nr columns that exist.
-            var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-            var m0 = Vector512.LessThan(lanes, Vector512.Create(nr)).AsSingle();
-            var m1 = Vector512.LessThan(lanes, Vector512.Create(nr - 16)).AsSingle();
+            var m0 = LaneMask.First(nr);
+            var m1 = LaneMask.First(nr - 16);
             for (int r = 0; r < mr; r++)
             {
                 float* cr = c + (long)r * ldc;

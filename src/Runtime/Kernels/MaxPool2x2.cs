@@ -14,8 +14,6 @@ internal static unsafe class MaxPool2x2
 {
     public static bool Vectorized => Avx512F.IsSupported;
 
-    private static readonly Vector512<int> Lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-
     public static void Forward(float[] x, float[] y, int planes, int h, int w)
     {
         int ho = h / 2, wo = w / 2;
@@ -52,7 +50,7 @@ internal static unsafe class MaxPool2x2
                 // A short last chunk may spill into the next row, which is written after it; only
                 // the plane's last row needs a masked store (slow on this machine's Zen 4 cores).
                 if (n == 16 || (oy < ho - 1 && ox + 16 <= 2 * wo)) Vector512.Store(m, dst + ox);
-                else Avx512F.MaskStore(dst + ox, Mask(n), m);
+                else Avx512F.MaskStore(dst + ox, LaneMask.First(n), m);
             }
         }
     }
@@ -70,7 +68,7 @@ internal static unsafe class MaxPool2x2
                 int load = InPlane(oy, ox, h, w) ? 16 : n;
                 var (a, b) = Pairs(r0 + 2 * ox, load);
                 var (c, d) = Pairs(r1 + 2 * ox, load);
-                var grad = n == 16 || (long)oy * wo + ox + 16 <= (long)ho * wo ? Vector512.Load(dy + (long)oy * wo + ox) : Avx512F.MaskLoad(dy + (long)oy * wo + ox, Mask(n), Vector512<float>.Zero);
+                var grad = n == 16 || (long)oy * wo + ox + 16 <= (long)ho * wo ? Vector512.Load(dy + (long)oy * wo + ox) : Avx512F.MaskLoad(dy + (long)oy * wo + ox, LaneMask.First(n), Vector512<float>.Zero);
                 // Running maximum in window order a, b, c, d; a later element wins only if strictly greater.
                 var gtB = Vector512.GreaterThan(b, a); var best = Vector512.ConditionalSelect(gtB, b, a);
                 var gtC = Vector512.GreaterThan(c, best); best = Vector512.ConditionalSelect(gtC, c, best);
@@ -96,8 +94,6 @@ internal static unsafe class MaxPool2x2
     /// </summary>
     private static bool InPlane(int oy, int ox, int h, int w) => (2L * oy + 1) * w + 2 * ox + 32 <= (long)h * w;
 
-    private static Vector512<float> Mask(int n) => Vector512.LessThan(Lanes, Vector512.Create(n)).AsSingle();
-
     /// <summary>Even and odd columns of 2·n floats from p: the left and right elements of n windows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector512<float> Even, Vector512<float> Odd) Pairs(float* p, int n)
@@ -106,8 +102,8 @@ internal static unsafe class MaxPool2x2
         if (n == 16) { lo = Vector512.Load(p); hi = Vector512.Load(p + 16); }
         else
         {
-            lo = Avx512F.MaskLoad(p, Mask(2 * n), Vector512<float>.Zero);
-            hi = Avx512F.MaskLoad(p + 16, Mask(2 * n - 16), Vector512<float>.Zero);
+            lo = Avx512F.MaskLoad(p, LaneMask.First(2 * n), Vector512<float>.Zero);
+            hi = Avx512F.MaskLoad(p + 16, LaneMask.First(2 * n - 16), Vector512<float>.Zero);
         }
         return Kernels.Pairs.Split(lo, hi);
     }
@@ -118,7 +114,7 @@ internal static unsafe class MaxPool2x2
     {
         var (lo, hi) = Kernels.Pairs.Join(even, odd);
         if (n == 16) { Vector512.Store(lo, p); Vector512.Store(hi, p + 16); return; }
-        Avx512F.MaskStore(p, Mask(2 * n), lo);
-        Avx512F.MaskStore(p + 16, Mask(2 * n - 16), hi);
+        Avx512F.MaskStore(p, LaneMask.First(2 * n), lo);
+        Avx512F.MaskStore(p + 16, LaneMask.First(2 * n - 16), hi);
     }
 }

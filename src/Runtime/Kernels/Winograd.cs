@@ -23,7 +23,7 @@ namespace GraphNet.Runtime.Kernels;
 public static unsafe class Winograd
 {
     private const int Lanes = 16;
-    /// <summary>Tiles per band of tile rows: the band's transformed tiles (16·(C+Cout)·tiles floats) stay in L2.</summary>
+    /// <summary>Tiles per band of tile rows: a band's transformed tiles (16·C·tiles floats, and 16·8·tiles of M) stay in L2.</summary>
     private const int TilesPerBand = 192;
 
     /// <summary>Whether F(2×2,3×3) serves this convolution: 3×3, stride 1, no dilation or groups, and channels enough to make the 16 GEMMs worth it.</summary>
@@ -45,15 +45,16 @@ public static unsafe class Winograd
     private sealed class FilterCache
     {
         public readonly float[][] Weights = [[], []];
+        /// <summary>Where U = G g Gᵀ is made before packing (kept to reuse, not read afterwards).</summary>
         public readonly float[][] Transformed = [[], []];
-        /// <summary>The transformed filters as GEMM A panels, one block of <see cref="Gemm.RowPanelFloats"/>(Co, C) per ξ.</summary>
+        /// <summary>U as GEMM A panels, one block of <see cref="Gemm.RowPanelFloats"/>(Co, C) per ξ: what the convolutions read.</summary>
         public readonly float[][] Packed = [[], []];
     }
 
     private static readonly ConditionalWeakTable<float[], FilterCache> filterCache = new();
 
-    /// <summary>U for these weights (as is, or flipped for the data gradient) and U packed as A panels per ξ.</summary>
-    private static (float[] U, float[] Packed) TransformedFilters(float[] w, int co, int c, bool flip)
+    /// <summary>U for these weights (as is, or flipped for the data gradient), packed as A panels per ξ.</summary>
+    private static float[] PackedFilters(float[] w, int co, int c, bool flip)
     {
         int size = co * c * 9, slot = flip ? 1 : 0, block = Gemm.RowPanelFloats(co, c);
         var entry = filterCache.GetOrCreateValue(w);
@@ -62,7 +63,7 @@ public static unsafe class Winograd
             ref var weights = ref entry.Weights[slot];
             ref var u = ref entry.Transformed[slot];
             ref var packed = ref entry.Packed[slot];
-            if (weights.Length == size && u.Length == 16 * co * c && packed.Length == 16 * block && w.AsSpan(0, size).SequenceEqual(weights)) return (u, packed);
+            if (weights.Length == size && u.Length == 16 * co * c && packed.Length == 16 * block && w.AsSpan(0, size).SequenceEqual(weights)) return packed;
             if (weights.Length != size) weights = new float[size];
             if (u.Length != 16 * co * c) u = new float[16 * co * c];
             if (packed.Length != 16 * block) packed = new float[16 * block];
@@ -72,7 +73,7 @@ public static unsafe class Winograd
                 TransformFilters(wp, up, co, c, flip);
                 for (int xi = 0; xi < 16; xi++) Gemm.PackRowPanels(up + xi * co * c, c, co, c, pp + (long)xi * block);
             }
-            return (u, packed);
+            return packed;
         }
     }
 
@@ -105,7 +106,7 @@ public static unsafe class Winograd
     public static void Forward(float* x, float[] w, float* y, int n, int c, int h, int wd, int co, int padY, int padX)
     {
         var l = new Layout(n, c, h, wd, co, h + 2 * padY - 2, wd + 2 * padX - 2, padY, padX);
-        Run(l, TransformedFilters(w, co, c, flip: false).Packed, x, y);
+        Run(l, PackedFilters(w, co, c, flip: false), x, y);
     }
 
     /// <summary>
@@ -115,7 +116,7 @@ public static unsafe class Winograd
     public static void Transposed(float* x, float[] w, float* y, int n, int c, int h, int wd, int co, int padY, int padX)
     {
         var l = new Layout(n, c, h, wd, co, h + 2 - 2 * padY, wd + 2 - 2 * padX, 2 - padY, 2 - padX);
-        Run(l, TransformedFilters(w, co, c, flip: true).Packed, x, y);
+        Run(l, PackedFilters(w, co, c, flip: true), x, y);
     }
 
     /// <summary>dw[Co,C,3,3] = Σ over samples and positions of dy[n,co,oy,ox]·x[n,c,oy−pY+ky,ox−pX+kx].</summary>
@@ -265,7 +266,6 @@ public static unsafe class Winograd
                 }
             }
     }
-
 
     /// <summary>
     /// V[ξ][c][t] = (Bᵀ d B)[ξ] for the 4×4 input tile d of every tile t in tile rows [ty0, ty1).

@@ -25,3 +25,13 @@ internal static class Pairs
     public static (Vector512<float> Lo, Vector512<float> Hi) Join(Vector512<float> even, Vector512<float> odd) =>
         (Avx512F.PermuteVar16x32x2(even, LowHalves, odd), Avx512F.PermuteVar16x32x2(even, HighHalves, odd));
 }
+
+/// <summary>Masks for the first lanes of a Vector512: the ragged end of a row or a tile.</summary>
+internal static class LaneMask
+{
+    private static readonly Vector512<int> Indices = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+    /// <summary>All ones in lanes [0, n), zeros from n on (n ≤ 0: none, n ≥ 16: all).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> First(int n) => Vector512.LessThan(Indices, Vector512.Create(n)).AsSingle();
+}
