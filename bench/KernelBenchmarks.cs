@@ -42,10 +42,13 @@ public class KernelBenchmarks
     }
 
     [Benchmark] public void Gemm1024() => Gemm.Sgemm(false, false, 1024, 1024, 1024, 1f, a, 1024, b, 1024, 0f, c, 1024);
-    /// <summary>The book's conv2 (32→64, 3×3) at batch 32, by Winograd F(2×2,3×3) (the default) and by im2col.</summary>
+    /// <summary>The book's conv2 (32→64, 3×3) at batch 32, by Winograd F(4×4,3×3) (the default), F(2×2,3×3) and im2col.</summary>
     [Benchmark] public NDArray Conv2Forward() => Conv.Forward(x, w, conv, y2);
     [Benchmark] public NDArray Conv2DataGrad() => Conv.Transposed(dy, w, conv, [0, 0], dx2);
     [Benchmark] public NDArray Conv2FilterGrad() => Conv.FilterGrad(x, dy, conv, 3, 3, dw2);
+    [Benchmark] public NDArray Conv2Forward2x2() => Conv.Forward(x, w, conv, y2, ConvAlgorithm.Winograd2x2);
+    [Benchmark] public NDArray Conv2DataGrad2x2() => Conv.Transposed(dy, w, conv, [0, 0], dx2, ConvAlgorithm.Winograd2x2);
+    [Benchmark] public NDArray Conv2FilterGrad2x2() => Conv.FilterGrad(x, dy, conv, 3, 3, dw2, ConvAlgorithm.Winograd2x2);
     [Benchmark] public NDArray Conv2ForwardIm2Col() => Conv.Forward(x, w, conv, y2, ConvAlgorithm.Im2Col);
     [Benchmark] public NDArray Conv2DataGradIm2Col() => Conv.Transposed(dy, w, conv, [0, 0], dx2, ConvAlgorithm.Im2Col);
     [Benchmark] public NDArray Conv2FilterGradIm2Col() => Conv.FilterGrad(x, dy, conv, 3, 3, dw2, ConvAlgorithm.Im2Col);

@@ -1,13 +1,17 @@
 using System.Runtime.CompilerServices;
 namespace GraphNet.Runtime.Kernels;
 
-/// <summary>How a convolution is computed: <see cref="Auto"/> takes Winograd where it applies.</summary>
-public enum ConvAlgorithm { Auto, Im2Col, Winograd, Direct }
+/// <summary>
+/// How a convolution is computed: <see cref="Auto"/> takes the direct kernel for inputs of up to
+/// 4 channels, Winograd where it applies (4×4 tiles, or 2×2 on images smaller than 8×8 out), and
+/// im2col otherwise.
+/// </summary>
+public enum ConvAlgorithm { Auto, Im2Col, Direct, Winograd2x2, Winograd4x4 }
 
 /// <summary>
 /// Convolution and its two gradients on top of <see cref="Gemm"/>, by im2col per sample, or by
-/// <see cref="Winograd"/> F(2×2,3×3) for 3×3 stride-1 convolutions with enough channels (2.25×
-/// fewer multiplies). Samples are spread over cores; each worker reuses one column buffer.
+/// <see cref="Winograd"/> F(4×4,3×3) or F(2×2,3×3) for 3×3 stride-1 convolutions with enough
+/// channels (4× or 2.25× fewer multiplies). Samples are spread over cores; each worker reuses one column buffer.
 /// </summary>
 public static unsafe class Conv
 {
@@ -34,10 +38,10 @@ public static unsafe class Conv
             DirectConv.Forward(X, Wt, Y, n, c, h, wd, co, kh, kw, p.Padding[0], p.Padding[1]);
             return y;
         }
-        if (UseWinograd(algorithm, c, co, kh, kw, p))
+        if (WinogradTileFor(algorithm, c, co, kh, kw, p, geo.HO, geo.WO) is { } tile)
         {
             fixed (float* px = X) fixed (float* py = Y)
-                Winograd.Forward(px, Wt, py, n, c, h, wd, co, p.Padding[0], p.Padding[1]);
+                Winograd.Forward(px, Wt, py, n, c, h, wd, co, p.Padding[0], p.Padding[1], tile);
             return y;
         }
         long work = (long)co * geo.ColRows * geo.ColCols;
@@ -70,10 +74,12 @@ public static unsafe class Conv
         var y = into ?? NDArray.Zeros(DType.Float32, n, co, ho, wo);
         float[] X = x.As<float>(), Wt = w.As<float>(), Y = y.As<float>();
         // Stride 1 without output padding: a convolution with padding 2 − p by the flipped filters.
-        if (outputPadding[0] == 0 && outputPadding[1] == 0 && p.Padding[0] <= 2 && p.Padding[1] <= 2 && UseWinograd(algorithm, ci, co, kh, kw, p))
+        string? unsupported = outputPadding[0] != 0 || outputPadding[1] != 0 ? $"output padding {outputPadding[0]}x{outputPadding[1]}"
+            : p.Padding[0] > 2 || p.Padding[1] > 2 ? $"padding {p.Padding[0]}x{p.Padding[1]} (at most 2)" : null;
+        if (WinogradTileFor(algorithm, ci, co, kh, kw, p, ho, wo, unsupported) is { } tile)
         {
             fixed (float* px = X) fixed (float* py = Y)
-                Winograd.Transposed(px, Wt, py, n, ci, h, wd, co, p.Padding[0], p.Padding[1]);
+                Winograd.Transposed(px, Wt, py, n, ci, h, wd, co, p.Padding[0], p.Padding[1], tile);
             return y;
         }
         long work = (long)cig * geo.ColRows * geo.ColCols;
@@ -106,10 +112,10 @@ public static unsafe class Conv
             DirectConv.FilterGrad(X, D, result, n, c, h, wd, co, kh, kw, p.Padding[0], p.Padding[1], geo.HO, geo.WO);
             return dw;
         }
-        if (UseWinograd(algorithm, c, co, kh, kw, p))
+        if (WinogradTileFor(algorithm, c, co, kh, kw, p, geo.HO, geo.WO) is { } tile)
         {
             fixed (float* px = X) fixed (float* pd = D) fixed (float* pg = result)
-                Winograd.FilterGrad(px, pd, pg, n, c, h, wd, co, geo.HO, geo.WO, p.Padding[0], p.Padding[1]);
+                Winograd.FilterGrad(px, pd, pg, n, c, h, wd, co, geo.HO, geo.WO, p.Padding[0], p.Padding[1], tile);
             return dw;
         }
         int workers = Workers(n, (long)co * geo.ColRows * geo.ColCols);
@@ -139,20 +145,32 @@ public static unsafe class Conv
 
     private static bool UseDirect(ConvAlgorithm algorithm, int inChannels, int kh, int kw, ConvParams p)
     {
-        if (algorithm is ConvAlgorithm.Im2Col or ConvAlgorithm.Winograd) return false;
+        if (algorithm is not (ConvAlgorithm.Auto or ConvAlgorithm.Direct)) return false;
         bool applies = DirectConv.Applies(inChannels, kh, kw, p);
         if (algorithm == ConvAlgorithm.Direct && !applies)
             throw new ArgumentException($"the direct convolution does not apply here ({inChannels} input channels, {kh}x{kw}, stride {p.Stride[0]}x{p.Stride[1]}, dilation {p.Dilation[0]}x{p.Dilation[1]}, groups {p.Groups}): it takes stride 1 and at most 4 input channels; use ConvAlgorithm.Auto");
         return applies;
     }
 
-    private static bool UseWinograd(ConvAlgorithm algorithm, int inChannels, int outChannels, int kh, int kw, ConvParams p)
+    /// <summary>
+    /// The Winograd tile to use, or null for another algorithm; asking for Winograd where it does
+    /// not apply throws, saying why. <c>unsupported</c> is a reason this call cannot take Winograd
+    /// beyond the shape rules (the transposed convolution's output padding), or null.
+    /// </summary>
+    private static WinogradTile? WinogradTileFor(ConvAlgorithm algorithm, int inChannels, int outChannels, int kh, int kw, ConvParams p, int ho, int wo, string? unsupported = null)
     {
-        if (algorithm is ConvAlgorithm.Im2Col or ConvAlgorithm.Direct) return false;
-        bool applies = Winograd.Applies(inChannels, outChannels, kh, kw, p);
-        if (algorithm == ConvAlgorithm.Winograd && !applies)
-            throw new ArgumentException($"Winograd F(2x2,3x3) does not apply to this convolution ({inChannels} to {outChannels} channels, {kh}x{kw}, stride {p.Stride[0]}x{p.Stride[1]}, dilation {p.Dilation[0]}x{p.Dilation[1]}, groups {p.Groups}); use ConvAlgorithm.Auto");
-        return applies;
+        if (algorithm is not (ConvAlgorithm.Auto or ConvAlgorithm.Winograd2x2 or ConvAlgorithm.Winograd4x4)) return null;
+        bool applies = unsupported is null && Winograd.Applies(inChannels, outChannels, kh, kw, p);
+        if (algorithm != ConvAlgorithm.Auto && !applies)
+            throw new ArgumentException($"Winograd does not apply to this convolution ({inChannels} to {outChannels} channels, {kh}x{kw}, stride {p.Stride[0]}x{p.Stride[1]}, dilation {p.Dilation[0]}x{p.Dilation[1]}, groups {p.Groups}"
+                + (unsupported is null ? "" : $", {unsupported}") + "): it takes 3x3 filters, stride 1, no dilation or groups, at least 16 channels each way and AVX-512; use ConvAlgorithm.Auto");
+        if (!applies) return null;
+        return algorithm switch
+        {
+            ConvAlgorithm.Winograd2x2 => WinogradTile.F2x2,
+            ConvAlgorithm.Winograd4x4 => WinogradTile.F4x4,
+            _ => Winograd.Choose(ho, wo),
+        };
     }
 
     [ThreadStatic] private static float[][]? partialBuffers;

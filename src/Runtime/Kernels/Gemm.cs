@@ -166,7 +166,7 @@ public static unsafe class Gemm
                         PackA(transA, a, lda, ic, mc, pc, kc, ap);
                         for (int jr = 0; jr < nc; jr += NR)
                             for (int ir = 0; ir < mc; ir += MR)
-                                Micro(kc, ap + ir * kc, bp + jr * kc, c + (long)(ic + ir) * ldc + jc + jr, ldc, alpha,
+                                Micro(kc, ap + ir * kc, bp + jr * kc, NR, c + (long)(ic + ir) * ldc + jc + jr, ldc, alpha,
                                     Math.Min(MR, mc - ir), Math.Min(NR, nc - jr), storeFirst && pc == 0);
                     }
                 }
@@ -187,12 +187,15 @@ public static unsafe class Gemm
     internal static void PackColumnPanels(float* b, int ldb, int k, int n, float* dst) => PackB(false, b, ldb, 0, k, 0, n, dst);
 
     /// <summary>
-    /// C (mr×nr, mr ≤ 8, nr ≤ 32) = A panel · B panel over k, from panels packed by the two
-    /// methods above: for callers that reuse packed operands across many products (Winograd's
-    /// transformed filters serve every tile band of every sample).
+    /// C (mr×nr, mr ≤ 8, nr ≤ 32) = A panel · B over k, from an A panel packed by
+    /// <see cref="PackRowPanels"/> and 32 columns of B whose rows are <paramref name="ldb"/> floats
+    /// apart (<see cref="PanelColumns"/> for a panel packed by <see cref="PackColumnPanels"/>; a
+    /// row-major matrix can be read in place when 32 floats of each row are readable): for callers
+    /// that reuse operands across many products (Winograd's transformed filters serve every tile
+    /// band, and its transformed tiles are already rows of B).
     /// </summary>
-    internal static void MultiplyPanels(int k, float* aPanel, float* bPanel, float* c, int ldc, int mr, int nr) =>
-        Micro(k, aPanel, bPanel, c, ldc, 1f, mr, nr, store: true);
+    internal static void MultiplyPanels(int k, float* aPanel, float* b, int ldb, float* c, int ldc, int mr, int nr) =>
+        Micro(k, aPanel, b, ldb, c, ldc, 1f, mr, nr, store: true);
 
     internal const int PanelRows = MR, PanelColumns = NR;
 
@@ -305,18 +308,18 @@ public static unsafe class Gemm
     }
 
     /// <summary>C tile (mr×nr) += alpha·A panel·B panel, or = when <paramref name="store"/>.</summary>
-    private static void Micro(int kc, float* a, float* b, float* c, int ldc, float alpha, int mr, int nr, bool store)
+    private static void Micro(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, int mr, int nr, bool store)
     {
-        if (Vector512.IsHardwareAccelerated) Micro512(kc, a, b, c, ldc, alpha, mr, nr, store);
-        else MicroPortable(kc, a, b, c, ldc, alpha, mr, nr, store);
+        if (Vector512.IsHardwareAccelerated) Micro512(kc, a, b, ldb, c, ldc, alpha, mr, nr, store);
+        else MicroPortable(kc, a, b, ldb, c, ldc, alpha, mr, nr, store);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Micro512(int kc, float* a, float* b, float* c, int ldc, float alpha, int mr, int nr, bool store)
+    private static void Micro512(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, int mr, int nr, bool store)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        for (int p = 0; p < kc; p++, a += MR, b += ldb)
         {
             var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
             var x = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
@@ -382,11 +385,11 @@ public static unsafe class Gemm
     }
 
     /// <summary>Fallback for machines without AVX-512: the same packed panels, Vector256 rows.</summary>
-    private static void MicroPortable(int kc, float* a, float* b, float* c, int ldc, float alpha, int mr, int nr, bool store)
+    private static void MicroPortable(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, int mr, int nr, bool store)
     {
         var acc = stackalloc Vector256<float>[MR * 4];
         for (int i = 0; i < MR * 4; i++) acc[i] = default;
-        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        for (int p = 0; p < kc; p++, a += MR, b += ldb)
         {
             var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8); var b2 = Vector256.Load(b + 16); var b3 = Vector256.Load(b + 24);
             for (int r = 0; r < MR; r++)
