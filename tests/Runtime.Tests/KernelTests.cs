@@ -63,6 +63,18 @@ public class KernelTests
         var shared = RefEval.RandomFloat(rng, [7, 6]);
         var op2 = new MatMulOp();
         RefEval.AssertClose(op2.Evaluate(Ctx, [a, shared])[0], MatMul.Forward(a, shared, op2), 1e-4, 1e-5);
+        // A shared right operand is one GEMM over all the batch's rows (an LSTM's input projection), transposed or not;
+        // with a transposed left operand it stays one product per batch entry.
+        var sharedT = RefEval.RandomFloat(rng, [6, 7]);
+        var op3 = new MatMulOp(false, true);
+        RefEval.AssertClose(op3.Evaluate(Ctx, [a, sharedT])[0], MatMul.Forward(a, sharedT, op3), 1e-4, 1e-5);
+        var op4 = new MatMulOp(true, false);
+        var sharedK = RefEval.RandomFloat(rng, [5, 6]);
+        RefEval.AssertClose(op4.Evaluate(Ctx, [a, sharedK])[0], MatMul.Forward(a, sharedK, op4), 1e-4, 1e-5);
+        // Large enough that the batch entries are spread over cores.
+        var big = RefEval.RandomFloat(rng, [16, 40, 48]);
+        var bigB = RefEval.RandomFloat(rng, [16, 48, 56]);
+        RefEval.AssertClose(op2.Evaluate(Ctx, [big, bigB])[0], MatMul.Forward(big, bigB, op2), 1e-4, 1e-4);
     }
 
     public static TheoryData<int, int, int, int, int, int, int> ConvCases() => new()

@@ -28,6 +28,14 @@ public static class Shaping
         var s = x.Shape; int a = op.Axis < 0 ? op.Axis + s.Length : op.Axis;
         var y = into ?? NDArray.Zeros(x.DType, Resized(s, a, op.Length));
         var (outer, inner) = Split(s, a);
+        if (x.Data is float[] xf && y.Data is float[] yf)
+        {
+            // Typed span copies: Array.Copy on untyped arrays checks types on every call, and an
+            // unrolled LSTM slices 64 rows at a time, 139 times a step.
+            int row = op.Length * inner;
+            for (int o = 0; o < outer; o++) xf.AsSpan((o * s[a] + op.Start) * inner, row).CopyTo(yf.AsSpan(o * row, row));
+            return y;
+        }
         for (int o = 0; o < outer; o++) Array.Copy(x.Data, (o * s[a] + op.Start) * inner, y.Data, o * op.Length * inner, op.Length * inner);
         return y;
     }
@@ -43,7 +51,10 @@ public static class Shaping
         foreach (var t in x)
         {
             int row = t.Shape[a] * inner;
-            for (int o = 0; o < outer; o++) Array.Copy(t.Data, o * row, y.Data, o * rowOut + pos, row);
+            if (t.Data is float[] tf && y.Data is float[] yf)
+                for (int o = 0; o < outer; o++) tf.AsSpan(o * row, row).CopyTo(yf.AsSpan(o * rowOut + pos, row));
+            else
+                for (int o = 0; o < outer; o++) Array.Copy(t.Data, o * row, y.Data, o * rowOut + pos, row);
             pos += row;
         }
         return y;
