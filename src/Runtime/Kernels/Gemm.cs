@@ -344,30 +344,41 @@ public static unsafe class Gemm
             Acc(c + 4 * ldc, c40, c41, al); Acc(c + 5 * ldc, c50, c51, al); Acc(c + 6 * ldc, c60, c61, al); Acc(c + 7 * ldc, c70, c71, al);
             return;
         }
+        if (Avx512F.IsSupported)
+        {
+            // An edge tile (N not a multiple of 32, as an LSTM's 28-column input-weight gradient
+            // or Winograd's tile counts; or fewer than 8 rows): masked stores straight from the
+            // accumulators touch only the columns that exist, and rows past mr are skipped.
+            var m0 = LaneMask.First(nr);
+            var m1 = LaneMask.First(nr - 16);
+            EdgeRow(c, c00, c01, al, m0, m1, store);
+            if (mr > 1) EdgeRow(c + ldc, c10, c11, al, m0, m1, store);
+            if (mr > 2) EdgeRow(c + 2 * ldc, c20, c21, al, m0, m1, store);
+            if (mr > 3) EdgeRow(c + 3 * ldc, c30, c31, al, m0, m1, store);
+            if (mr > 4) EdgeRow(c + 4 * ldc, c40, c41, al, m0, m1, store);
+            if (mr > 5) EdgeRow(c + 5 * ldc, c50, c51, al, m0, m1, store);
+            if (mr > 6) EdgeRow(c + 6 * ldc, c60, c61, al, m0, m1, store);
+            if (mr > 7) EdgeRow(c + 7 * ldc, c70, c71, al, m0, m1, store);
+            return;
+        }
         float* t = stackalloc float[MR * NR];
         Vector512.Store(c00, t); Vector512.Store(c01, t + 16); Vector512.Store(c10, t + 32); Vector512.Store(c11, t + 48);
         Vector512.Store(c20, t + 64); Vector512.Store(c21, t + 80); Vector512.Store(c30, t + 96); Vector512.Store(c31, t + 112);
         Vector512.Store(c40, t + 128); Vector512.Store(c41, t + 144); Vector512.Store(c50, t + 160); Vector512.Store(c51, t + 176);
         Vector512.Store(c60, t + 192); Vector512.Store(c61, t + 208); Vector512.Store(c70, t + 224); Vector512.Store(c71, t + 240);
-        if (Avx512F.IsSupported)
-        {
-            // An edge tile (a GEMM whose N is not a multiple of 32, as Winograd's tile counts
-            // often are): masked loads and stores touch only the nr columns that exist.
-            var m0 = LaneMask.First(nr);
-            var m1 = LaneMask.First(nr - 16);
-            for (int r = 0; r < mr; r++)
-            {
-                float* cr = c + (long)r * ldc;
-                var old0 = store ? Vector512<float>.Zero : Avx512F.MaskLoad(cr, m0, Vector512<float>.Zero);
-                Avx512F.MaskStore(cr, m0, Vector512.FusedMultiplyAdd(Vector512.Load(t + r * NR), al, old0));
-                if (nr <= 16) continue;
-                var old1 = store ? Vector512<float>.Zero : Avx512F.MaskLoad(cr + 16, m1, Vector512<float>.Zero);
-                Avx512F.MaskStore(cr + 16, m1, Vector512.FusedMultiplyAdd(Vector512.Load(t + r * NR + 16), al, old1));
-            }
-            return;
-        }
         for (int r = 0; r < mr; r++)
             for (int j = 0; j < nr; j++) c[(long)r * ldc + j] = alpha * t[r * NR + j] + (store ? 0 : c[(long)r * ldc + j]);
+    }
+
+    /// <summary>One row of an edge tile: the lanes of <paramref name="m0"/> and <paramref name="m1"/> (columns 0..15 and 16..31), set or added.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void EdgeRow(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> alpha, Vector512<float> m0, Vector512<float> m1, bool store)
+    {
+        var old0 = store ? Vector512<float>.Zero : Avx512F.MaskLoad(c, m0, Vector512<float>.Zero);
+        Avx512F.MaskStore(c, m0, Vector512.FusedMultiplyAdd(v0, alpha, old0));
+        if (m1 == Vector512<float>.Zero) return;
+        var old1 = store ? Vector512<float>.Zero : Avx512F.MaskLoad(c + 16, m1, Vector512<float>.Zero);
+        Avx512F.MaskStore(c + 16, m1, Vector512.FusedMultiplyAdd(v1, alpha, old1));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
