@@ -25,6 +25,20 @@ public class CompiledOpTests
         ("transpose", [[-1, 3, 4]], -1, 1, x => F.Transpose(x[0], 0, 2, 1) * 2.0),
         ("reshape_flatten", [[-1, 2, 3, 4]], -1, 1, x => F.Exp(F.Flatten(x[0]))),
         ("concat_slice", [[-1, 3], [-1, 2]], -1, 1, x => F.Slice(F.Concat([x[0], x[1]], 1), 1, 1, 3)),
+        // Slices read in place by loops (strided leaves), and ones that must stay copies.
+        ("slice_views", [[-1, 6, 5]], -1, 1, x => F.Exp(F.Slice(x[0], 1, 2, 3)) + F.Slice(x[0], 1, 0, 3) * 0.5),
+        ("slice_step_reshaped", [[-1, 5, 6]], -1, 1, x => F.Sigmoid(F.Reshape(F.Slice(x[0], 1, 3, 1), [-1, 6])) * 2.0),
+        ("slice_rows_not_aligned", [[-1, 4, 6]], -1, 1, x => F.Tanh(F.Reshape(F.Slice(x[0], 2, 1, 4), [-1, 16]))),
+        ("slice_into_reduce", [[-1, 8]], -1, 1, x => F.Sum(F.Square(F.Slice(x[0], 1, 2, 4)), [1])),
+        ("slice_broadcast_read", [[-1, 6], [3]], -1, 1, x => F.Slice(x[0], 1, 1, 3) * x[1]),
+        ("slice_of_reused_buffer", [[-1, 4], [4, 8]], -1, 1, x =>
+        {
+            // m's only element-for-element reader is the matmul's epilogue, which could write its
+            // result over m; a later loop still reads a slice of m in place.
+            var m = F.MatMul(x[0], x[1]);
+            var e = m * 2.0;
+            return F.Concat([e, F.Exp(F.Slice(m, 1, 2, 3))], 1);
+        }),
         ("pad", [[-1, 2, 3]], -1, 1, x => F.Pad(x[0], [0, 0, 1, 1, 2, 0], 0.5)),
         ("gather", [[7, 3]], -1, 1, x => F.Gather(x[0], x[0].Graph.Constant(NDArray.From(new long[] { 1, 6, 1 }, 3)))),
         ("one_hot_nll", [[4, 5]], -1, 1, x => F.NllLoss(F.LogSoftmax(x[0], 1), x[0].Graph.Constant(NDArray.From(new long[] { 0, 4, 2, 1 }, 4)))),

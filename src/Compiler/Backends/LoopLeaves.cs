@@ -1,7 +1,7 @@
 namespace GraphNet.Compiler.Backends;
 
-/// <summary>How a loop reads a tensor from outside: element for element, one scalar, or broadcast.</summary>
-internal enum LeafKind { Full, Scalar, Broadcast }
+/// <summary>How a loop reads a tensor from outside: element for element, one scalar, broadcast, or strided from a larger buffer (a slice read in place).</summary>
+internal enum LeafKind { Full, Scalar, Broadcast, Strided }
 
 /// <summary>
 /// What a generated loop reads from outside (its leaves) and how, shared by the C# and ILGPU
@@ -10,8 +10,10 @@ internal enum LeafKind { Full, Scalar, Broadcast }
 /// </summary>
 internal sealed class LoopLeaves
 {
-    public LoopLeaves(Shape domain, IReadOnlyList<Node> nodes, Tensor? extraLeaf)
+    /// <summary>The leaves of a loop over <c>domain</c> computing <c>nodes</c>; <c>viewOf</c> says how a slice read in place lies in its source's buffer (null for any other tensor).</summary>
+    public LoopLeaves(Shape domain, IReadOnlyList<Node> nodes, Tensor? extraLeaf, Func<Tensor, LeafView?> viewOf)
     {
+        this.viewOf = viewOf;
         Local = nodes.ToHashSet();
         if (extraLeaf is not null) Add(domain, extraLeaf);
         foreach (var n in nodes)
@@ -22,6 +24,9 @@ internal sealed class LoopLeaves
     /// <summary>The nodes computed inside the loop.</summary>
     public HashSet<Node> Local { get; }
     public List<(Tensor T, LeafKind Kind)> Items { get; } = [];
+    /// <summary>The layouts of the strided leaves.</summary>
+    public Dictionary<Tensor, LeafView> Views { get; } = [];
+    private readonly Func<Tensor, LeafView?> viewOf;
     public int Count => Items.Count;
     public (Tensor T, LeafKind Kind) this[int i] => Items[i];
     public int IndexOf(Tensor t) => Items.FindIndex(l => l.T == t);
@@ -29,6 +34,14 @@ internal sealed class LoopLeaves
     private void Add(Shape domain, Tensor t)
     {
         if (Items.Any(l => l.T == t)) return;
+        if (viewOf(t) is { } view)
+        {
+            // Fusion makes a slice a view only where its readers run over its own shape.
+            if (t.Shape != domain) throw new InvalidOperationException($"slice view '{t.Name}' {t.Shape} read by a loop over {domain}");
+            Views[t] = view;
+            Items.Add((t, LeafKind.Strided));
+            return;
+        }
         var kind = t.Shape == domain ? LeafKind.Full : (!t.Shape.IsSymbolic && t.Shape.StaticSize == 1) ? LeafKind.Scalar : LeafKind.Broadcast;
         Items.Add((t, kind));
     }

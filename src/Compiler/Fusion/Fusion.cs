@@ -22,6 +22,10 @@ public static class Fusion
                 case NodeClass.Input: plan.Decisions.Add(new(node, -1, "input: exists before the step")); break;
                 case NodeClass.View: plan.Decisions.Add(new(node, -1, node.Op is AssignOp ? "assignment: the value is written back after the step" : "view: shares its input's buffer")); break;
                 case NodeClass.Pointwise: PlacePointwise(plan, node); break;
+                case NodeClass.Reference when node.Op is SliceOp && Compiler.SliceViews.Qualifies(node, consumers, fetched):
+                    plan.SliceViews.Add(node);
+                    plan.Decisions.Add(new(node, -1, "view: its readers' loops read the slice's rows in place (strided), no copy"));
+                    break;
                 case NodeClass.Reduce: PlaceReduce(plan, node, consumers, fetched); break;
                 default:
                     var g = NewGroup(plan, node.OutputTypes[0].Shape, node);

@@ -29,6 +29,8 @@ public sealed class FusionPlan
     public List<FusionGroup> Groups { get; } = [];
     public Dictionary<Node, FusionGroup> GroupOf { get; } = [];
     public List<FusionDecision> Decisions { get; } = [];
+    /// <summary>Slices read in place by their consumers' loops (see <see cref="Compiler.SliceViews"/>): no kernel, no buffer.</summary>
+    public HashSet<Node> SliceViews { get; } = [];
 
     public string Report()
     {

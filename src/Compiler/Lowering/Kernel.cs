@@ -86,11 +86,11 @@ public static class Lowering
         return order;
     }
 
-    /// <summary>The kernels that produce a node's value, looking through views.</summary>
+    /// <summary>The kernels that produce a node's value, looking through views (slices read in place included).</summary>
     private static IEnumerable<FusionGroup> Producers(FusionPlan plan, Node n)
     {
         if (plan.GroupOf.TryGetValue(n, out var g)) { yield return g; yield break; }
-        if (NodeClasses.Of(n) == NodeClass.View)
+        if (NodeClasses.Of(n) == NodeClass.View || plan.SliceViews.Contains(n))
             foreach (var i in n.Inputs)
                 foreach (var p in Producers(plan, i.Node)) yield return p;
     }

@@ -14,10 +14,18 @@ public sealed record Storage(StorageKind Kind, int Index, DType DType, long Stat
 /// Liveness over the kernel schedule and buffer reuse: a kernel's output takes a free slot of the
 /// same element type and size, or an input's slot when the input dies there and is read
 /// element for element (in place). Values assigned to variables are written straight into the
-/// variable's second buffer, swapped in after the step.
+/// variable's second buffer, swapped in after the step. A slice read in place (see
+/// <see cref="Compiler.SliceViews"/>) shares its input's buffer, which stays alive until its last
+/// reader has run.
 /// </summary>
 public sealed class MemoryPlan
 {
+    /// <summary>Slices read in place by loops: their tensors map to their input's storage.</summary>
+    public IReadOnlySet<Node> SliceViews { get; private init; } = new HashSet<Node>();
+
+    /// <summary>How a loop reads <paramref name="t"/> when it is a slice read in place (or a reshape of one), else null.</summary>
+    public LeafView? ViewOf(Tensor t) => Compiler.SliceViews.SliceOf(t, SliceViews) is { } slice ? Compiler.SliceViews.Layout(slice, t.Shape) : null;
+
     public Dictionary<Tensor, Storage> StorageOf { get; } = [];
     public List<Storage> Slots { get; } = [];
     public List<Node> Feeds { get; } = [];
@@ -32,9 +40,9 @@ public sealed class MemoryPlan
 
     private static long Size(TensorType t, int batch) => t.Shape.StaticSize * (t.Shape.IsSymbolic ? batch : 1) * t.DType.SizeInBytes();
 
-    public static MemoryPlan Build(Unit unit, List<Kernel> kernels)
+    public static MemoryPlan Build(Unit unit, List<Kernel> kernels, IReadOnlySet<Node>? sliceViews = null)
     {
-        var plan = new MemoryPlan();
+        var plan = new MemoryPlan { SliceViews = sliceViews ?? new HashSet<Node>() };
         var g = unit.Graph;
         foreach (var n in g.Nodes)
         {
@@ -67,12 +75,17 @@ public sealed class MemoryPlan
                 assigned[value] = varIndex[n.Inputs[0].Node];
         }
 
-        // Last use of every storage-bearing tensor, seen through views.
+        // Last use of every storage-bearing tensor, seen through views; a read of a slice in place
+        // is a read of its input too (so nothing reuses the input's buffer, in place or not, before).
         var lastUse = new Dictionary<Tensor, int>();
         var fetchedRoots = new HashSet<Tensor>(unit.Fetches.Select(Root));
         for (int k = 0; k < kernels.Count; k++)
             foreach (var n in kernels[k].Nodes)
-                foreach (var i in n.Inputs) lastUse[Root(i)] = k;
+                foreach (var i in n.Inputs)
+                {
+                    lastUse[Root(i)] = k;
+                    if (Compiler.SliceViews.SliceOf(i, plan.SliceViews) is { } slice) lastUse[Root(slice.Inputs[0])] = k;
+                }
 
         var free = new List<Storage>();
         var dying = new Dictionary<int, List<Tensor>>();
@@ -81,7 +94,7 @@ public sealed class MemoryPlan
             var kernel = kernels[k];
             bool elementwise = kernel.Kind is NodeClass.Pointwise;
             var inPlaceCandidates = elementwise
-                ? kernel.Leaves.Where(l => l.Shape == kernel.Domain).Select(Root).Where(r => plan.StorageOf.TryGetValue(r, out var s) && s.Kind == StorageKind.Slot
+                ? kernel.Leaves.Where(l => l.Shape == kernel.Domain).Select(Root).Where(r => !plan.SliceViews.Contains(r.Node) && plan.StorageOf.TryGetValue(r, out var s) && s.Kind == StorageKind.Slot
                     && lastUse.GetValueOrDefault(r, -1) == k && !fetchedRoots.Contains(r) && r.Shape == kernel.Domain).Distinct().ToList()
                 : [];
             foreach (var o in kernel.Outputs)
@@ -108,17 +121,20 @@ public sealed class MemoryPlan
                 plan.StorageOf[o] = slot;
                 if (!lastUse.ContainsKey(o) && !fetchedRoots.Contains(o)) lastUse[o] = k; // written, never read: dies at once
             }
-            // Views take their source's storage.
+            // Views take their source's storage (a slice read in place, its input's).
             foreach (var n in g.Nodes)
-                if (NodeClasses.Of(n) == NodeClass.View && n.OutputTypes.Count > 0 && !plan.StorageOf.ContainsKey(n.Outputs[0]) && plan.StorageOf.TryGetValue(Root(n.Outputs[0]), out var vs))
-                    plan.StorageOf[n.Outputs[0]] = vs;
+            {
+                if (n.OutputTypes.Count == 0 || plan.StorageOf.ContainsKey(n.Outputs[0])) continue;
+                var source = plan.SliceViews.Contains(n) ? Root(n.Inputs[0]) : NodeClasses.Of(n) == NodeClass.View ? Root(n.Outputs[0]) : null;
+                if (source is not null && plan.StorageOf.TryGetValue(source, out var vs)) plan.StorageOf[n.Outputs[0]] = vs;
+            }
             // Free slots whose tensors die at this kernel.
             var live = new HashSet<Storage>(plan.StorageOf.Where(kv => kv.Value.Kind == StorageKind.Slot && (lastUse.GetValueOrDefault(kv.Key, -1) > k || fetchedRoots.Contains(kv.Key))).Select(kv => kv.Value));
             foreach (var s in plan.Slots)
                 if (!live.Contains(s) && !free.Contains(s) && plan.StorageOf.Any(kv => kv.Value == s && lastUse.GetValueOrDefault(kv.Key, -1) <= k))
                     free.Add(s);
         }
-        foreach (var kv in plan.StorageOf.Where(kv => kv.Value.Kind == StorageKind.Slot && kv.Key.Node.Op is not (ReshapeOp or GroupOp or AssignOp)))
+        foreach (var kv in plan.StorageOf.Where(kv => kv.Value.Kind == StorageKind.Slot && kv.Key.Node.Op is not (ReshapeOp or GroupOp or AssignOp) && !plan.SliceViews.Contains(kv.Key.Node)))
         {
             int def = kernels.FindIndex(k => k.Outputs.Contains(kv.Key));
             plan.Lifetimes.Add((kv.Key, kv.Value, def, fetchedRoots.Contains(kv.Key) ? kernels.Count : lastUse.GetValueOrDefault(kv.Key, def)));

@@ -46,7 +46,7 @@ internal static class CSharpEmitter
             sb.AppendLine(FileSeparator + k.Index);
             sb.AppendLine($"public sealed partial class {className}");
             sb.AppendLine("{");
-            sb.Append(EmitKernel(k, Buffer));
+            sb.Append(EmitKernel(k, Buffer, mem.ViewOf));
             sb.AppendLine("}");
         }
         return sb.ToString();
@@ -74,7 +74,7 @@ internal static class CSharpEmitter
 
     private static string Size(Shape s) => s.IsSymbolic ? $"N * {s.StaticSize}" : s.StaticSize.ToString();
 
-    private static string EmitKernel(Kernel k, Func<Tensor, string> buffer)
+    private static string EmitKernel(Kernel k, Func<Tensor, string> buffer, Func<Tensor, LeafView?> viewOf)
     {
         var sb = new StringBuilder();
         sb.Append(LoopLeaves.Header(k));
@@ -88,15 +88,15 @@ internal static class CSharpEmitter
         switch (k.Anchor)
         {
             case null:
-                EmitLoop(k, "Loop", T, k.Domain, k.Epilogue, k.Outputs, buffer, structs, body);
+                EmitLoop(k, "Loop", T, k.Domain, k.Epilogue, k.Outputs, buffer, viewOf, structs, body);
                 break;
             case { Op: ReduceOp r } a:
-                EmitReduce(k, a, r, T, buffer, structs, body);
-                if (k.Epilogue.Count > 0) EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0]).ToList(), buffer, structs, body);
+                EmitReduce(k, a, r, T, buffer, viewOf, structs, body);
+                if (k.Epilogue.Count > 0) EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0]).ToList(), buffer, viewOf, structs, body);
                 break;
             case var a:
                 body.AppendLine($"        c.Call({k.Index}); // {a.Op.Name} through the runtime's {(NodeClasses.Of(a) == NodeClass.Library ? "library kernel" : "reference evaluation")}");
-                if (k.Epilogue.Count > 0) EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0]).ToList(), buffer, structs, body);
+                if (k.Epilogue.Count > 0) EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0]).ToList(), buffer, viewOf, structs, body);
                 break;
         }
         body.AppendLine("    }");
@@ -106,27 +106,23 @@ internal static class CSharpEmitter
     }
 
     private static void EmitLoop(Kernel k, string suffix, string T, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores,
-        Func<Tensor, string> buffer, StringBuilder structs, StringBuilder body)
+        Func<Tensor, string> buffer, Func<Tensor, LeafView?> viewOf, StringBuilder structs, StringBuilder body)
     {
         string name = $"{Method(k)}_{suffix}";
-        var loop = new LoopEmitter(name, T, domain, nodes, stores, buffer);
+        var loop = new LoopEmitter(name, T, domain, nodes, stores, buffer, viewOf);
         structs.AppendLine();
         structs.Append(loop.EmitStruct(null, null));
         var v = suffix.ToLowerInvariant();
         body.Append(loop.EmitInit(v, Dims));
         if (loop.IsFlat) body.AppendLine($"        Loops.Flat({v}, {Size(domain)});");
-        else
-        {
-            var shapes = string.Join(", ", loop.BroadcastLeaves.Select(t => Dims(t.Shape)));
-            body.AppendLine($"        (c.Plan({k.Index}) ?? c.SetPlan({k.Index}, new BroadcastPlan({Dims(domain)}, {shapes}))).ForEachRun(ref {v});");
-        }
+        else body.AppendLine($"        (c.Plan({k.Index}) ?? c.SetPlan({k.Index}, {loop.PlanExpression(domain, null, Dims)})).ForEachRun(ref {v});");
     }
 
-    private static void EmitReduce(Kernel k, Node anchor, ReduceOp r, string T, Func<Tensor, string> buffer, StringBuilder structs, StringBuilder body)
+    private static void EmitReduce(Kernel k, Node anchor, ReduceOp r, string T, Func<Tensor, string> buffer, Func<Tensor, LeafView?> viewOf, StringBuilder structs, StringBuilder body)
     {
         var input = anchor.Inputs[0];
         string name = $"{Method(k)}_Reduce";
-        var loop = new LoopEmitter(name, T, input.Shape, k.Prologue, [], buffer, extraLeaf: k.Prologue.Any(p => p == input.Node) ? null : input);
+        var loop = new LoopEmitter(name, T, input.Shape, k.Prologue, [], buffer, viewOf, extraLeaf: k.Prologue.Any(p => p == input.Node) ? null : input);
         structs.AppendLine();
         structs.Append(loop.EmitStruct(r, input));
         body.Append(loop.EmitInit("reduce", Dims));
@@ -135,8 +131,7 @@ internal static class CSharpEmitter
         string init = r.Kind switch { ReduceKind.Max => $"{T}.NegativeInfinity", ReduceKind.Min => $"{T}.PositiveInfinity", _ => $"({T})0" };
         body.AppendLine($"        reduce.Acc = {buffer(anchor.Outputs[0])};");
         body.AppendLine($"        Array.Fill(reduce.Acc, {init});");
-        var shapes = string.Join("", loop.BroadcastLeaves.Select(t => ", " + Dims(t.Shape)));
-        body.AppendLine($"        (c.Plan({k.Index}) ?? c.SetPlan({k.Index}, new BroadcastPlan({Dims(input.Shape)}, {Dims(kept)}{shapes}))).ForEachRun(ref reduce);");
+        body.AppendLine($"        (c.Plan({k.Index}) ?? c.SetPlan({k.Index}, {loop.PlanExpression(input.Shape, kept, Dims)})).ForEachRun(ref reduce);");
         if (r.Kind == ReduceKind.Mean)
         {
             string count = string.Join(" * ", axes.Select(a => input.Shape[a] == Shape.Batch ? "N" : input.Shape[a].ToString()).DefaultIfEmpty("1"));

@@ -21,19 +21,39 @@ internal sealed class LoopEmitter
     private readonly bool vectorize;
 
     // buffer: the C# expression of a tensor's buffer array, e.g. "((float[])c.B[3])".
-    public LoopEmitter(string name, string elementType, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores, Func<Tensor, string> buffer, Tensor? extraLeaf = null)
+    public LoopEmitter(string name, string elementType, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores, Func<Tensor, string> buffer,
+        Func<Tensor, LeafView?> viewOf, Tensor? extraLeaf = null)
     {
         (this.name, T, this.domain, this.nodes, this.stores, this.buffer) = (name, elementType, domain, nodes, stores, buffer);
-        leaves = new LoopLeaves(domain, nodes, extraLeaf);
+        leaves = new LoopLeaves(domain, nodes, extraLeaf, viewOf);
         local = leaves.Local;
         // Bool tensors crossing the loop's edge are read and written element by element.
         vectorize = leaves.Items.All(l => l.T.DType != DType.Bool) && stores.All(s => s.DType != DType.Bool);
     }
 
-    /// <summary>Shapes of the broadcast leaves, in the order the plan's inputs come after any extra ones.</summary>
-    public IReadOnlyList<Tensor> BroadcastLeaves => leaves.Items.Where(l => l.Kind == LeafKind.Broadcast).Select(l => l.T).ToList();
+    /// <summary>The leaves a broadcast plan walks (broadcast and strided), in the order the plan's inputs come after any extra ones.</summary>
+    private List<(Tensor T, LeafKind Kind)> PlanLeaves => leaves.Items.Where(l => l.Kind is LeafKind.Broadcast or LeafKind.Strided).ToList();
 
-    public bool IsFlat => BroadcastLeaves.Count == 0;
+    public bool IsFlat => PlanLeaves.Count == 0;
+
+    /// <summary>
+    /// The expression of the plan over <paramref name="outShape"/>: broadcast leaves by their
+    /// shapes, strided ones (slices read in place) by their strides and first element.
+    /// <paramref name="first"/>, when given, is the shape of an extra first input (a reduction's accumulator).
+    /// </summary>
+    public string PlanExpression(Shape outShape, Shape? first, Func<Shape, string> dims)
+    {
+        var inputs = PlanLeaves;
+        string outDims = dims(outShape);
+        var shapes = (first is null ? [] : new[] { first }).Concat(inputs.Select(l => l.T.Shape)).Select(dims);
+        if (inputs.All(l => l.Kind == LeafKind.Broadcast)) return $"new BroadcastPlan({outDims}, {string.Join(", ", shapes)})";
+        var strides = (first is null ? [] : new[] { $"BroadcastPlan.StridesFor({dims(first)}, {outDims})" })
+            .Concat(inputs.Select(l => l.Kind == LeafKind.Strided
+                ? "new int[] { " + string.Join(", ", leaves.Views[l.T].Strides) + " }"
+                : $"BroadcastPlan.StridesFor({dims(l.T.Shape)}, {outDims})"));
+        var offsets = (first is null ? [] : new[] { 0 }).Concat(inputs.Select(l => l.Kind == LeafKind.Strided ? leaves.Views[l.T].Offset : 0));
+        return $"new BroadcastPlan({outDims}, new int[][] {{ {string.Join(", ", strides)} }}, new int[] {{ {string.Join(", ", offsets)} }})";
+    }
 
     private int LeafIndex(Tensor t) => leaves.IndexOf(t);
 
@@ -59,7 +79,7 @@ internal sealed class LoopEmitter
             string et = ElemType(t);
             sb.AppendLine($"        public {et}[] L{i};");
             if (kind == LeafKind.Scalar) sb.AppendLine($"        public {et} S{i};" + (vectorize ? $" public Vector512<{et}> VS{i};" : ""));
-            if (kind == LeafKind.Broadcast) sb.AppendLine($"        public {et}[]? R{i}s;");
+            if (kind is LeafKind.Broadcast or LeafKind.Strided) sb.AppendLine($"        public {et}[]? R{i}s;");
         }
         for (int k = 0; k < stores.Count; k++) sb.AppendLine($"        public {ElemType(stores[k])}[] O{k};");
         if (accumulate is not null) sb.AppendLine($"        public {T}[] Acc;");
@@ -78,7 +98,7 @@ internal sealed class LoopEmitter
         {
             var (t, kind) = leaves[i];
             if (kind == LeafKind.Full) sb.AppendLine($"            ref {ElemType(t)} F{i} = ref MemoryMarshal.GetArrayDataReference(L{i});");
-            if (kind == LeafKind.Broadcast)
+            if (kind is LeafKind.Broadcast or LeafKind.Strided)
             {
                 sb.AppendLine($"            Span<{ElemType(t)}> R{i} = st[{p}] == 1 ? L{i}.AsSpan(offs[{p}], n) : VMath.Row(L{i}, offs[{p}], st[{p}], n, ref R{i}s);");
                 sb.AppendLine($"            ref {ElemType(t)} F{i} = ref MemoryMarshal.GetReference(R{i});");

@@ -39,7 +39,7 @@ internal static class DeviceEmitter
             sb.AppendLine(CSharpEmitter.FileSeparator + k.Index);
             sb.AppendLine($"public sealed partial class {className}");
             sb.AppendLine("{");
-            sb.Append(EmitKernel(k, Storage));
+            sb.Append(EmitKernel(k, Storage, mem.ViewOf));
             sb.AppendLine("}");
         }
         return sb.ToString();
@@ -47,7 +47,7 @@ internal static class DeviceEmitter
 
     private static string Size(Shape s) => s.IsSymbolic ? $"N * {s.StaticSize}" : s.StaticSize.ToString();
 
-    private static string EmitKernel(Kernel k, Func<Tensor, int> storage)
+    private static string EmitKernel(Kernel k, Func<Tensor, int> storage, Func<Tensor, LeafView?> viewOf)
     {
         var sb = new StringBuilder();
         sb.Append(LoopLeaves.Header(k));
@@ -58,7 +58,7 @@ internal static class DeviceEmitter
         void Loop(string suffix, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores, ReduceOp? reduce = null, Tensor? root = null, Tensor? extraLeaf = null)
         {
             string name = $"{method}_{suffix}", field = "k" + name;
-            var emitter = new DeviceLoopEmitter(name, T, domain, nodes, stores, storage, extraLeaf);
+            var emitter = new DeviceLoopEmitter(name, T, domain, nodes, stores, storage, viewOf, extraLeaf);
             kernelsSource.AppendLine();
             kernelsSource.Append(emitter.EmitKernel(reduce, root));
             kernelsSource.AppendLine($"    private Action<AcceleratorStream, Index1D, {name}Args> {field} = null!;");

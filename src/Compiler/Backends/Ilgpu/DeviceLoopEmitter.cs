@@ -19,10 +19,11 @@ internal sealed class DeviceLoopEmitter
     private readonly Func<Tensor, int> storage;
     private readonly LoopLeaves leaves;
 
-    public DeviceLoopEmitter(string name, string elementType, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores, Func<Tensor, int> storage, Tensor? extraLeaf = null)
+    public DeviceLoopEmitter(string name, string elementType, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores, Func<Tensor, int> storage,
+        Func<Tensor, LeafView?> viewOf, Tensor? extraLeaf = null)
     {
         (this.name, T, this.domain, this.nodes, this.stores, this.storage) = (name, elementType, domain, nodes, stores, storage);
-        leaves = new LoopLeaves(domain, nodes, extraLeaf);
+        leaves = new LoopLeaves(domain, nodes, extraLeaf, viewOf);
         local = leaves.Local;
     }
 
@@ -71,7 +72,7 @@ internal sealed class DeviceLoopEmitter
         {
             sb.AppendLine("        for (int e = t; e < a.Size; e += a.Stride)");
             sb.AppendLine("        {");
-            if (leaves.Items.Any(l => l.Kind == LeafKind.Broadcast)) Coordinates(sb, "            ", "e", Enumerable.Range(0, domain.Rank));
+            if (leaves.Items.Any(l => l.Kind is LeafKind.Broadcast or LeafKind.Strided)) Coordinates(sb, "            ", "e", Enumerable.Range(0, domain.Rank));
             EmitBody(sb, "            ");
             for (int k = 0; k < stores.Count; k++) sb.AppendLine($"            a.O{k}[e] = {Store(stores[k], Value(stores[k]))};");
             sb.AppendLine("        }");
@@ -130,8 +131,13 @@ internal sealed class DeviceLoopEmitter
     {
         for (int i = 0; i < leaves.Count; i++)
             if (leaves[i].Kind == LeafKind.Broadcast) sb.AppendLine($"{ind}int off{i} = {BroadcastOffset(leaves[i].T.Shape)};");
+            else if (leaves[i].Kind == LeafKind.Strided) sb.AppendLine($"{ind}int off{i} = {StridedOffset(leaves.Views[leaves[i].T])};");
         foreach (var n in nodes) sb.AppendLine($"{ind}var v{n.Id} = {Expr(n)};");
     }
+
+    /// <summary>A strided leaf's element offset (a slice read in place): its first element plus the coordinates times its strides.</summary>
+    private static string StridedOffset(LeafView v) =>
+        string.Join(" + ", new[] { v.Offset.ToString(CultureInfo.InvariantCulture) }.Concat(v.Strides.Select((s, d) => $"c{d} * {s.ToString(CultureInfo.InvariantCulture)}")));
 
     /// <summary>A broadcast leaf's element offset from the domain's coordinates (numpy alignment: trailing dimensions match).</summary>
     private string BroadcastOffset(Shape s)

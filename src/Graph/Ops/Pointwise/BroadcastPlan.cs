@@ -2,18 +2,24 @@ namespace GraphNet;
 
 /// <summary>
 /// How several inputs are read while walking an output in row-major order under NumPy
-/// broadcasting: per input one stride per (coalesced) output dimension, 0 where broadcast.
+/// broadcasting: per input one stride per (coalesced) output dimension, 0 where broadcast, and
+/// a first element (0, except for views such as a slice read in place from a larger buffer).
 /// </summary>
 public sealed class BroadcastPlan
 {
     public readonly int[] Dims;       // coalesced output dimensions
     public readonly int[][] Strides;  // per input, per coalesced dimension
+    public readonly int[] Offsets;    // per input, the element read first
     public readonly int Size;
 
     public BroadcastPlan(int[] outShape, params int[][] inShapes)
+        : this(outShape, inShapes.Select(s => StridesFor(s, outShape)).ToArray(), new int[inShapes.Length]) { }
+
+    /// <summary>Inputs given by their strides over the output's dimensions (0 where broadcast) and the offset of their first element.</summary>
+    public BroadcastPlan(int[] outShape, int[][] strides, int[] offsets)
     {
         int r = outShape.Length;
-        var strides = inShapes.Select(s => StridesFor(s, outShape)).ToArray();
+        Offsets = offsets;
         // Merge neighbouring dimensions that every input walks contiguously (or not at all).
         var dims = new List<int>(); var merged = strides.Select(_ => new List<int>()).ToArray();
         for (int d = 0; d < r; d++)
@@ -75,6 +81,7 @@ public sealed class BroadcastPlan
     {
         int r = Dims.Length, inner = Dims[r - 1], n = Strides.Length;
         Span<int> offs = stackalloc int[n];
+        Offsets.CopyTo(offs);
         Span<int> innerStrides = stackalloc int[n];
         for (int k = 0; k < n; k++) innerStrides[k] = Strides[k][r - 1];
         Span<int> idx = stackalloc int[r];
