@@ -5,7 +5,8 @@ namespace GraphNet.Bench;
 
 /// <summary>
 /// Differential fuzzing: random valid graphs (pointwise ops with broadcasting, reductions,
-/// softmax, matmul, conv, pooling, reshapes and transposes, and the gradients of all of them)
+/// softmax, matmul, conv, pooling, reshapes and transposes, slices and concatenations, and the
+/// gradients of all of them)
 /// run compiled and interpreted, compared element by element. A mismatch is shrunk to the
 /// fewest steps that still show it. Each step draws from its own generator, so removing a
 /// step leaves the others as they were.
@@ -15,7 +16,8 @@ public static class Fuzz
     public const double Rtol = 2e-4, Atol = 2e-5;
     /// <summary>The largest error allowed against a fetch's largest magnitude (float32 has 6e-8 relative precision; fusion reorders sums of up to thousands of terms).</summary>
     public const double NormwiseRtol = 1e-4;
-    public const int Steps = 8;
+    /// <summary>Eight random steps, then one of slices and concatenations (last, so that saved cases from before it keep their graphs: their step lists leave it out).</summary>
+    public const int Steps = 9;
 
     public sealed record Case(Graph Graph, Tensor[] Fetches, Dictionary<Tensor, NDArray> Feeds);
 
@@ -46,7 +48,7 @@ public static class Fuzz
         for (int step = 0; step < Steps; step++)
         {
             var r = new Random(seed * 1000 + step);
-            int kind = r.Next(12);
+            int kind = step == Steps - 1 ? -1 : r.Next(12);
             if (enabled is not null && !enabled.Contains(step)) continue;
             switch (kind)
             {
@@ -72,6 +74,7 @@ public static class Fuzz
                 case 8: m = F.Reshape(F.Transpose(F.Reshape(m, -1, 1, m.Shape[1]), 0, 2, 1), -1, m.Shape[1]) * 1.5; break;
                 case 9: m = F.Where(F.Greater(m, F.ZerosLike(m)), m, F.Square(m) * 0.5); break;
                 case 10: image = image - F.Sum(image, [2, 3], keepDims: true) * 0.1; break;
+                case -1: (m, image) = SlicesAndConcats(g, r, m, image, feeds, dtype, step); break;
                 default: image = F.Relu(image) + F.Sigmoid(image) * 0.5; break;
             }
         }
@@ -82,6 +85,40 @@ public static class Fuzz
         var loss = F.Sum(F.Square(y)) + F.Sum(F.Exp(F.LogSoftmax(y, 1)));
         var grads = F.Gradients([loss], feeds.Keys.ToList()).Where(t => t is not null).Cast<Tensor>();
         return new Case(g, [y, loss, .. grads], feeds);
+    }
+
+    /// <summary>
+    /// Data movement: the columns of m cut in two, one part through a loop and the other through a
+    /// loop or a GEMM, joined back in either order, plus a window of m beside itself; the image
+    /// trimmed along a random axis. Slices read only by loops are read in place by compiled code;
+    /// the others are copied.
+    /// </summary>
+    private static (Tensor M, Tensor Image) SlicesAndConcats(Graph g, Random r, Tensor m, Tensor image, Dictionary<Tensor, NDArray> feeds, DType dtype, int step)
+    {
+        int w = m.Shape[1];
+        if (w >= 2)
+        {
+            int cut = r.Next(1, w);
+            var left = F.Tanh(F.Slice(m, 1, 0, cut)) * 1.5;
+            var right = F.Slice(m, 1, cut, w - cut);
+            if (r.Next(2) == 0)
+            {
+                var wr = g.Placeholder(dtype, [w - cut, w - cut], $"wr{step}");
+                feeds[wr] = Random(r, [w - cut, w - cut], -1, 1, dtype);
+                right = F.MatMul(right, wr);
+            }
+            else right = F.Exp(right * 0.3);
+            var joined = r.Next(2) == 0 ? F.Concat([left, right], 1) : F.Concat([right, left], 1);
+            m = joined + F.Slice(F.Concat([m, m], 1), 1, r.Next(w + 1), w) * 0.5;
+        }
+        int axis = r.Next(1, 4), size = image.Shape[axis];
+        if (size >= 2)
+        {
+            int start = r.Next(size - 1), length = r.Next(1, size - start + 1);
+            var part = F.Slice(image, axis, start, length);
+            image = r.Next(2) == 0 ? F.Sigmoid(part) + part * part : F.Reshape(F.Relu(F.Reshape(part, -1, (int)part.Shape.StaticSize)), [-1, .. part.Shape.Dims.Skip(1)]);
+        }
+        return (m, image);
     }
 
     /// <summary>

@@ -17,6 +17,21 @@ public class FuzzTests
     }
 
     [Fact]
+    public void TheGraphsReachSlicesReadInPlaceAndSlicesCopied()
+    {
+        int views = 0, copies = 0;
+        for (int seed = 1; seed <= 20; seed++)
+        {
+            var c = Fuzz.Build(seed);
+            using var s = new Session(c.Graph, new SessionOptions { UseCompileCache = false });
+            var exe = s.Compiled(c.Fetches, c.Feeds);
+            views += exe.Report.Fusion.SliceViews.Count;
+            copies += exe.Kernels.Count(k => k.Anchor?.Op is SliceOp);
+        }
+        Assert.True(views >= 20 && copies >= 5, $"{views} slices read in place, {copies} copied in 20 graphs");
+    }
+
+    [Fact]
     public void SavedRegressionCasesStayFixed()
     {
         var dir = Path.Combine(AppContext.BaseDirectory, "FuzzRegressions");
