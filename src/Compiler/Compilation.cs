@@ -71,7 +71,7 @@ public static class Compilation
         var kernels = Lowering.Lower(unit, fusion);
         report.Passes.Add(("lowering", sw.Elapsed, null));
         report.Kernels = kernels; sw.Restart();
-        var memory = MemoryPlan.Build(unit, kernels, fusion.SliceViews);
+        var memory = MemoryPlan.Build(unit, kernels, fusion.SliceViews, fusion.ConcatViews);
         report.Passes.Add(("memory_plan", sw.Elapsed, null));
         report.Memory = memory; sw.Restart();
 

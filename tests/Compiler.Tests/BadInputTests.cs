@@ -106,6 +106,24 @@ public class BadInputTests
         Assert.True(double.IsFinite(s.Run(loss, Feed((x, NDArray.From(new float[] { 1, 2 }, 1, 2)))).Item()));
     }
 
+    [Theory]
+    [InlineData(Backend.CSharp), InlineData(Backend.Ilgpu)]
+    public void NaNInAPieceStoredStraightIntoAConcatenationIsCaught(Backend backend)
+    {
+        var g = new Graph();
+        var x = g.Placeholder([-1, 2], "x");
+        var bad = F.Log(x);                   // a piece of the concatenation below, stored in place by its loop
+        var joined = F.Concat([bad, F.Exp(x) * 3.0], 1);
+        var loss = F.Sum(joined * 2.0);
+        using var s = Open(g, backend, checkNumerics: true);
+        var exe = s.Compiled([loss], Feed((x, NDArray.Zeros(DType.Float32, 1, 2))));
+        Assert.Single(exe.Report.Fusion.ConcatViews);
+        var e = Assert.Throws<GraphException>(() => s.Run(loss, Feed((x, NDArray.From(new float[] { 1, -1 }, 1, 2)))));
+        Assert.Contains("CheckNumerics", e.Message);
+        Assert.Contains($"log '{bad.Name}'", e.Message);
+        Assert.True(double.IsFinite(s.Run(loss, Feed((x, NDArray.From(new float[] { 1, 2 }, 1, 2)))).Item()));
+    }
+
     [Fact]
     public void ACorruptDatasetFile()
     {

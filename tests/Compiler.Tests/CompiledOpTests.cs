@@ -39,6 +39,12 @@ public class CompiledOpTests
             var e = m * 2.0;
             return F.Concat([e, F.Exp(F.Slice(m, 1, 2, 3))], 1);
         }),
+        // Concatenations whose pieces their loops store in place, and ones that must stay copies.
+        ("concat_views", [[-1, 4], [-1, 3]], -1, 1, x => F.Concat([F.Exp(x[0]), F.Tanh(x[1]) * 2.0], 1) * 1.5),
+        ("concat_views_middle_axis", [[-1, 2, 5], [-1, 3, 5]], -1, 1, x => F.Sigmoid(F.Concat([F.Exp(x[0]), x[1] * x[1]], 1))),
+        ("concat_epilogue_pieces", [[-1, 6], [6, 4]], -1, 1, x => { var m = F.MatMul(x[0], x[1]); return F.Concat([F.Relu(m), F.Tanh(m)], 1); }),
+        ("concat_column_pieces", [[-1, 1], [-1, 3]], -1, 1, x => F.Concat([F.Exp(x[0]), F.Exp(x[1])], 1)),
+        ("concat_then_slice", [[-1, 4], [-1, 4]], -1, 1, x => F.Exp(F.Slice(F.Concat([F.Tanh(x[0]), F.Sigmoid(x[1])], 1), 1, 2, 4))),
         ("pad", [[-1, 2, 3]], -1, 1, x => F.Pad(x[0], [0, 0, 1, 1, 2, 0], 0.5)),
         ("gather", [[7, 3]], -1, 1, x => F.Gather(x[0], x[0].Graph.Constant(NDArray.From(new long[] { 1, 6, 1 }, 3)))),
         ("one_hot_nll", [[4, 5]], -1, 1, x => F.NllLoss(F.LogSoftmax(x[0], 1), x[0].Graph.Constant(NDArray.From(new long[] { 0, 4, 2, 1 }, 4)))),

@@ -68,8 +68,11 @@ public abstract class Executable : IDisposable
     /// <summary>CheckNumerics: stops at the first kernel output holding NaN or infinity.</summary>
     private protected void CheckKernel(int k)
     {
-        foreach (var o in Kernels[k].Outputs)
+        foreach (var output in Kernels[k].Outputs)
         {
+            // A piece stored into a concatenation's buffer: check the concatenation (its other
+            // pieces hold earlier checked values, or this step's, or the last step's).
+            var o = Memory.Pieces.TryGetValue(output, out var piece) ? piece.Concat.Outputs[0] : output;
             if (!o.DType.IsFloat()) continue;
             var (data, count) = OutputValues(o);
             int i = NumericCheck.FirstNonFinite(data, count);

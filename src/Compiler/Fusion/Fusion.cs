@@ -26,6 +26,10 @@ public static class Fusion
                     plan.SliceViews.Add(node);
                     plan.Decisions.Add(new(node, -1, "view: its readers' loops read the slice's rows in place (strided), no copy"));
                     break;
+                case NodeClass.Reference when node.Op is ConcatOp && Compiler.ConcatViews.Qualifies(node, plan, consumers, fetched):
+                    plan.ConcatViews.Add(node);
+                    plan.Decisions.Add(new(node, -1, "view: the loops that compute its pieces store them in place (strided), no copy"));
+                    break;
                 case NodeClass.Reduce: PlaceReduce(plan, node, consumers, fetched); break;
                 default:
                     var g = NewGroup(plan, node.OutputTypes[0].Shape, node);

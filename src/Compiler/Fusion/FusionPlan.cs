@@ -31,6 +31,8 @@ public sealed class FusionPlan
     public List<FusionDecision> Decisions { get; } = [];
     /// <summary>Slices read in place by their consumers' loops (see <see cref="Compiler.SliceViews"/>): no kernel, no buffer.</summary>
     public HashSet<Node> SliceViews { get; } = [];
+    /// <summary>Concatenations whose pieces their loops store in place (see <see cref="Compiler.ConcatViews"/>): no kernel, no copy.</summary>
+    public HashSet<Node> ConcatViews { get; } = [];
 
     public string Report()
     {

@@ -1,8 +1,8 @@
 namespace GraphNet.Compiler;
 
 /// <summary>
-/// How a loop reads a tensor in place from a larger buffer: element (c₀, …, c_{r−1}) of the
-/// tensor's shape is element Offset + Σ c_d·Strides[d] of <paramref name="Source"/>'s buffer.
+/// How a loop reads or writes a tensor in place inside a larger buffer: element (c₀, …, c_{r−1})
+/// of the tensor's shape is element Offset + Σ c_d·Strides[d] of <paramref name="Source"/>'s buffer.
 /// </summary>
 public sealed record LeafView(Tensor Source, int[] Strides, int Offset);
 
@@ -54,16 +54,22 @@ public static class SliceViews
     public static LeafView? Layout(Node slice, Shape shape)
     {
         var op = (SliceOp)slice.Op;
-        var source = slice.Inputs[0];
+        return Layout(slice.Inputs[0], op.Axis, op.Start, op.Length, shape);
+    }
+
+    /// <summary>How a tensor of <paramref name="shape"/> lies in <paramref name="source"/> when it is the part [start, start+length) of an axis (a slice, or a piece of a concatenation).</summary>
+    public static LeafView? Layout(Tensor source, int sliceAxis, int start, int length, Shape shape)
+    {
         var s = source.Shape;
-        int axis = op.Axis < 0 ? op.Axis + s.Rank : op.Axis;
+        int axis = sliceAxis < 0 ? sliceAxis + s.Rank : sliceAxis;
+        if (s[axis] == Shape.Batch) return null;
         long inner = 1;
         for (int d = axis + 1; d < s.Rank; d++)
         {
             if (s[d] == Shape.Batch) return null;
             inner *= s[d];
         }
-        long row = op.Length * inner, sourceRow = s[axis] * inner;
+        long row = length * inner, sourceRow = s[axis] * inner;
         if (row == 0) return null;
         // The trailing dimensions that make up one row.
         int k = shape.Rank;
@@ -85,6 +91,6 @@ public static class SliceViews
             if (d > 0 && shape[d] == Shape.Batch) return null;
             stride *= shape[d];
         }
-        return new LeafView(source, strides, (int)(op.Start * inner));
+        return new LeafView(source, strides, (int)(start * inner));
     }
 }

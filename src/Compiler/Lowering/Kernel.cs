@@ -90,7 +90,7 @@ public static class Lowering
     private static IEnumerable<FusionGroup> Producers(FusionPlan plan, Node n)
     {
         if (plan.GroupOf.TryGetValue(n, out var g)) { yield return g; yield break; }
-        if (NodeClasses.Of(n) == NodeClass.View || plan.SliceViews.Contains(n))
+        if (NodeClasses.Of(n) == NodeClass.View || plan.SliceViews.Contains(n) || plan.ConcatViews.Contains(n))
             foreach (var i in n.Inputs)
                 foreach (var p in Producers(plan, i.Node)) yield return p;
     }

@@ -23,8 +23,16 @@ public sealed class MemoryPlan
     /// <summary>Slices read in place by loops: their tensors map to their input's storage.</summary>
     public IReadOnlySet<Node> SliceViews { get; private init; } = new HashSet<Node>();
 
-    /// <summary>How a loop reads <paramref name="t"/> when it is a slice read in place (or a reshape of one), else null.</summary>
-    public LeafView? ViewOf(Tensor t) => Compiler.SliceViews.SliceOf(t, SliceViews) is { } slice ? Compiler.SliceViews.Layout(slice, t.Shape) : null;
+    /// <summary>Pieces that their loops store into a concatenation's buffer, with their layouts there.</summary>
+    public IReadOnlyDictionary<Tensor, (Node Concat, LeafView View)> Pieces { get; private init; } = new Dictionary<Tensor, (Node, LeafView)>();
+
+    /// <summary>
+    /// How a loop reads or writes <paramref name="t"/> in place inside a larger buffer: a slice read
+    /// in place (or a reshape of one), or a piece stored into its concatenation; else null.
+    /// </summary>
+    public LeafView? ViewOf(Tensor t) =>
+        Pieces.TryGetValue(t, out var piece) ? piece.View
+        : Compiler.SliceViews.SliceOf(t, SliceViews) is { } slice ? Compiler.SliceViews.Layout(slice, t.Shape) : null;
 
     public Dictionary<Tensor, Storage> StorageOf { get; } = [];
     public List<Storage> Slots { get; } = [];
@@ -40,9 +48,9 @@ public sealed class MemoryPlan
 
     private static long Size(TensorType t, int batch) => t.Shape.StaticSize * (t.Shape.IsSymbolic ? batch : 1) * t.DType.SizeInBytes();
 
-    public static MemoryPlan Build(Unit unit, List<Kernel> kernels, IReadOnlySet<Node>? sliceViews = null)
+    public static MemoryPlan Build(Unit unit, List<Kernel> kernels, IReadOnlySet<Node>? sliceViews = null, IReadOnlySet<Node>? concatViews = null)
     {
-        var plan = new MemoryPlan { SliceViews = sliceViews ?? new HashSet<Node>() };
+        var plan = new MemoryPlan { SliceViews = sliceViews ?? new HashSet<Node>(), Pieces = ConcatViews.Pieces(concatViews ?? new HashSet<Node>()) };
         var g = unit.Graph;
         foreach (var n in g.Nodes)
         {
@@ -86,6 +94,11 @@ public sealed class MemoryPlan
                     lastUse[Root(i)] = k;
                     if (Compiler.SliceViews.SliceOf(i, plan.SliceViews) is { } slice) lastUse[Root(slice.Inputs[0])] = k;
                 }
+        // A concatenation stored piece by piece lives at least until its last piece is written.
+        for (int k = 0; k < kernels.Count; k++)
+            foreach (var o in kernels[k].Outputs)
+                if (plan.Pieces.TryGetValue(o, out var piece))
+                    lastUse[piece.Concat.Outputs[0]] = Math.Max(lastUse.GetValueOrDefault(piece.Concat.Outputs[0], k), k);
 
         var free = new List<Storage>();
         var dying = new Dictionary<int, List<Tensor>>();
@@ -99,6 +112,18 @@ public sealed class MemoryPlan
                 : [];
             foreach (var o in kernel.Outputs)
             {
+                if (plan.Pieces.TryGetValue(o, out var piece))
+                {
+                    // Into the concatenation's buffer, made when its first piece is written.
+                    var whole = piece.Concat.Outputs[0];
+                    if (!plan.StorageOf.TryGetValue(whole, out var wholeSlot))
+                        plan.StorageOf[whole] = wholeSlot = assigned.TryGetValue(whole, out int wv)
+                            ? new Storage(StorageKind.VariableNext, wv, whole.DType, whole.Shape.StaticSize, false)
+                            : FreeOrNewSlot(plan, free, whole);
+                    plan.StorageOf[o] = wholeSlot;
+                    lastUse.TryAdd(o, k);
+                    continue;
+                }
                 if (assigned.TryGetValue(o, out int vi))
                 {
                     plan.StorageOf[o] = new Storage(StorageKind.VariableNext, vi, o.DType, o.Shape.StaticSize, false);
@@ -112,12 +137,7 @@ public sealed class MemoryPlan
                          && anchorSlot.Kind == StorageKind.Slot && lastUse.GetValueOrDefault(a.Outputs[0], k) == k && !fetchedRoots.Contains(a.Outputs[0]) && Fits(anchorSlot, o)
                          && !kernel.Outputs.Take(kernel.Outputs.ToList().IndexOf(o)).Any(p => p != a.Outputs[0] && plan.StorageOf.GetValueOrDefault(p) == anchorSlot))
                     slot = anchorSlot;
-                else
-                {
-                    slot = free.FirstOrDefault(s => Fits(s, o));
-                    if (slot is not null) free.Remove(slot);
-                    else { slot = new Storage(StorageKind.Slot, plan.Slots.Count, o.DType, o.Shape.StaticSize, o.Shape.IsSymbolic); plan.Slots.Add(slot); }
-                }
+                else slot = FreeOrNewSlot(plan, free, o);
                 plan.StorageOf[o] = slot;
                 if (!lastUse.ContainsKey(o) && !fetchedRoots.Contains(o)) lastUse[o] = k; // written, never read: dies at once
             }
@@ -134,12 +154,23 @@ public sealed class MemoryPlan
                 if (!live.Contains(s) && !free.Contains(s) && plan.StorageOf.Any(kv => kv.Value == s && lastUse.GetValueOrDefault(kv.Key, -1) <= k))
                     free.Add(s);
         }
-        foreach (var kv in plan.StorageOf.Where(kv => kv.Value.Kind == StorageKind.Slot && kv.Key.Node.Op is not (ReshapeOp or GroupOp or AssignOp) && !plan.SliceViews.Contains(kv.Key.Node)))
+        foreach (var kv in plan.StorageOf.Where(kv => kv.Value.Kind == StorageKind.Slot && kv.Key.Node.Op is not (ReshapeOp or GroupOp or AssignOp)
+                     && !plan.SliceViews.Contains(kv.Key.Node) && !plan.Pieces.ContainsKey(kv.Key)))
         {
-            int def = kernels.FindIndex(k => k.Outputs.Contains(kv.Key));
+            // A concatenation stored in place is defined where its first piece is written.
+            int def = kernels.FindIndex(k => k.Outputs.Any(o => o == kv.Key || plan.Pieces.TryGetValue(o, out var p) && p.Concat.Outputs[0] == kv.Key));
             plan.Lifetimes.Add((kv.Key, kv.Value, def, fetchedRoots.Contains(kv.Key) ? kernels.Count : lastUse.GetValueOrDefault(kv.Key, def)));
         }
         return plan;
+    }
+
+    private static Storage FreeOrNewSlot(MemoryPlan plan, List<Storage> free, Tensor t)
+    {
+        var slot = free.FirstOrDefault(s => Fits(s, t));
+        if (slot is not null) { free.Remove(slot); return slot; }
+        slot = new Storage(StorageKind.Slot, plan.Slots.Count, t.DType, t.Shape.StaticSize, t.Shape.IsSymbolic);
+        plan.Slots.Add(slot);
+        return slot;
     }
 
     private static bool Fits(Storage s, Tensor t) =>

@@ -19,6 +19,8 @@ internal sealed class LoopEmitter
     private readonly LoopLeaves leaves;
     private readonly List<string> fields = [], init = [];
     private readonly bool vectorize;
+    /// <summary>Per store, its layout when it is written in place into a larger buffer (a piece of a concatenation), else null.</summary>
+    private readonly LeafView?[] storeViews;
 
     // buffer: the C# expression of a tensor's buffer array, e.g. "((float[])c.B[3])".
     public LoopEmitter(string name, string elementType, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores, Func<Tensor, string> buffer,
@@ -27,6 +29,7 @@ internal sealed class LoopEmitter
         (this.name, T, this.domain, this.nodes, this.stores, this.buffer) = (name, elementType, domain, nodes, stores, buffer);
         leaves = new LoopLeaves(domain, nodes, extraLeaf, viewOf);
         local = leaves.Local;
+        storeViews = stores.Select(viewOf).ToArray();
         // Bool tensors crossing the loop's edge are read and written element by element.
         vectorize = leaves.Items.All(l => l.T.DType != DType.Bool) && stores.All(s => s.DType != DType.Bool);
     }
@@ -34,7 +37,7 @@ internal sealed class LoopEmitter
     /// <summary>The leaves a broadcast plan walks (broadcast and strided), in the order the plan's inputs come after any extra ones.</summary>
     private List<(Tensor T, LeafKind Kind)> PlanLeaves => leaves.Items.Where(l => l.Kind is LeafKind.Broadcast or LeafKind.Strided).ToList();
 
-    public bool IsFlat => PlanLeaves.Count == 0;
+    public bool IsFlat => PlanLeaves.Count == 0 && storeViews.All(v => v is null);
 
     /// <summary>
     /// The expression of the plan over <paramref name="outShape"/>: broadcast leaves by their
@@ -44,14 +47,18 @@ internal sealed class LoopEmitter
     public string PlanExpression(Shape outShape, Shape? first, Func<Shape, string> dims)
     {
         var inputs = PlanLeaves;
+        var views = storeViews.OfType<LeafView>().ToList();
         string outDims = dims(outShape);
         var shapes = (first is null ? [] : new[] { first }).Concat(inputs.Select(l => l.T.Shape)).Select(dims);
-        if (inputs.All(l => l.Kind == LeafKind.Broadcast)) return $"new BroadcastPlan({outDims}, {string.Join(", ", shapes)})";
+        if (inputs.All(l => l.Kind == LeafKind.Broadcast) && views.Count == 0) return $"new BroadcastPlan({outDims}, {string.Join(", ", shapes)})";
+        // Strided stores come after the leaves, in store order.
         var strides = (first is null ? [] : new[] { $"BroadcastPlan.StridesFor({dims(first)}, {outDims})" })
             .Concat(inputs.Select(l => l.Kind == LeafKind.Strided
                 ? "new int[] { " + string.Join(", ", leaves.Views[l.T].Strides) + " }"
-                : $"BroadcastPlan.StridesFor({dims(l.T.Shape)}, {outDims})"));
-        var offsets = (first is null ? [] : new[] { 0 }).Concat(inputs.Select(l => l.Kind == LeafKind.Strided ? leaves.Views[l.T].Offset : 0));
+                : $"BroadcastPlan.StridesFor({dims(l.T.Shape)}, {outDims})"))
+            .Concat(views.Select(v => "new int[] { " + string.Join(", ", v.Strides) + " }"));
+        var offsets = (first is null ? [] : new[] { 0 }).Concat(inputs.Select(l => l.Kind == LeafKind.Strided ? leaves.Views[l.T].Offset : 0))
+            .Concat(views.Select(v => v.Offset));
         return $"new BroadcastPlan({outDims}, new int[][] {{ {string.Join(", ", strides)} }}, new int[] {{ {string.Join(", ", offsets)} }})";
     }
 
@@ -105,7 +112,9 @@ internal sealed class LoopEmitter
                 p++;
             }
         }
-        for (int k = 0; k < stores.Count; k++) sb.AppendLine($"            ref {ElemType(stores[k])} G{k} = ref MemoryMarshal.GetArrayDataReference(O{k});");
+        for (int k = 0; k < stores.Count; k++)
+            if (storeViews[k] is null) sb.AppendLine($"            ref {ElemType(stores[k])} G{k} = ref MemoryMarshal.GetArrayDataReference(O{k});");
+            else sb.AppendLine($"            ref {ElemType(stores[k])} G{k} = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(O{k}), offs[{p++}]); // a piece of a concatenation: this run's row");
         sb.AppendLine("            int j = 0;");
         if (accumulate is null)
         {
@@ -118,9 +127,11 @@ internal sealed class LoopEmitter
         return sb.ToString();
     }
 
-    private IEnumerable<string> StoreLines(bool vec) => stores.Select((s, k) => vec
-        ? $"{Value(s, true)}.StoreUnsafe(ref G{k}, (nuint)(o + j));"
-        : $"Unsafe.Add(ref G{k}, o + j) = {Value(s, false)};");
+    private IEnumerable<string> StoreLines(bool vec) => stores.Select((s, k) =>
+    {
+        string index = storeViews[k] is null ? "o + j" : "j";
+        return vec ? $"{Value(s, true)}.StoreUnsafe(ref G{k}, (nuint)({index}));" : $"Unsafe.Add(ref G{k}, {index}) = {Value(s, false)};";
+    });
 
     private void EmitVectorLoop(StringBuilder sb, string ind, Func<IEnumerable<string>> tail)
     {

@@ -18,6 +18,8 @@ internal sealed class DeviceLoopEmitter
     private readonly IReadOnlyList<Tensor> stores;
     private readonly Func<Tensor, int> storage;
     private readonly LoopLeaves leaves;
+    /// <summary>Per store, its layout when it is written in place into a larger buffer (a piece of a concatenation), else null.</summary>
+    private readonly LeafView?[] storeViews;
 
     public DeviceLoopEmitter(string name, string elementType, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores, Func<Tensor, int> storage,
         Func<Tensor, LeafView?> viewOf, Tensor? extraLeaf = null)
@@ -25,6 +27,7 @@ internal sealed class DeviceLoopEmitter
         (this.name, T, this.domain, this.nodes, this.stores, this.storage) = (name, elementType, domain, nodes, stores, storage);
         leaves = new LoopLeaves(domain, nodes, extraLeaf, viewOf);
         local = leaves.Local;
+        storeViews = stores.Select(viewOf).ToArray();
     }
 
     /// <summary>The element type of a tensor on the device (bool is stored as a byte).</summary>
@@ -72,9 +75,11 @@ internal sealed class DeviceLoopEmitter
         {
             sb.AppendLine("        for (int e = t; e < a.Size; e += a.Stride)");
             sb.AppendLine("        {");
-            if (leaves.Items.Any(l => l.Kind is LeafKind.Broadcast or LeafKind.Strided)) Coordinates(sb, "            ", "e", Enumerable.Range(0, domain.Rank));
+            if (leaves.Items.Any(l => l.Kind is LeafKind.Broadcast or LeafKind.Strided) || storeViews.Any(v => v is not null))
+                Coordinates(sb, "            ", "e", Enumerable.Range(0, domain.Rank));
             EmitBody(sb, "            ");
-            for (int k = 0; k < stores.Count; k++) sb.AppendLine($"            a.O{k}[e] = {Store(stores[k], Value(stores[k]))};");
+            for (int k = 0; k < stores.Count; k++)
+                sb.AppendLine($"            a.O{k}[{(storeViews[k] is { } v ? StridedOffset(v) : "e")}] = {Store(stores[k], Value(stores[k]))};");
             sb.AppendLine("        }");
         }
         else EmitReduction(sb, reduce, root!);

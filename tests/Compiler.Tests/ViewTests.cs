@@ -1,11 +1,12 @@
 namespace GraphNet.Compiler.Tests;
 
 /// <summary>
-/// Slices read in place by loops: which slices become views, how they lie in their source's
-/// buffer, and what an LSTM step gains. (Their values are checked against the interpreter by the
-/// slice cases of <see cref="CompiledOpTests"/>, on both backends, and by the recurrent layers.)
+/// Slices read in place by loops and concatenations whose pieces their loops store in place:
+/// which become views, how they lie in the larger buffer, and what an LSTM step gains. (Their
+/// values are checked against the interpreter by the slice and concat cases of
+/// <see cref="CompiledOpTests"/>, on both backends, by the recurrent layers and by the fuzzer.)
 /// </summary>
-public class SliceViewTests
+public class ViewTests
 {
     [Fact]
     public void ALayoutStepsOverTheSourceRowsAndStartsAtTheSlice()
@@ -57,7 +58,7 @@ public class SliceViewTests
     }
 
     [Fact]
-    public void AnLstmStepCopiesNoSlices()
+    public void AnLstmStepCopiesNoSlicesAndWritesItsGateGradientsInPlace()
     {
         var m = Bench.BenchModel.Lstm();
         using var s = new Session(m.Graph, new SessionOptions { UseCompileCache = false });
@@ -65,6 +66,34 @@ public class SliceViewTests
         var slices = m.Graph.Nodes.Count(n => n.Op is SliceOp);
         Assert.True(slices > 100, $"{slices} slices");
         Assert.DoesNotContain(exe.Kernels, k => k.Anchor?.Op is SliceOp);
+        // Each time step's four gate gradients are stored straight into its [N, 4H] gradient.
+        var stored = exe.Report.Fusion.ConcatViews;
+        Assert.True(stored.Count(c => c.Inputs.Count == 4) >= 27, $"{stored.Count} concatenations stored in place: {string.Join(", ", stored.Select(c => c.Inputs.Count))} pieces");
+        Assert.DoesNotContain(exe.Kernels, k => stored.Contains(k.Anchor!));
+    }
+
+    [Fact]
+    public void OnlyPiecesComputedByLoopsAndReadByNothingElseAreStoredInPlace()
+    {
+        var g = new Graph(seed: 1);
+        var x = g.Placeholder([-1, 4], "x");
+        var w = g.Placeholder([4, 4], "w");
+        var byLoops = F.Concat([F.Exp(x), F.Tanh(x)], 1);                 // in place
+        var shared = F.Sigmoid(x);
+        var withSharedPiece = F.Concat([shared, F.Exp(x * 2.0)], 1);       // sigmoid is read elsewhere too: copied
+        var withGemmPiece = F.Concat([F.MatMul(x, w), F.Exp(x * 3.0)], 1); // a GEMM's own output: copied
+        var y = F.Sum(byLoops) + F.Sum(withSharedPiece) + F.Sum(withGemmPiece) + F.Sum(shared);
+        using var s = new Session(g, new SessionOptions { UseCompileCache = false });
+        var feeds = new Dictionary<Tensor, NDArray> { [x] = NDArray.Zeros(DType.Float32, 2, 4), [w] = NDArray.Zeros(DType.Float32, 4, 4) };
+        var exe = s.Compiled([y], feeds);
+        Assert.Equal([byLoops.Node.Name], exe.Report.Fusion.ConcatViews.Select(n => n.Name));
+        Assert.Contains(exe.Kernels, k => k.Anchor?.Name == withSharedPiece.Node.Name);
+        Assert.Contains(exe.Kernels, k => k.Anchor?.Name == withGemmPiece.Node.Name);
+        // Both pieces share the concatenation's buffer, written at offsets 0 and 4 of each row of 8.
+        var concat = exe.Report.Fusion.ConcatViews.Single();
+        Assert.All(concat.Inputs, p => Assert.Equal(exe.Memory.StorageOf[concat.Outputs[0]], exe.Memory.StorageOf[p]));
+        Assert.Equal([0, 4], concat.Inputs.Select(p => exe.Memory.ViewOf(p)!.Offset));
+        Assert.All(concat.Inputs, p => Assert.Equal([8, 1], exe.Memory.ViewOf(p)!.Strides));
     }
 }
 
