@@ -120,4 +120,23 @@ public class StridedPlanTests
         whole.ForEachRun(ref w);
         Assert.Equal([(0, 6, 1, 6)], w.Runs);
     }
+
+    [Fact]
+    public void RunsVisitedFromAnyStartAreTheRunsOfTheWholeWalk()
+    {
+        // A bias broadcast along the middle axis and a strided input, over [3, 4, 5]: split points
+        // anywhere (as cores take shares of a large loop) must give the same runs and offsets.
+        var plan = new BroadcastPlan([3, 4, 5], [BroadcastPlan.StridesFor([4, 1], [3, 4, 5]), [40, 10, 1]], [0, 3]);
+        var whole = new Recorder { Runs = [] };
+        plan.ForEachRun(ref whole);
+        Assert.Equal(12, plan.Runs);
+        for (int split = 0; split <= plan.Runs; split++)
+        {
+            var parts = new Recorder { Runs = [] };
+            plan.ForEachRun(ref parts, 0, split);
+            plan.ForEachRun(ref parts, split, plan.Runs);
+            Assert.Equal(whole.Runs, parts.Runs);
+        }
+        Assert.Equal((45, 1, 0, 5), whole.Runs[9]); // run 9 = (2, 1): output 45, bias row 1 read as one value (stride 0)
+    }
 }

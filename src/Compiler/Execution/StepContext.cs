@@ -55,6 +55,23 @@ public static class Loops
 {
     public const int ParallelThreshold = 1 << 16;
 
+    /// <summary>
+    /// A loop walked by a broadcast plan (broadcast or strided leaves), split over cores by runs
+    /// when large: a convolution's bias-and-ReLU epilogue or an LSTM's input projection bias is
+    /// millions of elements. (Not for reductions: their runs may add into the same accumulator.)
+    /// </summary>
+    public static void Planned<TLoop>(BroadcastPlan plan, TLoop loop) where TLoop : struct, IRunVisitor
+    {
+        int runs = plan.Runs;
+        int workers = Math.Min(Math.Min(Environment.ProcessorCount, runs), plan.Size / (ParallelThreshold / 2));
+        if (workers <= 1) { plan.ForEachRun(ref loop); return; }
+        Work.Ranges(runs, 4 * workers, workers, 1, (lo, hi) =>
+        {
+            var l = loop;
+            plan.ForEachRun(ref l, lo, hi);
+        });
+    }
+
     public static void Flat<TLoop>(TLoop loop, int size) where TLoop : struct, IRunVisitor
     {
         int workers = Math.Min(Environment.ProcessorCount, size / (ParallelThreshold / 2));

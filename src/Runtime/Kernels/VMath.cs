@@ -117,14 +117,26 @@ public static class VMath
         return Vector512.Create<T>(t);
     }
 
-    /// <summary>Copies a strided (or broadcast, stride 0) run into a contiguous row.</summary>
+    /// <summary>
+    /// Copies a strided (or broadcast, stride 0) run into a contiguous row: the calling thread's
+    /// scratch row number <paramref name="slot"/> (one per leaf of a loop, so a loop's rows stay
+    /// apart; per thread, so loops split over cores do not share them; kept, so steps do not allocate).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static Span<T> Row<T>(T[] src, int offset, int stride, int n, ref T[]? scratch)
+    public static Span<T> Row<T>(T[] src, int offset, int stride, int n, int slot)
     {
+        var rows = RowScratch<T>.Rows ??= new T[Math.Max(slot + 1, 8)][];
+        if (rows.Length <= slot) Array.Resize(ref RowScratch<T>.Rows, slot + 1);
+        ref var scratch = ref RowScratch<T>.Rows![slot];
         if (scratch is null || scratch.Length < n) scratch = new T[Math.Max(n, 64)];
         var row = scratch.AsSpan(0, n);
         if (stride == 0) row.Fill(src[offset]);
         else for (int j = 0; j < n; j++) row[j] = src[offset + j * stride];
         return row;
+    }
+
+    private static class RowScratch<T>
+    {
+        [ThreadStatic] public static T[]?[]? Rows;
     }
 }

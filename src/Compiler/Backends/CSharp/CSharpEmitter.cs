@@ -115,7 +115,7 @@ internal static class CSharpEmitter
         var v = suffix.ToLowerInvariant();
         body.Append(loop.EmitInit(v, Dims));
         if (loop.IsFlat) body.AppendLine($"        Loops.Flat({v}, {Size(domain)});");
-        else body.AppendLine($"        (c.Plan({k.Index}) ?? c.SetPlan({k.Index}, {loop.PlanExpression(domain, null, Dims)})).ForEachRun(ref {v});");
+        else body.AppendLine($"        Loops.Planned(c.Plan({k.Index}) ?? c.SetPlan({k.Index}, {loop.PlanExpression(domain, null, Dims)}), {v});");
     }
 
     private static void EmitReduce(Kernel k, Node anchor, ReduceOp r, string T, Func<Tensor, string> buffer, Func<Tensor, LeafView?> viewOf, StringBuilder structs, StringBuilder body)

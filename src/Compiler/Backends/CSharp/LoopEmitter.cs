@@ -86,7 +86,6 @@ internal sealed class LoopEmitter
             string et = ElemType(t);
             sb.AppendLine($"        public {et}[] L{i};");
             if (kind == LeafKind.Scalar) sb.AppendLine($"        public {et} S{i};" + (vectorize ? $" public Vector512<{et}> VS{i};" : ""));
-            if (kind is LeafKind.Broadcast or LeafKind.Strided) sb.AppendLine($"        public {et}[]? R{i}s;");
         }
         for (int k = 0; k < stores.Count; k++) sb.AppendLine($"        public {ElemType(stores[k])}[] O{k};");
         if (accumulate is not null) sb.AppendLine($"        public {T}[] Acc;");
@@ -107,7 +106,7 @@ internal sealed class LoopEmitter
             if (kind == LeafKind.Full) sb.AppendLine($"            ref {ElemType(t)} F{i} = ref MemoryMarshal.GetArrayDataReference(L{i});");
             if (kind is LeafKind.Broadcast or LeafKind.Strided)
             {
-                sb.AppendLine($"            Span<{ElemType(t)}> R{i} = st[{p}] == 1 ? L{i}.AsSpan(offs[{p}], n) : VMath.Row(L{i}, offs[{p}], st[{p}], n, ref R{i}s);");
+                sb.AppendLine($"            Span<{ElemType(t)}> R{i} = st[{p}] == 1 ? L{i}.AsSpan(offs[{p}], n) : VMath.Row(L{i}, offs[{p}], st[{p}], n, {i});");
                 sb.AppendLine($"            ref {ElemType(t)} F{i} = ref MemoryMarshal.GetReference(R{i});");
                 p++;
             }

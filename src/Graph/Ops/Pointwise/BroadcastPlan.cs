@@ -76,8 +76,14 @@ public sealed class BroadcastPlan
         return o;
     }
 
+    /// <summary>Runs along the innermost dimension: the output is visited as this many runs of its last coalesced dimension.</summary>
+    public int Runs => Size / Math.Max(Dims[^1], 1);
+
     /// <summary>Visits the output in runs along the innermost dimension.</summary>
-    public void ForEachRun<TVisitor>(ref TVisitor v) where TVisitor : struct, IRunVisitor
+    public void ForEachRun<TVisitor>(ref TVisitor v) where TVisitor : struct, IRunVisitor => ForEachRun(ref v, 0, Runs);
+
+    /// <summary>Visits runs [<paramref name="first"/>, <paramref name="end"/>) only (a share of the output for one core).</summary>
+    public void ForEachRun<TVisitor>(ref TVisitor v, int first, int end) where TVisitor : struct, IRunVisitor
     {
         int r = Dims.Length, inner = Dims[r - 1], n = Strides.Length;
         Span<int> offs = stackalloc int[n];
@@ -85,8 +91,14 @@ public sealed class BroadcastPlan
         Span<int> innerStrides = stackalloc int[n];
         for (int k = 0; k < n; k++) innerStrides[k] = Strides[k][r - 1];
         Span<int> idx = stackalloc int[r];
-        int outer = Size / Math.Max(inner, 1);
-        for (int o = 0; o < outer; o++)
+        // Where run `first` starts: its coordinates over the outer dimensions, and each input's offset there.
+        for (int d = r - 2, rest = first; d >= 0; d--)
+        {
+            idx[d] = rest % Dims[d];
+            rest /= Dims[d];
+            for (int k = 0; k < n; k++) offs[k] += idx[d] * Strides[k][d];
+        }
+        for (int o = first; o < end; o++)
         {
             v.Run(o * inner, offs, innerStrides, inner);
             for (int d = r - 2; d >= 0; d--)
