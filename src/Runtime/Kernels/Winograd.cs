@@ -232,6 +232,22 @@ public static unsafe class Winograd
         }
     }
 
+    /// <summary>
+    /// Input row iy of one channel into its slot (iy mod <paramref name="slots"/>, a power of two) of
+    /// a ring of padded rows, at column iy's padding offset; zeros outside the image. Consecutive
+    /// tile rows share two input rows, so each row is copied once; only the image's columns are
+    /// ever written, so the padding columns stay zero.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void LoadRow(in WinogradLayout l, float* xc, int iy, float* ring, int width, int slots)
+    {
+        float* row = ring + (iy & (slots - 1)) * width;
+        if (iy < 0 || iy >= l.H) { new Span<float>(row, width).Clear(); return; }
+        // Columns the tiles read: −PadX .. Out·TW+1−PadX; copy the part inside the image.
+        int count = Math.Min(l.W, l.Out * l.TW + 2 - l.PadX);
+        if (count > 0) new ReadOnlySpan<float>(xc + (long)iy * l.W, count).CopyTo(new Span<float>(row + l.PadX, count));
+    }
+
     /// <summary>U[ξ][o][i] = (G g Gᵀ)[ξ] for g = w[o,i] (or, flipped, for g = w[i,o] rotated 180°).</summary>
     private static void TransformFilters<T>(float* w, float* u, int co, int c, bool flip) where T : struct, IWinogradTile
     {

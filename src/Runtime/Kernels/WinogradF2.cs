@@ -39,8 +39,8 @@ internal unsafe struct WinogradF2 : IWinogradTile
             {
                 int ty = r % l.TH, iy = 2 * ty - l.PadY;
                 float* xc = x + ((long)(r / l.TH) * l.C + ci) * l.H * l.W;
-                if (r == r0 || ty == 0) { LoadRow(l, xc, iy, padded, width); LoadRow(l, xc, iy + 1, padded, width); }
-                LoadRow(l, xc, iy + 2, padded, width); LoadRow(l, xc, iy + 3, padded, width);
+                if (r == r0 || ty == 0) { Winograd.LoadRow(l, xc, iy, padded, width, 4); Winograd.LoadRow(l, xc, iy + 1, padded, width, 4); }
+                Winograd.LoadRow(l, xc, iy + 2, padded, width, 4); Winograd.LoadRow(l, xc, iy + 3, padded, width, 4);
                 float* p0 = padded + (iy & 3) * width, p1 = padded + ((iy + 1) & 3) * width;
                 float* p2 = padded + ((iy + 2) & 3) * width, p3 = padded + ((iy + 3) & 3) * width;
                 for (int j = 0; j < width; j += Lanes)
@@ -72,17 +72,6 @@ internal unsafe struct WinogradF2 : IWinogradTile
         Vector512.Store(odd + even2, dst + first + plane);
         Vector512.Store(even2 - odd, dst + first + 2 * plane);
         Vector512.Store(odd - odd2, dst + first + 3 * plane);
-    }
-
-    /// <summary>Input row iy of one channel into its padded buffer (iy mod 4), at column iy's padding offset; zeros outside the image.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadRow(in WinogradLayout l, float* xc, int iy, float* padded, int width)
-    {
-        float* row = padded + (iy & 3) * width;
-        if (iy < 0 || iy >= l.H) { new Span<float>(row, width).Clear(); return; }
-        // Columns the tiles read: −PadX .. 2·TW+1−PadX; copy the part inside the image.
-        int count = Math.Min(l.W, 2 * l.TW + 2 - l.PadX);
-        if (count > 0) new ReadOnlySpan<float>(xc + (long)iy * l.W, count).CopyTo(new Span<float>(row + l.PadX, count));
     }
 
     /// <summary>16 tiles at a time; each pair of output rows is written whole (interleaving the even and odd columns), clipped at the edges.</summary>

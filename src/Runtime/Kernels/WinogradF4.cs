@@ -51,16 +51,17 @@ internal unsafe struct WinogradF4 : IWinogradTile
             {
                 int ty = r % l.TH, iy = 4 * ty - l.PadY;
                 float* xc = x + ((long)(r / l.TH) * l.C + ci) * l.H * l.W;
-                if (r == r0 || ty == 0) { LoadRow(l, xc, iy, ring, width); LoadRow(l, xc, iy + 1, ring, width); }
-                for (int k = 2; k < 6; k++) LoadRow(l, xc, iy + k, ring, width);
+                if (r == r0 || ty == 0) { Winograd.LoadRow(l, xc, iy, ring, width, 8); Winograd.LoadRow(l, xc, iy + 1, ring, width, 8); }
+                for (int k = 2; k < 6; k++) Winograd.LoadRow(l, xc, iy + k, ring, width, 8);
                 float* p0 = ring + (iy & 7) * width, p1 = ring + ((iy + 1) & 7) * width, p2 = ring + ((iy + 2) & 7) * width;
                 float* p3 = ring + ((iy + 3) & 7) * width, p4 = ring + ((iy + 4) & 7) * width, p5 = ring + ((iy + 5) & 7) * width;
-                for (int j = 0; j < width; j += 16)
+                // Rows in 256-bit steps, as the columns below: one Bᵀ for both (Zen 4 splits 512-bit operations in two anyway).
+                for (int j = 0; j < width; j += Lanes)
                 {
-                    var (b0, b1, b2, b3, b4, b5) = Bt(Vector512.Load(p0 + j), Vector512.Load(p1 + j), Vector512.Load(p2 + j),
-                        Vector512.Load(p3 + j), Vector512.Load(p4 + j), Vector512.Load(p5 + j));
-                    Vector512.Store(b0, e + j); Vector512.Store(b1, e + width + j); Vector512.Store(b2, e + 2 * width + j);
-                    Vector512.Store(b3, e + 3 * width + j); Vector512.Store(b4, e + 4 * width + j); Vector512.Store(b5, e + 5 * width + j);
+                    var (b0, b1, b2, b3, b4, b5) = Bt(Vector256.Load(p0 + j), Vector256.Load(p1 + j), Vector256.Load(p2 + j),
+                        Vector256.Load(p3 + j), Vector256.Load(p4 + j), Vector256.Load(p5 + j));
+                    Vector256.Store(b0, e + j); Vector256.Store(b1, e + width + j); Vector256.Store(b2, e + 2 * width + j);
+                    Vector256.Store(b3, e + 3 * width + j); Vector256.Store(b4, e + 4 * width + j); Vector256.Store(b5, e + 5 * width + j);
                 }
                 float* dst = v + (long)ci * ld + (r - r0) * l.TW;
                 for (int tx = 0; tx < l.TW; tx += Lanes)
@@ -86,16 +87,6 @@ internal unsafe struct WinogradF4 : IWinogradTile
 
     /// <summary>Bᵀ applied to six values: (4d₀−5d₂+d₄, (d₄−4d₂)±(d₃−4d₁), (d₄−d₂)±2(d₃−d₁), 4d₁−5d₃+d₅).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Bt(
-        Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4, Vector512<float> d5)
-    {
-        Vector512<float> four = Vector512.Create(4f), five = Vector512.Create(5f);
-        var t1 = d4 - four * d2; var t2 = d3 - four * d1;
-        var t3 = d4 - d2; var t4 = (d3 - d1) + (d3 - d1);
-        return (four * d0 - five * d2 + d4, t1 + t2, t1 - t2, t3 + t4, t3 - t4, four * d1 - five * d3 + d5);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Bt(
         Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3, Vector256<float> d4, Vector256<float> d5)
     {
@@ -103,17 +94,6 @@ internal unsafe struct WinogradF4 : IWinogradTile
         var t1 = d4 - four * d2; var t2 = d3 - four * d1;
         var t3 = d4 - d2; var t4 = (d3 - d1) + (d3 - d1);
         return (four * d0 - five * d2 + d4, t1 + t2, t1 - t2, t3 + t4, t3 - t4, four * d1 - five * d3 + d5);
-    }
-
-    /// <summary>Input row iy of one channel into its ring slot (iy mod 8), at column iy's padding offset; zeros outside the image.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadRow(in WinogradLayout l, float* xc, int iy, float* ring, int width)
-    {
-        float* row = ring + (iy & 7) * width;
-        if (iy < 0 || iy >= l.H) { new Span<float>(row, width).Clear(); return; }
-        // Columns the tiles read: −PadX .. 4·TW+1−PadX; copy the part inside the image.
-        int count = Math.Min(l.W, 4 * l.TW + 2 - l.PadX);
-        if (count > 0) new ReadOnlySpan<float>(xc + (long)iy * l.W, count).CopyTo(new Span<float>(row + l.PadX, count));
     }
 
     /// <summary>Eight tiles at a time: Aᵀ over the tile's rows, then over its columns, one output row (32 columns) at a time, clipped at the edges.</summary>
