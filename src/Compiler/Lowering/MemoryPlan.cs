@@ -16,7 +16,8 @@ public sealed record Storage(StorageKind Kind, int Index, DType DType, long Stat
 /// element for element (in place). Values assigned to variables are written straight into the
 /// variable's second buffer, swapped in after the step. A slice read in place (see
 /// <see cref="Compiler.SliceViews"/>) shares its input's buffer, which stays alive until its last
-/// reader has run.
+/// reader has run; the pieces of a concatenation stored in place (see <see cref="Compiler.ConcatViews"/>)
+/// share the concatenation's buffer, made when the first piece is written.
 /// </summary>
 public sealed class MemoryPlan
 {

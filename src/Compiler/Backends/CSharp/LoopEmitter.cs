@@ -41,7 +41,8 @@ internal sealed class LoopEmitter
 
     /// <summary>
     /// The expression of the plan over <paramref name="outShape"/>: broadcast leaves by their
-    /// shapes, strided ones (slices read in place) by their strides and first element.
+    /// shapes; strided leaves (slices read in place) and strided stores (pieces of a
+    /// concatenation), after them, by their strides and first element.
     /// <paramref name="first"/>, when given, is the shape of an extra first input (a reduction's accumulator).
     /// </summary>
     public string PlanExpression(Shape outShape, Shape? first, Func<Shape, string> dims)
