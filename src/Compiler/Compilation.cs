@@ -69,6 +69,7 @@ public static class Compilation
         report.Fusion = fusion;
         report.Passes.Add(("fusion", sw.Elapsed, null)); sw.Restart();
         var kernels = Lowering.Lower(unit, fusion);
+        if (!ilgpu) kernels = LibraryEpilogues.Absorb(unit, kernels); // ILGPU's convolutions have no epilogue of their own
         report.Passes.Add(("lowering", sw.Elapsed, null));
         report.Kernels = kernels; sw.Restart();
         var memory = MemoryPlan.Build(unit, kernels, fusion.SliceViews, fusion.ConcatViews);

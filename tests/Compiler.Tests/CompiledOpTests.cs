@@ -49,6 +49,12 @@ public class CompiledOpTests
         ("gather", [[7, 3]], -1, 1, x => F.Gather(x[0], x[0].Graph.Constant(NDArray.From(new long[] { 1, 6, 1 }, 3)))),
         ("one_hot_nll", [[4, 5]], -1, 1, x => F.NllLoss(F.LogSoftmax(x[0], 1), x[0].Graph.Constant(NDArray.From(new long[] { 0, 4, 2, 1 }, 4)))),
         ("conv2d", [[-1, 2, 7, 7], [4, 2, 3, 3]], -1, 1, x => F.Conv2d(x[0], x[1], null, stride: 2, padding: 1)),
+        // Winograd-sized convolutions whose bias add and ReLU the convolution applies itself, and one whose output is read twice.
+        // (Inputs in ±0.3: ILGPU's im2col and Winograd round sums of 144 products differently.)
+        ("conv2d_bias_relu", [[-1, 16, 6, 6], [16, 16, 3, 3], [16, 1, 1]], -0.3, 0.3, x => F.Relu(F.Conv2d(x[0], x[1], null, padding: 1) + x[2])),
+        ("conv2d_bias_only", [[-1, 16, 6, 6], [16, 16, 3, 3], [1, 16, 1, 1]], -0.3, 0.3, x => x[2] + F.Conv2d(x[0], x[1], null, padding: 1)),
+        ("conv2d_relu_only", [[-1, 16, 7, 7], [16, 16, 3, 3]], -0.3, 0.3, x => F.Relu(F.Conv2d(x[0], x[1], null)) * 2.0),
+        ("conv2d_output_shared", [[-1, 16, 6, 6], [16, 16, 3, 3], [16, 1, 1]], -0.3, 0.3, x => { var c = F.Conv2d(x[0], x[1], null, padding: 1); return F.Relu(c + x[2]) * c; }),
         ("conv2d_groups_dilation", [[-1, 4, 7, 7], [4, 2, 3, 3]], -1, 1, x => F.Conv2d(x[0], x[1], null, 1, 1, 2, 2)),
         ("conv_transpose2d", [[-1, 2, 4, 4], [2, 3, 3, 3]], -1, 1, x => F.ConvTranspose2d(x[0], x[1], null, 2, 1, 1)),
         ("max_pool", [[-1, 2, 6, 6]], -1, 1, x => F.MaxPool2d(x[0], 2)),

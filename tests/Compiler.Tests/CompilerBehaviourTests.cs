@@ -55,6 +55,15 @@ public class CompilerBehaviourTests
         var update = exe.Kernels.Single(k => k.Outputs.Any(o => exe.Memory.StorageOf[o] is { Kind: StorageKind.VariableNext } st && st.Index == fc1));
         Assert.Equal(3, update.Outputs.Count(o => exe.Memory.StorageOf[o].Kind == StorageKind.VariableNext));
         Assert.Contains(update.Nodes, n => n.Op is UnaryOp { Fn.Name: "sqrt" });
+        // conv2 (Winograd) adds its bias and applies ReLU as it stores: no epilogue pass of its own.
+        var conv2 = exe.Kernels.Single(k => k.Anchor?.Op is Conv2dOp && k.Anchor.Inputs[0].Shape[1] == 32);
+        Assert.NotNull(conv2.Absorbed);
+        Assert.True(conv2.Absorbed!.Relu);
+        Assert.NotNull(conv2.Absorbed.Bias);
+        Assert.Empty(conv2.Epilogue);
+        Assert.Contains("applies add and relu itself", exe.Report.Source);
+        // conv1 (one input channel: the direct kernel) keeps its epilogue loop.
+        Assert.Null(exe.Kernels.Single(k => k.Anchor?.Op is Conv2dOp && k.Anchor.Inputs[0].Shape[1] == 1).Absorbed);
         // Every fusion decision has a reason.
         Assert.All(exe.Report.Fusion.Decisions, d => Assert.False(string.IsNullOrWhiteSpace(d.Reason)));
         Assert.Contains(exe.Report.Fusion.Decisions, d => d.Reason.Contains("epilogue of conv2d"));

@@ -108,6 +108,28 @@ public class WinogradTests
         Assert.Equal(x.Shape[2] + 1, Conv.Transposed(x, wt, unit, [1, 1]).Shape[2]); // Auto takes im2col there
     }
 
+    [Theory]
+    [InlineData(ConvAlgorithm.Winograd2x2, 16), InlineData(ConvAlgorithm.Winograd4x4, 16), InlineData(ConvAlgorithm.Im2Col, 16), InlineData(ConvAlgorithm.Direct, 3)]
+    public void BiasAndReluAreAppliedAsTheOutputIsStored(ConvAlgorithm algorithm, int channels)
+    {
+        // A compiled conv → add bias → relu hands the last two to the convolution: the same values
+        // as the reference convolution, plus the channel's bias, through ReLU (negative ones made 0).
+        var rng = new Random(8);
+        var p = new ConvParams([1, 1], [1, 1], [1, 1], 1);
+        var x = RefEval.RandomFloat(rng, [3, channels, 10, 9]);
+        var wt = RefEval.RandomFloat(rng, [16, channels, 3, 3]);
+        var bias = RefEval.RandomFloat(rng, [16]);
+        var into = NDArray.Zeros(DType.Float32, 3, 16, 10, 9);
+        Array.Fill(into.As<float>(), float.NaN);
+        var y = Conv.Forward(x, wt, p, into, algorithm, bias, relu: true);
+        var expected = ConvReference.Forward<double>(ToDouble(x), ToDouble(wt), p).ToDoubleArray();
+        for (int i = 0; i < expected.Length; i++) expected[i] = Math.Max(0, expected[i] + bias.As<float>()[i / 90 % 16]);
+        RefEval.AssertClose(NDArray.From(expected, y.Shape), y, 1e-5, 1e-4, $"{algorithm} with bias and relu");
+        Assert.Contains(y.As<float>(), v => v == 0); // ReLU cut some
+        var noRelu = Conv.Forward(x, wt, p, algorithm: algorithm, bias: bias);
+        Assert.Contains(noRelu.As<float>(), v => v < 0);
+    }
+
     [Fact]
     public void AutoTakesTheLargeTileWhereTheOutputIsAtLeast8By8()
     {

@@ -22,7 +22,9 @@ public sealed class CpuExecutable : Executable
     {
         this.step = step; this.context = context;
         nextBuffers = new Array?[memory.Variables.Count];
-        calls = kernels.Select(k => k.Anchor is { } a && NodeClasses.Of(a) is NodeClass.Library or NodeClass.Reference ? (a, index[memory.StorageOf[a.Outputs[0]]]) : (null!, -1)).ToArray();
+        // A call that applies absorbed epilogue nodes writes their result (in the anchor's buffer, as a rule).
+        calls = kernels.Select(k => k.Anchor is { } a && NodeClasses.Of(a) is NodeClass.Library or NodeClass.Reference
+            ? (a, index[memory.StorageOf[k.Absorbed?.Result ?? a.Outputs[0]]]) : (null!, -1)).ToArray();
         sites = new CallSite?[calls.Length];
         ctx.CallKernel = Call;
     }
@@ -100,10 +102,13 @@ public sealed class CpuExecutable : Executable
     /// afresh each time (buffer lookups, shapes, wrappers) cost more than many of the copies.
     /// A wrapper is remade when its buffer changed (feeds and swapped variables) or the batch did.
     /// </summary>
-    private sealed class CallSite(int[] inputIndex)
+    private sealed class CallSite(int[] inputIndex, int biasIndex)
     {
         public readonly int[] InputIndex = inputIndex;
         public readonly NDArray?[] Inputs = new NDArray?[inputIndex.Length];
+        /// <summary>An absorbed bias add's bias (see <see cref="LibraryEpilogues"/>): its buffer index (−1: none) and wrapper.</summary>
+        public readonly int BiasIndex = biasIndex;
+        public NDArray? Bias;
         public NDArray? Into;
         public int Batch = -1;
     }
@@ -114,7 +119,8 @@ public sealed class CpuExecutable : Executable
     private void Call(int k)
     {
         var (anchor, output) = calls[k];
-        var site = sites[k] ??= new CallSite(anchor.Inputs.Select(BufferIndex).ToArray());
+        var absorbed = Kernels[k].Absorbed;
+        var site = sites[k] ??= new CallSite(anchor.Inputs.Select(BufferIndex).ToArray(), absorbed?.Bias is { } bias ? BufferIndex(bias) : -1);
         try
         {
             Array[] b = ctx.B; int batch = ctx.Batch;
@@ -128,7 +134,10 @@ public sealed class CpuExecutable : Executable
             }
             if (!ReferenceEquals(site.Into?.Data, b[output]))
                 site.Into = new NDArray(anchor.OutputTypes[0].DType, anchor.OutputTypes[0].Shape.Resolve(batch), b[output]);
-            Interpreter.Evaluate(anchor, inputs!, evalContext, site.Into);
+            if (absorbed is null) { Interpreter.Evaluate(anchor, inputs!, evalContext, site.Into); return; }
+            if (site.BiasIndex >= 0 && !ReferenceEquals(site.Bias?.Data, b[site.BiasIndex]))
+                site.Bias = new NDArray(DType.Float32, absorbed.Bias!.Shape.Resolve(batch), b[site.BiasIndex]);
+            Runtime.Kernels.Conv.Forward(inputs[0]!, inputs[1]!, ((Conv2dOp)anchor.Op).P, site.Into, bias: site.Bias, relu: absorbed.Relu);
         }
         catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(anchor, e); }
     }

@@ -17,7 +17,10 @@ public sealed class Kernel
     public required IReadOnlyList<Tensor> Leaves { get; init; }
     public required IReadOnlyList<Tensor> Outputs { get; init; }
 
-    public IEnumerable<Node> Nodes => Prologue.Concat(Anchor is null ? [] : [Anchor]).Concat(Epilogue);
+    /// <summary>Epilogue nodes the anchor's library call applies itself (see <see cref="LibraryEpilogues"/>), or null.</summary>
+    public AbsorbedEpilogue? Absorbed { get; init; }
+
+    public IEnumerable<Node> Nodes => Prologue.Concat(Anchor is null ? [] : [Anchor]).Concat(Absorbed?.Nodes ?? []).Concat(Epilogue);
     public NodeClass Kind => Anchor is null ? NodeClass.Pointwise : NodeClasses.Of(Anchor);
 
     /// <summary>

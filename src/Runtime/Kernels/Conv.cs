@@ -25,9 +25,16 @@ public static unsafe class Conv
 
     private static float[] Col(int size) => colBuffer is { } b && b.Length >= size ? b : colBuffer = new float[size];
 
-    /// <summary>y[N,Cout,Ho,Wo] = conv2d(x[N,C,H,W], w[Cout,C/g,kh,kw]).</summary>
-    public static NDArray Forward(NDArray x, NDArray w, ConvParams p, NDArray? into = null, ConvAlgorithm algorithm = ConvAlgorithm.Auto)
+    /// <summary>
+    /// y[N,Cout,Ho,Wo] = conv2d(x[N,C,H,W], w[Cout,C/g,kh,kw]), then, when given, plus bias[Cout] per
+    /// channel and ReLU (Winograd applies them as it stores each tile; the other algorithms in a
+    /// pass over each output plane).
+    /// </summary>
+    public static NDArray Forward(NDArray x, NDArray w, ConvParams p, NDArray? into = null, ConvAlgorithm algorithm = ConvAlgorithm.Auto,
+        NDArray? bias = null, bool relu = false)
     {
+        if (bias is not null && bias.Size != w.Shape[0])
+            throw new ArgumentException($"conv2d bias has {bias.Size} values for {w.Shape[0]} output channels");
         int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
         int co = w.Shape[0], kh = w.Shape[2], kw = w.Shape[3], g = p.Groups, cg = c / g, og = co / g;
         var geo = new Geometry(cg, h, wd, kh, kw, p.OutSize(0, h, kh), p.OutSize(1, wd, kw), p);
@@ -36,12 +43,12 @@ public static unsafe class Conv
         if (UseDirect(algorithm, c, kh, kw, p))
         {
             DirectConv.Forward(X, Wt, Y, n, c, h, wd, co, kh, kw, p.Padding[0], p.Padding[1]);
-            return y;
+            return BiasRelu(y, bias, relu);
         }
         if (WinogradTileFor(algorithm, c, co, kh, kw, p, geo.HO, geo.WO) is { } tile)
         {
-            fixed (float* px = X) fixed (float* py = Y)
-                Winograd.Forward(px, Wt, py, n, c, h, wd, co, p.Padding[0], p.Padding[1], tile);
+            fixed (float* px = X) fixed (float* py = Y) fixed (float* pb = bias?.As<float>())
+                Winograd.Forward(px, Wt, py, n, c, h, wd, co, p.Padding[0], p.Padding[1], tile, pb, relu);
             return y;
         }
         long work = (long)co * geo.ColRows * geo.ColCols;
@@ -57,7 +64,7 @@ public static unsafe class Conv
                     col, geo.ColCols, 0f, Y.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols, parallel: gemmParallel);
             }
         });
-        return y;
+        return BiasRelu(y, bias, relu);
     }
 
     /// <summary>
@@ -141,6 +148,22 @@ public static unsafe class Conv
         for (int t = 1; t < chunks; t++)
             Vec.Add(result.AsSpan(0, wsize), partial[t].AsSpan(0, wsize), result.AsSpan(0, wsize));
         return dw;
+    }
+
+    /// <summary>y[n,c,·,·] = (ReLU of) y + bias[c], plane by plane over cores; y unchanged when neither is asked.</summary>
+    private static NDArray BiasRelu(NDArray y, NDArray? bias, bool relu)
+    {
+        if (bias is null && !relu) return y;
+        int channels = y.Shape[1], plane = y.Size / (y.Shape[0] * channels);
+        float[] Y = y.As<float>();
+        float[]? B = bias?.As<float>();
+        Kernels.Work.Dynamic(y.Shape[0] * channels, Workers(y.Shape[0], (long)y.Size), (_, i) =>
+        {
+            var row = Y.AsSpan(i * plane, plane);
+            float b = B is null ? 0 : B[i % channels];
+            for (int j = 0; j < row.Length; j++) { float v = row[j] + b; row[j] = relu && !(v > 0) ? 0 : v; }
+        });
+        return y;
     }
 
     private static bool UseDirect(ConvAlgorithm algorithm, int inChannels, int kh, int kw, ConvParams p)

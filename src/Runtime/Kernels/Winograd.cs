@@ -39,12 +39,17 @@ public static unsafe class Winograd
     /// </summary>
     public static WinogradTile Choose(int outHeight, int outWidth) => outHeight >= 8 && outWidth >= 8 ? WinogradTile.F4x4 : WinogradTile.F2x2;
 
-    /// <summary>y[N,Co,HO,WO] = conv2d(x[N,C,H,W], w[Co,C,3,3]) with the given padding.</summary>
-    public static void Forward(float* x, float[] w, float* y, int n, int c, int h, int wd, int co, int padY, int padX, WinogradTile tile)
+    /// <summary>
+    /// y[N,Co,HO,WO] = conv2d(x[N,C,H,W], w[Co,C,3,3]) with the given padding, then, when given,
+    /// plus bias[Co] and ReLU: applied in the output transform, while each tile is in registers,
+    /// instead of in another pass over y.
+    /// </summary>
+    public static void Forward(float* x, float[] w, float* y, int n, int c, int h, int wd, int co, int padY, int padX, WinogradTile tile, float* bias = null, bool relu = false)
     {
         int ho = h + 2 * padY - 2, wo = wd + 2 * padX - 2;
-        if (tile == WinogradTile.F4x4) Run<WinogradF4>(new WinogradLayout(n, c, h, wd, co, ho, wo, padY, padX, 4), w, flip: false, x, y);
-        else Run<WinogradF2>(new WinogradLayout(n, c, h, wd, co, ho, wo, padY, padX, 2), w, flip: false, x, y);
+        var epilogue = new ChannelEpilogue(bias, relu);
+        if (tile == WinogradTile.F4x4) Run<WinogradF4>(new WinogradLayout(n, c, h, wd, co, ho, wo, padY, padX, 4), w, flip: false, x, y, epilogue);
+        else Run<WinogradF2>(new WinogradLayout(n, c, h, wd, co, ho, wo, padY, padX, 2), w, flip: false, x, y, epilogue);
     }
 
     /// <summary>
@@ -54,8 +59,8 @@ public static unsafe class Winograd
     public static void Transposed(float* x, float[] w, float* y, int n, int c, int h, int wd, int co, int padY, int padX, WinogradTile tile)
     {
         int ho = h + 2 - 2 * padY, wo = wd + 2 - 2 * padX;
-        if (tile == WinogradTile.F4x4) Run<WinogradF4>(new WinogradLayout(n, c, h, wd, co, ho, wo, 2 - padY, 2 - padX, 4), w, flip: true, x, y);
-        else Run<WinogradF2>(new WinogradLayout(n, c, h, wd, co, ho, wo, 2 - padY, 2 - padX, 2), w, flip: true, x, y);
+        if (tile == WinogradTile.F4x4) Run<WinogradF4>(new WinogradLayout(n, c, h, wd, co, ho, wo, 2 - padY, 2 - padX, 4), w, flip: true, x, y, default);
+        else Run<WinogradF2>(new WinogradLayout(n, c, h, wd, co, ho, wo, 2 - padY, 2 - padX, 2), w, flip: true, x, y, default);
     }
 
     /// <summary>dw[Co,C,3,3] = Σ over samples and positions of dy[n,co,oy,ox]·x[n,c,oy−pY+ky,ox−pX+kx].</summary>
@@ -157,7 +162,7 @@ public static unsafe class Winograd
     /// packed U) and its output transform. Only one channel block of M exists at a time (8 rows
     /// per ξ, not Cout), so a band's working set stays in L2 with both cores busy.
     /// </summary>
-    private static void Run<T>(WinogradLayout l, float[] w, bool flip, float* x, float* y) where T : struct, IWinogradTile
+    private static void Run<T>(WinogradLayout l, float[] w, bool flip, float* x, float* y, ChannelEpilogue epilogue) where T : struct, IWinogradTile
     {
         var packedU = PackedFilters<T>(w, l.Co, l.C, flip);
         var (bandRows, bands, workers) = Split<T>(l, Gemm.PanelRows);
@@ -187,7 +192,7 @@ public static unsafe class Winograd
                             for (int j = 0; j < tiles; j += Gemm.PanelColumns)
                                 Gemm.MultiplyPanels(l.C, a, v + (long)xi * vPlane + j, ld, m + (long)xi * mPlane + j, ld, mr, Math.Min(Gemm.PanelColumns, tiles - j));
                         }
-                        T.OutputTiles(l, m, ld, mPlane, o0, o0 + mr, r0, r1, (float*)Y);
+                        T.OutputTiles(l, m, ld, mPlane, o0, o0 + mr, r0, r1, (float*)Y, epilogue);
                     }
                 }
             });
@@ -329,8 +334,28 @@ internal unsafe interface IWinogradTile
     static abstract int RowWidth(in WinogradLayout l);
     /// <summary>V[ξ][c][t] = (Bᵀ d B)[ξ] for the input tile d of every tile t of the band.</summary>
     static abstract void InputTiles(in WinogradLayout l, float* x, int r0, int r1, float* v, int ld, int plane, float* rows);
-    /// <summary>y tile = Aᵀ M A for output channels [o0, o1), whose M rows are row o − o0 of each ξ plane of m.</summary>
-    static abstract void OutputTiles(in WinogradLayout l, float* m, int ld, int plane, int o0, int o1, int r0, int r1, float* y);
+    /// <summary>y tile = Aᵀ M A for output channels [o0, o1), whose M rows are row o − o0 of each ξ plane of m, through the epilogue.</summary>
+    static abstract void OutputTiles(in WinogradLayout l, float* m, int ld, int plane, int o0, int o1, int r0, int r1, float* y, ChannelEpilogue epilogue);
     /// <summary>dM[ξ][o][t] = (A dY Aᵀ)[ξ] for the output-gradient tile of every tile t of the band.</summary>
     static abstract void OutputGradTiles(in WinogradLayout l, float* dy, int r0, int r1, float* dm, int ld, int plane, float* rows);
+}
+
+/// <summary>What a convolution does to each output value before storing it: add its channel's bias (when given), then ReLU (when asked).</summary>
+internal readonly unsafe struct ChannelEpilogue(float* bias, bool relu)
+{
+    public bool IsNone => bias == null && !relu;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Apply(Vector512<float> v, int channel)
+    {
+        if (bias != null) v += Vector512.Create(bias[channel]);
+        return relu ? Vector512.Max(v, Vector512<float>.Zero) : v;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Apply(Vector256<float> v, int channel)
+    {
+        if (bias != null) v += Vector256.Create(bias[channel]);
+        return relu ? Vector256.Max(v, Vector256<float>.Zero) : v;
+    }
 }

@@ -76,7 +76,7 @@ internal unsafe struct WinogradF2 : IWinogradTile
 
     /// <summary>16 tiles at a time; each pair of output rows is written whole (interleaving the even and odd columns), clipped at the edges.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void OutputTiles(in WinogradLayout l, float* m, int ld, int plane, int o0, int o1, int r0, int r1, float* y)
+    public static void OutputTiles(in WinogradLayout l, float* m, int ld, int plane, int o0, int o1, int r0, int r1, float* y, ChannelEpilogue epilogue)
     {
         for (int o = o0; o < o1; o++)
             for (int r = r0; r < r1; r++)
@@ -104,8 +104,8 @@ internal unsafe struct WinogradF2 : IWinogradTile
                         s3 = m0 + m1 + m2; d3 = m1 - m2 - m3;
                     }
                     int count = Math.Min(2 * Lanes, l.WO - 2 * tx);
-                    StoreRow(yo + (long)(2 * ty) * l.WO + 2 * tx, s0 + s1 + s2, s1 - s2 - s3, count);
-                    if (2 * ty + 1 < l.HO) StoreRow(yo + (long)(2 * ty + 1) * l.WO + 2 * tx, d0 + d1 + d2, d1 - d2 - d3, count);
+                    StoreRow(yo + (long)(2 * ty) * l.WO + 2 * tx, epilogue.Apply(s0 + s1 + s2, o), epilogue.Apply(s1 - s2 - s3, o), count);
+                    if (2 * ty + 1 < l.HO) StoreRow(yo + (long)(2 * ty + 1) * l.WO + 2 * tx, epilogue.Apply(d0 + d1 + d2, o), epilogue.Apply(d1 - d2 - d3, o), count);
                 }
             }
     }

@@ -98,7 +98,7 @@ internal unsafe struct WinogradF4 : IWinogradTile
 
     /// <summary>Eight tiles at a time: Aᵀ over the tile's rows, then over its columns, one output row (32 columns) at a time, clipped at the edges.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void OutputTiles(in WinogradLayout l, float* m, int ld, int plane, int o0, int o1, int r0, int r1, float* y)
+    public static void OutputTiles(in WinogradLayout l, float* m, int ld, int plane, int o0, int o1, int r0, int r1, float* y, ChannelEpilogue epilogue)
     {
         var q = stackalloc Vector256<float>[24]; // q[4j + a] = (Aᵀ M)[a][j]
         for (int o = o0; o < o1; o++)
@@ -120,7 +120,7 @@ internal unsafe struct WinogradF4 : IWinogradTile
                     for (int a = 0; a < 4 && 4 * ty + a < l.HO; a++)
                     {
                         var (c0, c1, c2, c3) = At(q[a], q[4 + a], q[8 + a], q[12 + a], q[16 + a], q[20 + a]);
-                        StoreRow(yo + (long)(4 * ty + a) * l.WO + 4 * tx, c0, c1, c2, c3, count);
+                        StoreRow(yo + (long)(4 * ty + a) * l.WO + 4 * tx, epilogue.Apply(c0, o), epilogue.Apply(c1, o), epilogue.Apply(c2, o), epilogue.Apply(c3, o), count);
                     }
                 }
             }

@@ -95,8 +95,10 @@ internal static class CSharpEmitter
                 if (k.Epilogue.Count > 0) EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0]).ToList(), buffer, viewOf, structs, body);
                 break;
             case var a:
-                body.AppendLine($"        c.Call({k.Index}); // {a.Op.Name} through the runtime's {(NodeClasses.Of(a) == NodeClass.Library ? "library kernel" : "reference evaluation")}");
-                if (k.Epilogue.Count > 0) EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0]).ToList(), buffer, viewOf, structs, body);
+                body.AppendLine($"        c.Call({k.Index}); // {a.Op.Name} through the runtime's {(NodeClasses.Of(a) == NodeClass.Library ? "library kernel" : "reference evaluation")}"
+                    + (k.Absorbed is { } absorbed ? $", which applies {string.Join(" and ", absorbed.Nodes.Select(n => n.Op.Name))} itself as it stores" : ""));
+                if (k.Epilogue.Count > 0)
+                    EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0] && o != k.Absorbed?.Result).ToList(), buffer, viewOf, structs, body);
                 break;
         }
         body.AppendLine("    }");
