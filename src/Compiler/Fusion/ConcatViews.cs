@@ -11,20 +11,17 @@ public static class ConcatViews
 {
     public static bool Qualifies(Node concat, FusionPlan plan, Dictionary<Tensor, List<Node>> consumers, HashSet<Tensor> fetched)
     {
-        if (concat.Op is not ConcatOp op || !concat.Outputs[0].DType.IsFloat()) return false;
+        if (concat.Op is not ConcatOp || !concat.Outputs[0].DType.IsFloat()) return false;
         if (concat.Inputs.Distinct().Count() != concat.Inputs.Count) return false;
-        int position = 0;
-        foreach (var piece in concat.Inputs)
+        foreach (var (piece, view) in Layouts(concat))
         {
-            int length = piece.Shape[op.Axis < 0 ? op.Axis + piece.Rank : op.Axis];
             var producer = piece.Node;
             if (NodeClasses.Of(producer) != NodeClass.Pointwise || fetched.Contains(piece)) return false;
             // Stored by its kernel's loop: an epilogue or pointwise node (not a reduction's prologue) over the piece's own shape.
             if (!plan.GroupOf.TryGetValue(producer, out var group) || !group.Pointwise.Contains(producer) || group.Domain != piece.Shape) return false;
             if (consumers[piece] is not [var only] || only != concat) return false;
             // Stores run along the innermost dimension with more than one element: it must be contiguous.
-            if (Layout(concat, position, piece) is not { } view || !ContiguousRuns(piece.Shape, view)) return false;
-            position += length;
+            if (view is null || !ContiguousRuns(piece.Shape, view)) return false;
         }
         return true;
     }
@@ -36,28 +33,25 @@ public static class ConcatViews
         return false;
     }
 
-    /// <summary>Where the piece that starts at <paramref name="position"/> along the axis lies in the concatenation's buffer.</summary>
-    public static LeafView? Layout(Node concat, int position, Tensor piece)
+    /// <summary>Each piece of a concatenation with where it lies in the concatenation's buffer (null where its rows do not line up).</summary>
+    private static IEnumerable<(Tensor Piece, LeafView? View)> Layouts(Node concat)
     {
         var op = (ConcatOp)concat.Op;
-        int axis = op.Axis < 0 ? op.Axis + piece.Rank : op.Axis;
-        return SliceViews.Layout(concat.Outputs[0], axis, position, piece.Shape[axis], piece.Shape);
+        int position = 0;
+        foreach (var piece in concat.Inputs)
+        {
+            int axis = op.Axis < 0 ? op.Axis + piece.Rank : op.Axis;
+            yield return (piece, SliceViews.Layout(concat.Outputs[0], axis, position, piece.Shape[axis], piece.Shape));
+            position += piece.Shape[axis];
+        }
     }
 
-    /// <summary>Every piece of the given concatenations, with its layout in the concatenation's buffer.</summary>
+    /// <summary>Every piece of the given concatenations (all qualified), with its layout in the concatenation's buffer.</summary>
     public static Dictionary<Tensor, (Node Concat, LeafView View)> Pieces(IEnumerable<Node> concats)
     {
         var pieces = new Dictionary<Tensor, (Node, LeafView)>();
         foreach (var concat in concats)
-        {
-            var op = (ConcatOp)concat.Op;
-            int position = 0;
-            foreach (var piece in concat.Inputs)
-            {
-                pieces[piece] = (concat, Layout(concat, position, piece)!);
-                position += piece.Shape[op.Axis < 0 ? op.Axis + piece.Rank : op.Axis];
-            }
-        }
+            foreach (var (piece, view) in Layouts(concat)) pieces[piece] = (concat, view!);
         return pieces;
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 namespace GraphNet.Runtime.Kernels;
 
 /// <summary>
@@ -150,19 +151,32 @@ public static unsafe class Conv
         return dw;
     }
 
-    /// <summary>y[n,c,·,·] = (ReLU of) y + bias[c], plane by plane over cores; y unchanged when neither is asked.</summary>
+    /// <summary>
+    /// y[n,c,·,·] = (ReLU of) y + bias[c], plane by plane over cores, by the same
+    /// <see cref="ChannelEpilogue"/> Winograd applies as it stores (so every algorithm gives the
+    /// same values); y unchanged when neither is asked.
+    /// </summary>
     private static NDArray BiasRelu(NDArray y, NDArray? bias, bool relu)
     {
         if (bias is null && !relu) return y;
         int channels = y.Shape[1], plane = y.Size / (y.Shape[0] * channels);
-        float[] Y = y.As<float>();
-        float[]? B = bias?.As<float>();
-        Kernels.Work.Dynamic(y.Shape[0] * channels, Workers(y.Shape[0], (long)y.Size), (_, i) =>
+        fixed (float* py = y.As<float>()) fixed (float* pb = bias?.As<float>())
         {
-            var row = Y.AsSpan(i * plane, plane);
-            float b = B is null ? 0 : B[i % channels];
-            for (int j = 0; j < row.Length; j++) { float v = row[j] + b; row[j] = relu && !(v > 0) ? 0 : v; }
-        });
+            nint Y = (nint)py, B = (nint)pb;
+            Kernels.Work.Dynamic(y.Shape[0] * channels, Workers(y.Shape[0], (long)y.Size), (_, i) =>
+            {
+                var epilogue = new ChannelEpilogue((float*)B, relu);
+                float* row = (float*)Y + (long)i * plane;
+                int channel = i % channels, j = 0;
+                for (; j + 16 <= plane; j += 16) Vector512.Store(epilogue.Apply(Vector512.Load(row + j), channel), row + j);
+                if (j == plane) return;
+                // The ragged end through a vector's worth of scratch.
+                float* tail = stackalloc float[16];
+                new ReadOnlySpan<float>(row + j, plane - j).CopyTo(new Span<float>(tail, 16));
+                Vector512.Store(epilogue.Apply(Vector512.Load(tail), channel), tail);
+                new ReadOnlySpan<float>(tail, plane - j).CopyTo(new Span<float>(row + j, plane - j));
+            });
+        }
         return y;
     }
 

@@ -125,8 +125,7 @@ public static class VMath
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Span<T> Row<T>(T[] src, int offset, int stride, int n, int slot)
     {
-        var rows = RowScratch<T>.Rows ??= new T[Math.Max(slot + 1, 8)][];
-        if (rows.Length <= slot) Array.Resize(ref RowScratch<T>.Rows, slot + 1);
+        if (RowScratch<T>.Rows is not { } rows || rows.Length <= slot) Array.Resize(ref RowScratch<T>.Rows, Math.Max(slot + 1, 8));
         ref var scratch = ref RowScratch<T>.Rows![slot];
         if (scratch is null || scratch.Length < n) scratch = new T[Math.Max(n, 64)];
         var row = scratch.AsSpan(0, n);

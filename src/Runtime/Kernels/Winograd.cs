@@ -127,7 +127,7 @@ public static unsafe class Winograd
     /// transform touches at once do not fall into the same L1 set (plain C·ld floats is often a
     /// multiple of 4 KiB: 32·160·4 bytes is, and made every transform miss).
     /// </summary>
-    internal static int Plane(int rows, int ld) => rows * ld + 16;
+    private static int Plane(int rows, int ld) => rows * ld + 16;
 
     /// <summary>
     /// Floats from one channel's row of tiles to the next in a plane: the band's tiles rounded up
