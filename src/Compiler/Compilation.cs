@@ -41,6 +41,8 @@ public sealed record CompileOptions
     public string? DumpDirectory { get; init; }
     /// <summary>The code to generate: C# loops for the CPU, or ILGPU kernels.</summary>
     public Backend Target { get; init; } = Backend.CSharp;
+    /// <summary>The vector width of generated C# loops: the machine's (512, 256), or 0 for scalar loops.</summary>
+    public int VectorWidth { get; init; } = Runtime.Kernels.Simd.Width;
 }
 
 /// <summary>Runs the whole pipeline: graph passes, fusion, lowering, memory planning, C# generation, Roslyn, the cache.</summary>
@@ -94,7 +96,7 @@ public static class Compilation
             var generate = Stopwatch.StartNew();
             var metadata = new Dictionary<string, string> { [CompileCache.KeyAttribute] = key, [CompileCache.VersionAttribute] = Version };
             var source = ilgpu ? Backends.Ilgpu.DeviceEmitter.Emit(kernels, memory, s => index[s], className, metadata)
-                               : CSharpEmitter.Emit(kernels, memory, s => index[s], className, metadata);
+                               : CSharpEmitter.Emit(kernels, memory, s => index[s], className, metadata, options.VectorWidth);
             report.Passes.Add(("codegen", generate.Elapsed, null));
             return source;
         }

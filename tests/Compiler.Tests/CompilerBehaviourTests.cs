@@ -45,8 +45,8 @@ public class CompilerBehaviourTests
         Assert.True(exe.KernelCount <= 0.4 * m.Graph.Nodes.Count, $"{exe.KernelCount} kernels for {m.Graph.Nodes.Count} ops");
         Assert.True(exe.Memory.ArenaBytes(32) <= 0.5 * exe.Memory.NaiveBytes(32), $"arena {exe.Memory.ArenaBytes(32)} vs naive {exe.Memory.NaiveBytes(32)}");
         // conv → bias add → relu is one kernel, named for what it does, with its source lines.
-        var convRelu = exe.Kernels.First(k => k.Anchor?.Op is Conv2dOp && k.Epilogue.Any(n => n.Op is UnaryOp { Fn.Name: "relu" }));
-        Assert.Contains(convRelu.Epilogue, n => n.Op is BinaryOp { Fn.Name: "add" });
+        var convRelu = exe.Kernels.First(k => k.Anchor?.Op is Conv2dOp && k.Epilogue.Any(n => n.Op is UnaryOp { Fn: var f } && f == Pointwise.Relu));
+        Assert.Contains(convRelu.Epilogue, n => n.Op is BinaryOp { Fn: var f } && f == Pointwise.Add);
         Assert.Contains(convRelu.SourceLines, l => l.StartsWith("Models.cs:"));
         Assert.Contains("Vector512", exe.Report.Source);
         Assert.Contains("K", exe.Report.Source);
@@ -54,7 +54,7 @@ public class CompilerBehaviourTests
         int fc1 = exe.Memory.Variables.FindIndex(v => ((VariableOp)v.Op).VarName == "fc1.weight");
         var update = exe.Kernels.Single(k => k.Outputs.Any(o => exe.Memory.StorageOf[o] is { Kind: StorageKind.VariableNext } st && st.Index == fc1));
         Assert.Equal(3, update.Outputs.Count(o => exe.Memory.StorageOf[o].Kind == StorageKind.VariableNext));
-        Assert.Contains(update.Nodes, n => n.Op is UnaryOp { Fn.Name: "sqrt" });
+        Assert.Contains(update.Nodes, n => n.Op is UnaryOp { Fn: var f } && f == Pointwise.Sqrt);
         // conv2 (Winograd) adds its bias and applies ReLU as it stores: no epilogue pass of its own.
         var conv2 = exe.Kernels.Single(k => k.Anchor?.Op is Conv2dOp && k.Anchor.Inputs[0].Shape[1] == 32);
         Assert.NotNull(conv2.Absorbed);

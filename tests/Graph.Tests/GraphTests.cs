@@ -122,7 +122,7 @@ public class GraphTests
         var x = g.Placeholder([3], "x");
         var r = F.Relu(x);
         var dx = F.Gradient(F.Sum(r), x)!;
-        var reluGrad = g.Nodes.Single(n => n.Op is BinaryOp { Fn.Name: "relu_grad" });
+        var reluGrad = g.Nodes.Single(n => n.Op is BinaryOp { Fn: var f } && f == Pointwise.ReluGrad);
         Assert.Same(r.Node, reluGrad.ForwardOf);
         Assert.NotNull(dx);
     }

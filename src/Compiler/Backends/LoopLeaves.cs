@@ -52,11 +52,8 @@ internal sealed class LoopLeaves
         DropoutOp => i == 1, OneHotOp => true, CountOfOp => true, BroadcastLikeOp => i == 1, _ => false,
     };
 
-    public static string CompareSymbol(CompareKind k) => k switch
-    {
-        CompareKind.Equal => "==", CompareKind.NotEqual => "!=", CompareKind.Less => "<",
-        CompareKind.LessEqual => "<=", CompareKind.Greater => ">", _ => ">=",
-    };
+    /// <summary>A table entry's formula struct as generated code names it (nested types joined with '.', not the CLR's '+').</summary>
+    public static string Formula(Type t) => "global::" + t.FullName!.Replace('+', '.');
 
     /// <summary>The comment that heads a kernel in generated code: its kind, domain, nodes and their source lines.</summary>
     public static string Header(Kernel k)

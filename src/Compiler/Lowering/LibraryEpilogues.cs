@@ -41,12 +41,12 @@ public static class LibraryEpilogues
         Tensor? bias = null;
         // Each step: the only reader of the current value is the next epilogue node, and nobody fetches it.
         Node? Next() => consumers[current] is [var only] && !fetched.Contains(current) && k.Epilogue.Contains(only) ? only : null;
-        if (Next() is { Op: BinaryOp { Fn.Name: "add" } } add && PerChannel(add, current, w[0]) is { } b)
+        if (Next() is { Op: BinaryOp { Fn: var plus } } add && plus == Pointwise.Add && PerChannel(add, current, w[0]) is { } b)
         {
             nodes.Add(add); bias = b; current = add.Outputs[0];
         }
         bool relu = false;
-        if (Next() is { Op: UnaryOp { Fn.Name: "relu" } } r)
+        if (Next() is { Op: UnaryOp { Fn: var fn } } r && fn == Pointwise.Relu)
         {
             nodes.Add(r); relu = true; current = r.Outputs[0];
         }

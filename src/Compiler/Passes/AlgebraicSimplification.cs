@@ -25,20 +25,20 @@ public sealed class AlgebraicSimplification : Pass
         Tensor? Same(Tensor t) => t.Type == node.OutputTypes[0] ? t : null;
         switch (node.Op)
         {
-            case BinaryOp { Fn.Name: "mul" } when IsConst(x[1], 1): return One(Same(x[0]));
-            case BinaryOp { Fn.Name: "mul" } when IsConst(x[0], 1): return One(Same(x[1]));
-            case BinaryOp { Fn.Name: "add" } when IsConst(x[1], 0): return One(Same(x[0]));
-            case BinaryOp { Fn.Name: "add" } when x[0].Type == node.OutputTypes[0] && x[1].Type == node.OutputTypes[0]
+            case BinaryOp { Fn: var fn } when fn == Pointwise.Mul && IsConst(x[1], 1): return One(Same(x[0]));
+            case BinaryOp { Fn: var fn } when fn == Pointwise.Mul && IsConst(x[0], 1): return One(Same(x[1]));
+            case BinaryOp { Fn: var fn } when fn == Pointwise.Add && IsConst(x[1], 0): return One(Same(x[0]));
+            case BinaryOp { Fn: var fn } when fn == Pointwise.Add && x[0].Type == node.OutputTypes[0] && x[1].Type == node.OutputTypes[0]
                                                 && (MergePads(r, node, x[0], x[1]) ?? MergeRowProducts(r, node, x[0], x[1])) is { } merged: return [merged];
             case PadOp pad when pad.Pads.All(p => p == 0): return [x[0]];
-            case BinaryOp { Fn.Name: "add" } when IsConst(x[0], 0): return One(Same(x[1]));
-            case BinaryOp { Fn.Name: "sub" } when IsConst(x[1], 0): return One(Same(x[0]));
-            case BinaryOp { Fn.Name: "div" } when IsConst(x[1], 1): return One(Same(x[0]));
-            case BinaryOp { Fn.Name: "div" } when x[1].Node.Op is ConstantOp { Value.Size: 1 } c && c.Value.DType.IsFloat():
+            case BinaryOp { Fn: var fn } when fn == Pointwise.Add && IsConst(x[0], 0): return One(Same(x[1]));
+            case BinaryOp { Fn: var fn } when fn == Pointwise.Sub && IsConst(x[1], 0): return One(Same(x[0]));
+            case BinaryOp { Fn: var fn } when fn == Pointwise.Div && IsConst(x[1], 1): return One(Same(x[0]));
+            case BinaryOp { Fn: var fn } when fn == Pointwise.Div && x[1].Node.Op is ConstantOp { Value.Size: 1 } c && c.Value.DType.IsFloat():
                 var inv = r.Add(new ConstantOp(NDArray.Scalar(c.Value.DType, 1 / c.Value.Item()).Reshape(c.Value.Shape)), [], node)[0];
                 return r.Add(new BinaryOp(Pointwise.Mul), [x[0], inv], node);
-            case UnaryOp { Fn.Name: "neg" } when x[0].Node.Op is UnaryOp { Fn.Name: "neg" }: return [x[0].Node.Inputs[0]];
-            case UnaryOp { Fn.Name: "log" } when x[0].Node.Op is SoftmaxOp { Log: false } sm:
+            case UnaryOp { Fn: var fn } when fn == Pointwise.Neg && x[0].Node.Op is UnaryOp { Fn: var inner } && inner == Pointwise.Neg: return [x[0].Node.Inputs[0]];
+            case UnaryOp { Fn: var fn } when fn == Pointwise.Log && x[0].Node.Op is SoftmaxOp { Log: false } sm:
                 return r.Add(new SoftmaxOp(sm.Axis, true), [x[0].Node.Inputs[0]], node);
             case CastOp c when c.To == x[0].DType: return [x[0]];
             case ReshapeOp when x[0].Shape == node.OutputTypes[0].Shape: return [x[0]];

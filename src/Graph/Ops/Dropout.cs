@@ -42,7 +42,8 @@ public sealed record DropoutOp(double Rate, int Seed) : Op
         ulong key = MaskKey(ctx.GraphSeed, ctx.RunCounter);
         T scale = T.One / (T.One - T.CreateChecked(Rate));
         float rate = (float)Rate;
-        for (int i = 0; i < X.Length; i++) Y[i] = CounterRng.Uniform(key, (ulong)i) >= rate ? X[i] * scale : T.Zero;
+        // x times the mask's factor, as PyTorch: a dropped NaN stays NaN.
+        for (int i = 0; i < X.Length; i++) Y[i] = X[i] * (CounterRng.Uniform(key, (ulong)i) >= rate ? scale : T.Zero);
         return y;
     }
 }

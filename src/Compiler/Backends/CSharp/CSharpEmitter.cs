@@ -9,7 +9,8 @@ namespace GraphNet.Compiler.Backends.CSharp;
 /// </summary>
 internal static class CSharpEmitter
 {
-    public static string Emit(IReadOnlyList<Kernel> kernels, MemoryPlan mem, Func<Storage, int> storageIndex, string className, IReadOnlyDictionary<string, string> metadata)
+    public static string Emit(IReadOnlyList<Kernel> kernels, MemoryPlan mem, Func<Storage, int> storageIndex, string className, IReadOnlyDictionary<string, string> metadata,
+        int vectorWidth)
     {
         string Buffer(Tensor t)
         {
@@ -46,7 +47,7 @@ internal static class CSharpEmitter
             sb.AppendLine(FileSeparator + k.Index);
             sb.AppendLine($"public sealed partial class {className}");
             sb.AppendLine("{");
-            sb.Append(EmitKernel(k, Buffer, mem.ViewOf));
+            sb.Append(EmitKernel(k, Buffer, mem.ViewOf, vectorWidth));
             sb.AppendLine("}");
         }
         return sb.ToString();
@@ -74,7 +75,7 @@ internal static class CSharpEmitter
 
     private static string Size(Shape s) => s.IsSymbolic ? $"N * {s.StaticSize}" : s.StaticSize.ToString();
 
-    private static string EmitKernel(Kernel k, Func<Tensor, string> buffer, Func<Tensor, LeafView?> viewOf)
+    private static string EmitKernel(Kernel k, Func<Tensor, string> buffer, Func<Tensor, LeafView?> viewOf, int width)
     {
         var sb = new StringBuilder();
         sb.Append(LoopLeaves.Header(k));
@@ -88,17 +89,17 @@ internal static class CSharpEmitter
         switch (k.Anchor)
         {
             case null:
-                EmitLoop(k, "Loop", T, k.Domain, k.Epilogue, k.Outputs, buffer, viewOf, structs, body);
+                EmitLoop(k, "Loop", T, k.Domain, k.Epilogue, k.Outputs, buffer, viewOf, width, structs, body);
                 break;
             case { Op: ReduceOp r } a:
-                EmitReduce(k, a, r, T, buffer, viewOf, structs, body);
-                if (k.Epilogue.Count > 0) EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0]).ToList(), buffer, viewOf, structs, body);
+                EmitReduce(k, a, r, T, buffer, viewOf, width, structs, body);
+                if (k.Epilogue.Count > 0) EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0]).ToList(), buffer, viewOf, width, structs, body);
                 break;
             case var a:
                 body.AppendLine($"        c.Call({k.Index}); // {a.Op.Name} through the runtime's {(NodeClasses.Of(a) == NodeClass.Library ? "library kernel" : "reference evaluation")}"
                     + (k.Absorbed is { } absorbed ? $", which applies {string.Join(" and ", absorbed.Nodes.Select(n => n.Op.Name))} itself as it stores" : ""));
                 if (k.Epilogue.Count > 0)
-                    EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0] && o != k.Absorbed?.Result).ToList(), buffer, viewOf, structs, body);
+                    EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0] && o != k.Absorbed?.Result).ToList(), buffer, viewOf, width, structs, body);
                 break;
         }
         body.AppendLine("    }");
@@ -108,10 +109,10 @@ internal static class CSharpEmitter
     }
 
     private static void EmitLoop(Kernel k, string suffix, string T, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores,
-        Func<Tensor, string> buffer, Func<Tensor, LeafView?> viewOf, StringBuilder structs, StringBuilder body)
+        Func<Tensor, string> buffer, Func<Tensor, LeafView?> viewOf, int width, StringBuilder structs, StringBuilder body)
     {
         string name = $"{Method(k)}_{suffix}";
-        var loop = new LoopEmitter(name, T, domain, nodes, stores, buffer, viewOf);
+        var loop = new LoopEmitter(name, T, domain, nodes, stores, buffer, viewOf, width);
         structs.AppendLine();
         structs.Append(loop.EmitStruct(null, null));
         var v = suffix.ToLowerInvariant();
@@ -120,11 +121,12 @@ internal static class CSharpEmitter
         else body.AppendLine($"        Loops.Planned(c.Plan({k.Index}) ?? c.SetPlan({k.Index}, {loop.PlanExpression(domain, null, Dims)}), {v});");
     }
 
-    private static void EmitReduce(Kernel k, Node anchor, ReduceOp r, string T, Func<Tensor, string> buffer, Func<Tensor, LeafView?> viewOf, StringBuilder structs, StringBuilder body)
+    private static void EmitReduce(Kernel k, Node anchor, ReduceOp r, string T, Func<Tensor, string> buffer, Func<Tensor, LeafView?> viewOf, int width,
+        StringBuilder structs, StringBuilder body)
     {
         var input = anchor.Inputs[0];
         string name = $"{Method(k)}_Reduce";
-        var loop = new LoopEmitter(name, T, input.Shape, k.Prologue, [], buffer, viewOf, extraLeaf: k.Prologue.Any(p => p == input.Node) ? null : input);
+        var loop = new LoopEmitter(name, T, input.Shape, k.Prologue, [], buffer, viewOf, width, extraLeaf: k.Prologue.Any(p => p == input.Node) ? null : input);
         structs.AppendLine();
         structs.Append(loop.EmitStruct(r, input));
         body.Append(loop.EmitInit("reduce", Dims));

@@ -5,8 +5,11 @@ namespace GraphNet.Compiler.Backends.CSharp;
 
 /// <summary>
 /// Emits one loop over a domain: a struct implementing IRunVisitor whose Run method evaluates
-/// the pointwise nodes on a run of elements, vectorized with Vector512 (scalar tail), and
-/// either stores the outputs or feeds a reduction's accumulator.
+/// the pointwise nodes on a run of elements, in whole vectors of the machine's width and then a
+/// scalar tail, and either stores the outputs or feeds a reduction's accumulator. Every op is a
+/// call on a handler: the vector handler (<c>Simd512&lt;T&gt;</c> or <c>Simd256&lt;T&gt;</c>) in
+/// the vector loop and the reference handler (<c>Reference&lt;T&gt;</c>) in the tail, so a table
+/// entry's formula is the same code in both and in every other backend.
 /// </summary>
 internal sealed class LoopEmitter
 {
@@ -19,19 +22,22 @@ internal sealed class LoopEmitter
     private readonly LoopLeaves leaves;
     private readonly List<string> fields = [], init = [];
     private readonly bool vectorize;
+    /// <summary>The vector handler, the vector type and the scalar handler, as C# type names.</summary>
+    private readonly string VO, VT, SO;
     /// <summary>Per store, its layout when it is written in place into a larger buffer (a piece of a concatenation), else null.</summary>
     private readonly LeafView?[] storeViews;
 
     // buffer: the C# expression of a tensor's buffer array, e.g. "((float[])c.B[3])".
     public LoopEmitter(string name, string elementType, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores, Func<Tensor, string> buffer,
-        Func<Tensor, LeafView?> viewOf, Tensor? extraLeaf = null)
+        Func<Tensor, LeafView?> viewOf, int vectorWidth, Tensor? extraLeaf = null)
     {
         (this.name, T, this.domain, this.nodes, this.stores, this.buffer) = (name, elementType, domain, nodes, stores, buffer);
         leaves = new LoopLeaves(domain, nodes, extraLeaf, viewOf);
         local = leaves.Local;
         storeViews = stores.Select(viewOf).ToArray();
         // Bool tensors crossing the loop's edge are read and written element by element.
-        vectorize = leaves.Items.All(l => l.T.DType != DType.Bool) && stores.All(s => s.DType != DType.Bool);
+        vectorize = vectorWidth > 0 && leaves.Items.All(l => l.T.DType != DType.Bool) && stores.All(s => s.DType != DType.Bool);
+        VO = $"Simd{vectorWidth}<{T}>"; VT = $"Vector{vectorWidth}<{T}>"; SO = $"Reference<{T}>";
     }
 
     /// <summary>The leaves a broadcast plan walks (broadcast and strided), in the order the plan's inputs come after any extra ones.</summary>
@@ -86,7 +92,7 @@ internal sealed class LoopEmitter
             var (t, kind) = leaves[i];
             string et = ElemType(t);
             sb.AppendLine($"        public {et}[] L{i};");
-            if (kind == LeafKind.Scalar) sb.AppendLine($"        public {et} S{i};" + (vectorize ? $" public Vector512<{et}> VS{i};" : ""));
+            if (kind == LeafKind.Scalar) sb.AppendLine($"        public {et} S{i};" + (vectorize ? $" public {VT} VS{i};" : ""));
         }
         for (int k = 0; k < stores.Count; k++) sb.AppendLine($"        public {ElemType(stores[k])}[] O{k};");
         if (accumulate is not null) sb.AppendLine($"        public {T}[] Acc;");
@@ -130,12 +136,12 @@ internal sealed class LoopEmitter
     private IEnumerable<string> StoreLines(bool vec) => stores.Select((s, k) =>
     {
         string index = storeViews[k] is null ? "o + j" : "j";
-        return vec ? $"{Value(s, true)}.StoreUnsafe(ref G{k}, (nuint)({index}));" : $"Unsafe.Add(ref G{k}, {index}) = {Value(s, false)};";
+        return vec ? $"{VO}.Store({Value(s, true)}, ref G{k}, (nuint)({index}));" : $"Unsafe.Add(ref G{k}, {index}) = {Value(s, false)};";
     });
 
     private void EmitVectorLoop(StringBuilder sb, string ind, Func<IEnumerable<string>> tail)
     {
-        sb.AppendLine($"{ind}for (; j + Vector512<{T}>.Count <= n; j += Vector512<{T}>.Count)");
+        sb.AppendLine($"{ind}for (; j + {VO}.Count <= n; j += {VO}.Count)");
         sb.AppendLine($"{ind}{{");
         foreach (var line in Body(true)) sb.AppendLine($"{ind}    {line}");
         foreach (var line in tail()) sb.AppendLine($"{ind}    {line}");
@@ -153,8 +159,9 @@ internal sealed class LoopEmitter
 
     private void EmitReduction(StringBuilder sb, ReduceOp r, Tensor root)
     {
-        string combineV(string a, string b) => r.Kind switch { ReduceKind.Max => $"Vector512.Max({a}, {b})", ReduceKind.Min => $"Vector512.Min({a}, {b})", _ => $"({a} + {b})" };
-        string combineS(string a, string b) => r.Kind switch { ReduceKind.Max => $"{T}.Max({a}, {b})", ReduceKind.Min => $"{T}.Min({a}, {b})", _ => $"({a} + {b})" };
+        // Max and min are the handlers' NaN-propagating ones, so a NaN anywhere reaches the result.
+        string combineV(string a, string b) => r.Kind switch { ReduceKind.Max => $"{VO}.Max({a}, {b})", ReduceKind.Min => $"{VO}.Min({a}, {b})", _ => $"{VO}.Add({a}, {b})" };
+        string combineS(string a, string b) => r.Kind switch { ReduceKind.Max => $"{SO}.Max({a}, {b})", ReduceKind.Min => $"{SO}.Min({a}, {b})", _ => $"({a} + {b})" };
         string init = r.Kind switch { ReduceKind.Max => $"{T}.NegativeInfinity", ReduceKind.Min => $"{T}.PositiveInfinity", _ => $"({T})0" };
         sb.AppendLine("            int a = offs[0];");
         sb.AppendLine("            if (st[0] == 0)");
@@ -162,9 +169,9 @@ internal sealed class LoopEmitter
         sb.AppendLine($"                {T} s = {init};");
         if (vectorize)
         {
-            sb.AppendLine($"                var acc = Vector512.Create({init});");
+            sb.AppendLine($"                var acc = {VO}.Splat({init});");
             EmitVectorLoop(sb, "                ", () => [$"acc = {combineV("acc", Value(root, true))};"]);
-            sb.AppendLine($"                for (int q = 0; q < Vector512<{T}>.Count; q++) s = {combineS("s", "acc[q]")};");
+            sb.AppendLine($"                for (int q = 0; q < {VO}.Count; q++) s = {combineS("s", $"{VO}.Lane(acc, q)")};");
         }
         EmitScalarLoop(sb, "                ", () => [$"s = {combineS("s", Value(root, false))};"]);
         sb.AppendLine($"                Acc[a] = {combineS("Acc[a]", "s")};");
@@ -173,7 +180,7 @@ internal sealed class LoopEmitter
         sb.AppendLine("            {");
         sb.AppendLine($"                ref {T} A = ref Acc[a];");
         if (vectorize)
-            EmitVectorLoop(sb, "                ", () => [$"{combineV("Vector512.LoadUnsafe(ref A, (nuint)j)", Value(root, true))}.StoreUnsafe(ref A, (nuint)j);"]);
+            EmitVectorLoop(sb, "                ", () => [$"{VO}.Store({combineV($"{VO}.Load(ref A, (nuint)j)", Value(root, true))}, ref A, (nuint)j);"]);
         EmitScalarLoop(sb, "                ", () => [$"Unsafe.Add(ref A, j) = {combineS("Unsafe.Add(ref A, j)", Value(root, false))};"]);
         sb.AppendLine("            }");
     }
@@ -189,47 +196,31 @@ internal sealed class LoopEmitter
         var kind = leaves[i].Kind;
         if (kind == LeafKind.Scalar) return vec ? $"VS{i}" : $"S{i}";
         string index = kind == LeafKind.Full ? "o + j" : "j";
-        return vec ? $"Vector512.LoadUnsafe(ref F{i}, (nuint)({index}))" : $"Unsafe.Add(ref F{i}, {index})";
+        return vec ? $"{VO}.Load(ref F{i}, (nuint)({index}))" : $"Unsafe.Add(ref F{i}, {index})";
     }
 
     private string Expr(Node n, bool vec)
     {
         string X(int k) => Value(n.Inputs[k], vec);
-        string V = $"Vector512<{T}>";
+        string O = vec ? VO : SO;
+        string Param(string? name, double p) => name is null ? "default" : vec ? $"{VO}.Splat({Literal(p)})" : Literal(p);
         switch (n.Op)
         {
-            case UnaryOp u: return Render(vec ? u.Fn.Vector : u.Fn.Scalar, [X(0)], u.Param);
-            case BinaryOp b: return Render(vec ? b.Fn.Vector : b.Fn.Scalar, [X(0), X(1)], b.Param);
-            case CompareOp c:
-                if (!vec) return $"({X(0)} {LoopLeaves.CompareSymbol(c.Kind)} {X(1)})";
-                return c.Kind switch
-                {
-                    CompareKind.Equal => $"Vector512.Equals({X(0)}, {X(1)})",
-                    CompareKind.NotEqual => $"~Vector512.Equals({X(0)}, {X(1)})",
-                    CompareKind.Less => $"Vector512.LessThan({X(0)}, {X(1)})",
-                    CompareKind.LessEqual => $"Vector512.LessThanOrEqual({X(0)}, {X(1)})",
-                    CompareKind.Greater => $"Vector512.GreaterThan({X(0)}, {X(1)})",
-                    _ => $"Vector512.GreaterThanOrEqual({X(0)}, {X(1)})",
-                };
-            case WhereOp: return vec ? $"Vector512.ConditionalSelect({X(0)}, {X(1)}, {X(2)})" : $"({X(0)} ? {X(1)} : {X(2)})";
-            case CastOp c when c.To == DType.Bool: return vec ? $"~Vector512.Equals({X(0)}, {V}.Zero)" : $"({X(0)} != ({T})0)";
-            case CastOp: return vec ? $"Vector512.ConditionalSelect({X(0)}, {V}.One, {V}.Zero)" : $"({X(0)} ? ({T})1 : ({T})0)";
+            case UnaryOp u: return $"{O}.Unary<{LoopLeaves.Formula(u.Fn.Formula)}>({X(0)}, {Param(u.Fn.ParamName, u.Param)})";
+            case BinaryOp b: return $"{O}.Binary<{LoopLeaves.Formula(b.Fn.Formula)}>({X(0)}, {X(1)}, {Param(b.Fn.ParamName, b.Param)})";
+            case CompareOp c: return $"{O}.{c.Kind}({X(0)}, {X(1)})";
+            case WhereOp: return $"{O}.Select({X(0)}, {X(1)}, {X(2)})";
+            case CastOp c when c.To == DType.Bool: return $"{O}.NotEqual({X(0)}, {O}.Const(0))";
+            case CastOp: return vec ? $"{VO}.Select({X(0)}, {VO}.Const(1), {VO}.Const(0))" : $"({X(0)} ? ({T})1 : ({T})0)";
             case BroadcastLikeOp: return X(0);
-            case CountOfOp: return vec ? $"Vector512.Create(Count{n.Id})" : $"Count{n.Id}";
+            case CountOfOp: return vec ? $"{VO}.Splat(Count{n.Id})" : $"Count{n.Id}";
             case DropoutOp d:
                 string scale = Literal(1 / (1 - d.Rate)), rate = ((float)d.Rate).ToString("R", CultureInfo.InvariantCulture) + "f";
-                return vec ? $"(Train{n.Id} ? {X(0)} * VMath.DropoutScaleV(Key{n.Id}, o + j, {rate}, {scale}) : {X(0)})"
+                return vec ? $"(Train{n.Id} ? {VO}.Mul({X(0)}, {VO}.DropoutScale(Key{n.Id}, o + j, {rate}, {scale})) : {X(0)})"
                            : $"(Train{n.Id} ? {X(0)} * VMath.DropoutScale<{T}>(Key{n.Id}, o + j, {rate}, {scale}) : {X(0)})";
-            case OneHotOp o: return vec ? $"VMath.OneHotV<{T}>(Labels{n.Id}, o + j, {o.Depth})" : $"VMath.OneHot<{T}>(Labels{n.Id}, o + j, {o.Depth})";
+            case OneHotOp o: return vec ? $"VMath.OneHotV<{T}, {VT}, {VO}>(Labels{n.Id}, o + j, {o.Depth})" : $"VMath.OneHot<{T}>(Labels{n.Id}, o + j, {o.Depth})";
             default: throw new NotSupportedException($"the C# backend cannot put {n.Op.Name} in a loop");
         }
-    }
-
-    private string Render(string template, string[] args, double param)
-    {
-        var s = template.Replace("{T}.Zero", "(({T})0)").Replace("{T}.One", "(({T})1)").Replace("{T}", T).Replace("{p}", Literal(param));
-        for (int i = 0; i < args.Length; i++) s = s.Replace("{" + i + "}", args[i]);
-        return s;
     }
 
     /// <summary>Statements that fill the struct before the loop runs.</summary>
@@ -242,7 +233,7 @@ internal sealed class LoopEmitter
             var (t, kind) = leaves[i];
             sb.AppendLine($"        {var}.L{i} = {buffer(t)};");
             if (kind == LeafKind.Scalar)
-                sb.AppendLine($"        {var}.S{i} = {var}.L{i}[0];" + (vectorize ? $" {var}.VS{i} = Vector512.Create({var}.S{i});" : ""));
+                sb.AppendLine($"        {var}.S{i} = {var}.L{i}[0];" + (vectorize ? $" {var}.VS{i} = {VO}.Splat({var}.S{i});" : ""));
         }
         for (int k = 0; k < stores.Count; k++) sb.AppendLine($"        {var}.O{k} = {buffer(stores[k])};");
         foreach (var n in nodes)

@@ -92,9 +92,11 @@ internal sealed class DeviceLoopEmitter
         var axes = r.NormalizedAxes(domain.Rank);
         var kept = Enumerable.Range(0, domain.Rank).Where(d => !axes.Contains(d));
         string init = r.Kind switch { ReduceKind.Max => $"{T}.NegativeInfinity", ReduceKind.Min => $"{T}.PositiveInfinity", _ => $"({T})0" };
+        string O = T == "float" ? "DeviceOps32" : "DeviceOps64";
+        // Max and min propagate NaN (the device handler's), as every other backend's reductions.
         string combine(string x, string y) => r.Kind switch
         {
-            ReduceKind.Max => $"({y} > {x} ? {y} : {x})", ReduceKind.Min => $"({y} < {x} ? {y} : {x})", _ => $"{x} + {y}",
+            ReduceKind.Max => $"{O}.Max({x}, {y})", ReduceKind.Min => $"{O}.Min({x}, {y})", _ => $"{x} + {y}",
         };
         sb.AppendLine("        for (int o = t; o < a.Size; o += a.Stride)");
         sb.AppendLine("        {");
@@ -171,12 +173,14 @@ internal sealed class DeviceLoopEmitter
     private string Expr(Node n)
     {
         string X(int k) => Value(n.Inputs[k]);
+        // The device handler: the table's formulas reach the GPU as the same code every backend runs.
+        string O = T == "float" ? "DeviceOps32" : "DeviceOps64";
         switch (n.Op)
         {
-            case UnaryOp u: return Render(u.Fn.Scalar, [X(0)], u.Param);
-            case BinaryOp b: return Render(b.Fn.Scalar, [X(0), X(1)], b.Param);
-            case CompareOp c: return $"({X(0)} {LoopLeaves.CompareSymbol(c.Kind)} {X(1)})";
-            case WhereOp: return $"({X(0)} ? {X(1)} : {X(2)})";
+            case UnaryOp u: return $"{O}.Unary<{LoopLeaves.Formula(u.Fn.Formula)}>({X(0)}, {(u.Fn.ParamName is null ? "0" : Literal(u.Param))})";
+            case BinaryOp b: return $"{O}.Binary<{LoopLeaves.Formula(b.Fn.Formula)}>({X(0)}, {X(1)}, {(b.Fn.ParamName is null ? "0" : Literal(b.Param))})";
+            case CompareOp c: return $"{O}.{c.Kind}({X(0)}, {X(1)})";
+            case WhereOp: return $"{O}.Select({X(0)}, {X(1)}, {X(2)})";
             case CastOp c when c.To == DType.Bool: return $"({X(0)} != ({T})0)";
             case CastOp when n.Inputs[0].DType == DType.Bool: return $"({X(0)} ? ({T})1 : ({T})0)";
             case CastOp: return $"({T})({X(0)})";
@@ -188,18 +192,6 @@ internal sealed class DeviceLoopEmitter
             case OneHotOp o: return $"(a.Lab{n.Id}[e / {o.Depth}] == e % {o.Depth} ? ({T})1 : ({T})0)";
             default: throw new NotSupportedException($"the ILGPU backend cannot put {n.Op.Name} in a kernel");
         }
-    }
-
-    /// <summary>A pointwise table entry's scalar C#, with generic math mapped to MathF/Math (which ILGPU maps to device intrinsics).</summary>
-    private string Render(string template, string[] args, double param)
-    {
-        string math = T == "float" ? "MathF" : "Math";
-        var s = template;
-        foreach (var f in new[] { "Exp", "Log", "Sqrt", "Abs", "Tanh", "Pow" }) s = s.Replace("{T}." + f + "(", math + "." + f + "(");
-        s = s.Replace("VMath.Softplus(", "DeviceMath.Softplus(");
-        s = s.Replace("{T}.Zero", "(({T})0)").Replace("{T}.One", "(({T})1)").Replace("{T}", T).Replace("{p}", Literal(param));
-        for (int i = 0; i < args.Length; i++) s = s.Replace("{" + i + "}", args[i]);
-        return s;
     }
 
     /// <summary>Host statements that fill the arguments and launch the kernel (inside a method with c and N in scope).</summary>

@@ -1,0 +1,238 @@
+using static GraphNet.ScalarMath;
+
+namespace GraphNet;
+
+/// <summary>A pointwise function of one argument (and an optional parameter): its formula and gradient rule.</summary>
+public interface IUnaryFormula
+{
+    /// <summary>The op's name in the text form.</summary>
+    static abstract string Name { get; }
+    /// <summary>The parameter's name when the function has one (leaky_relu: "alpha").</summary>
+    static virtual string? ParamName => null;
+    /// <summary>The formula, in the primitives of <see cref="IScalarOps{V, M}"/>; every backend renders it.</summary>
+    static abstract Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M>;
+    /// <summary>The gradient rule in graph ops: (x, y, dy, parameter) to dx, or null where none flows.</summary>
+    static abstract Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p);
+}
+
+/// <summary>A pointwise function of two arguments (and an optional parameter): its formula and gradient rule.</summary>
+public interface IBinaryFormula
+{
+    static abstract string Name { get; }
+    static virtual string? ParamName => null;
+    static abstract Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M>;
+    /// <summary>(a, b, y, dy, parameter) to (da, db) before un-broadcasting.</summary>
+    static abstract (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p);
+}
+
+/// <summary>
+/// The pointwise table: each function once, its formula beside its gradient rule. The formulas
+/// follow PyTorch's numerics, NaN included: relu, maximum and minimum propagate NaN; sign(NaN)
+/// is 0; the gradient helpers are PyTorch's backward formulas (relu's is threshold_backward,
+/// which passes dy where the output is not ≤ 0). A new function is one struct here, one line
+/// in <see cref="Pointwise"/> and its row in the tests.
+/// </summary>
+public static class Formulas
+{
+    public struct Neg : IUnaryFormula
+    {
+        public static string Name => "neg";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => -x;
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => -dy;
+    }
+
+    public struct Exp : IUnaryFormula
+    {
+        public static string Name => "exp";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => ScalarMath.Exp(x);
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => dy * y;
+    }
+
+    public struct Log : IUnaryFormula
+    {
+        public static string Name => "log";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => ScalarMath.Log(x);
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => dy / x;
+    }
+
+    public struct Sqrt : IUnaryFormula
+    {
+        public static string Name => "sqrt";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => ScalarMath.Sqrt(x);
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => dy * 0.5 / y;
+    }
+
+    public struct Rsqrt : IUnaryFormula
+    {
+        public static string Name => "rsqrt";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => 1 / ScalarMath.Sqrt(x);
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => dy * -0.5 * y * y * y;
+    }
+
+    public struct Abs : IUnaryFormula
+    {
+        public static string Name => "abs";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => ScalarMath.Abs(x);
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => dy * F.Sign(x);
+    }
+
+    /// <summary>1, −1 or 0 (also for NaN and −0, as PyTorch's (0 &lt; x) − (x &lt; 0)).</summary>
+    public struct Sign : IUnaryFormula
+    {
+        public static string Name => "sign";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> =>
+            Where(x > 0, 1, Where(x < 0, -1, 0));
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => null;
+    }
+
+    public struct Square : IUnaryFormula
+    {
+        public static string Name => "square";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => x * x;
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => dy * 2.0 * x;
+    }
+
+    public struct Sigmoid : IUnaryFormula
+    {
+        public static string Name => "sigmoid";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => 1 / (1 + ScalarMath.Exp(-x));
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => F.Binary(Pointwise.SigmoidGrad, dy, y);
+    }
+
+    public struct Tanh : IUnaryFormula
+    {
+        public static string Name => "tanh";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => ScalarMath.Tanh(x);
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => F.Binary(Pointwise.TanhGrad, dy, y);
+    }
+
+    /// <summary>max(x, 0): NaN stays NaN, as PyTorch's relu.</summary>
+    public struct Relu : IUnaryFormula
+    {
+        public static string Name => "relu";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => Max(x, 0);
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => F.Binary(Pointwise.ReluGrad, dy, y);
+    }
+
+    public struct LeakyRelu : IUnaryFormula
+    {
+        public static string Name => "leaky_relu";
+        public static string? ParamName => "alpha";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => Where(x > 0, x, x * p);
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => F.Binary(Pointwise.LeakyReluGrad, dy, x, p);
+    }
+
+    /// <summary>log(1 + exp(x)) as max(x, 0) + log(1 + exp(−|x|)): stable for both signs (the binary cross entropy uses it).</summary>
+    public struct Softplus : IUnaryFormula
+    {
+        public static string Name => "softplus";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> =>
+            Max(x, 0) + ScalarMath.Log(1 + ScalarMath.Exp(-ScalarMath.Abs(x)));
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => F.Binary(Pointwise.SoftplusGrad, dy, x);
+    }
+
+    public struct Add : IBinaryFormula
+    {
+        public static string Name => "add";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => a + b;
+        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => (dy, dy);
+    }
+
+    public struct Sub : IBinaryFormula
+    {
+        public static string Name => "sub";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => a - b;
+        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => (dy, -dy);
+    }
+
+    public struct Mul : IBinaryFormula
+    {
+        public static string Name => "mul";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => a * b;
+        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => (dy * b, dy * a);
+    }
+
+    public struct Div : IBinaryFormula
+    {
+        public static string Name => "div";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => a / b;
+        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => (dy / b, -(dy * y) / b);
+    }
+
+    public struct Pow : IBinaryFormula
+    {
+        public static string Name => "pow";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => ScalarMath.Pow(a, b);
+        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) =>
+            (dy * b * F.Pow(a, b - 1.0), dy * y * F.Log(a));
+    }
+
+    public struct Maximum : IBinaryFormula
+    {
+        public static string Name => "maximum";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => Max(a, b);
+        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p)
+        {
+            var m = F.GreaterEqual(a, b); var z = F.ZerosLike(dy);
+            return (F.Where(m, dy, z), F.Where(m, z, dy));
+        }
+    }
+
+    public struct Minimum : IBinaryFormula
+    {
+        public static string Name => "minimum";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => Min(a, b);
+        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p)
+        {
+            var m = F.LessEqual(a, b); var z = F.ZerosLike(dy);
+            return (F.Where(m, dy, z), F.Where(m, z, dy));
+        }
+    }
+
+    // Gradient helpers: each is one pointwise op, so backward masks fuse into their neighbours.
+
+    /// <summary>relu_grad(dy, y): PyTorch's threshold_backward, 0 where y ≤ 0, else dy (NaN outputs pass dy).</summary>
+    public struct ReluGrad : IBinaryFormula
+    {
+        public static string Name => "relu_grad";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> dy, Num<V, M, O> y, Num<V, M, O> p) where O : IScalarOps<V, M> => Where(y <= 0, 0, dy);
+        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => NoSecondOrder(y);
+    }
+
+    /// <summary>leaky_relu_grad(dy, x): dy where x &gt; 0, else dy·alpha.</summary>
+    public struct LeakyReluGrad : IBinaryFormula
+    {
+        public static string Name => "leaky_relu_grad";
+        public static string? ParamName => "alpha";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> dy, Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => Where(x > 0, dy, dy * p);
+        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => NoSecondOrder(y);
+    }
+
+    /// <summary>sigmoid_grad(dy, y) = dy·(1 − y)·y.</summary>
+    public struct SigmoidGrad : IBinaryFormula
+    {
+        public static string Name => "sigmoid_grad";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> dy, Num<V, M, O> y, Num<V, M, O> p) where O : IScalarOps<V, M> => dy * (1 - y) * y;
+        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => NoSecondOrder(y);
+    }
+
+    /// <summary>tanh_grad(dy, y) = dy·(1 − y²).</summary>
+    public struct TanhGrad : IBinaryFormula
+    {
+        public static string Name => "tanh_grad";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> dy, Num<V, M, O> y, Num<V, M, O> p) where O : IScalarOps<V, M> => dy * (1 - y * y);
+        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => NoSecondOrder(y);
+    }
+
+    /// <summary>softplus_grad(dy, x) = dy·sigmoid(x), the derivative of softplus.</summary>
+    public struct SoftplusGrad : IBinaryFormula
+    {
+        public static string Name => "softplus_grad";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> dy, Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> =>
+            dy / (1 + ScalarMath.Exp(-x));
+        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => NoSecondOrder(y);
+    }
+
+    private static (Tensor?, Tensor?) NoSecondOrder(Tensor y) =>
+        throw new GraphException($"second-order gradients through '{y.Node.Op.Name}' are not supported");
+}
