@@ -69,7 +69,8 @@ public static class PoolReference
                             int iy = oy * p.Stride[0] - p.Padding[0] + ky, ix = ox * p.Stride[1] - p.Padding[1] + kx;
                             if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
                             T v = X[(plane * h + iy) * w + ix];
-                            acc = p.Kind switch { PoolKind.Max => v > acc ? v : acc, PoolKind.Min => v < acc ? v : acc, _ => acc + v };
+                            // PyTorch: NaN wins a max or min window (it propagates), and the last NaN takes the gradient.
+                            acc = p.Kind switch { PoolKind.Max => v > acc || T.IsNaN(v) ? v : acc, PoolKind.Min => v < acc || T.IsNaN(v) ? v : acc, _ => acc + v };
                         }
                     Y[(plane * ho + oy) * wo + ox] = p.Kind == PoolKind.Avg ? acc / count : acc;
                 }
@@ -95,7 +96,7 @@ public static class PoolReference
                             if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
                             int i = (plane * h + iy) * w + ix;
                             if (p.Kind == PoolKind.Avg) { G[i] += d / count; continue; }
-                            if (best < 0 || (p.Kind == PoolKind.Max ? X[i] > bv : X[i] < bv)) { best = i; bv = X[i]; }
+                            if (best < 0 || (p.Kind == PoolKind.Max ? X[i] > bv : X[i] < bv) || T.IsNaN(X[i])) { best = i; bv = X[i]; }
                         }
                     if (best >= 0) G[best] += d;
                 }

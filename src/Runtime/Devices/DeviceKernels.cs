@@ -190,7 +190,7 @@ public static class DeviceKernels
                 int i = (plane * a.H + iy) * a.W + ix;
                 float v = a.X[i];
                 if (a.Kind == 2) acc += v;
-                else if (best < 0 || (a.Kind == 0 ? v > acc : v < acc)) { acc = v; best = i; }
+                else if (best < 0 || (a.Kind == 0 ? v > acc : v < acc) || float.IsNaN(v)) { acc = v; best = i; } // NaN wins, as PyTorch
             }
         return a.Kind == 2 ? acc / (a.KH * a.KW) : acc;
     }

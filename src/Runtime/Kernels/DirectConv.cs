@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace GraphNet.Runtime.Kernels;
 
@@ -17,7 +16,7 @@ public static unsafe class DirectConv
     /// <summary>Stride 1, no dilation or groups, at most 4 input channels and 7×7 filters.</summary>
     public static bool Applies(int inChannels, int kh, int kw, ConvParams p) =>
         inChannels <= 4 && kh <= 7 && kw <= 7 && p.Groups == 1 && p.Stride[0] == 1 && p.Stride[1] == 1
-        && p.Dilation[0] == 1 && p.Dilation[1] == 1 && Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+        && p.Dilation[0] == 1 && p.Dilation[1] == 1 && Simd.Shuffles;
 
     private readonly record struct Layout(int C, int H, int W, int Co, int KH, int KW, int PadY, int PadX, int HO, int WO)
     {
@@ -93,7 +92,6 @@ public static unsafe class DirectConv
     private static void ForwardSample(Layout l, float* x, float* w, float* y)
     {
         int plane = l.HP * l.WP, taps = l.C * l.KH * l.KW, outPlane = l.HO * l.WO;
-        var mask = LaneMask.First(l.WO % Lanes);
         for (int o = 0; o < l.Co; o += 4)
         {
             int group = Math.Min(4, l.Co - o);
@@ -117,20 +115,20 @@ public static unsafe class DirectConv
                             }
                         }
                     float* dst = y + (long)o * outPlane + oy * l.WO + ox;
-                    bool whole = ox + Lanes <= l.WO;
-                    Store(dst, a0, whole, mask);
-                    if (group > 1) Store(dst + outPlane, a1, whole, mask);
-                    if (group > 2) Store(dst + 2 * outPlane, a2, whole, mask);
-                    if (group > 3) Store(dst + 3 * outPlane, a3, whole, mask);
+                    int count = Math.Min(Lanes, l.WO - ox);
+                    Store(dst, a0, count);
+                    if (group > 1) Store(dst + outPlane, a1, count);
+                    if (group > 2) Store(dst + 2 * outPlane, a2, count);
+                    if (group > 3) Store(dst + 3 * outPlane, a3, count);
                 }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* dst, Vector512<float> v, bool whole, Vector512<float> mask)
+    private static void Store(float* dst, Vector512<float> v, int count)
     {
-        if (whole) Vector512.Store(v, dst);
-        else Avx512F.MaskStore(dst, mask, v);
+        if (count == Lanes) Vector512.Store(v, dst);
+        else LaneMask.Store(dst, v, count);
     }
 
     /// <summary>

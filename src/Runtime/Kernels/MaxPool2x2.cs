@@ -7,12 +7,13 @@ namespace GraphNet.Runtime.Kernels;
 /// <summary>
 /// The book's MaxPool2d(2) (2×2 windows, stride 2, no padding) 16 windows at a time: a window
 /// row pair is two input rows read as even and odd columns. The backward pass picks the same
-/// element as the scalar code (the first maximum in row-major order wins; NaN never wins a
-/// comparison) without a branch per window, which random data mispredicts half the time.
+/// element as the scalar code and PyTorch (the first maximum in row-major order wins, except
+/// that a NaN wins over anything before it, so the last NaN takes the gradient) without a branch
+/// per window, which random data mispredicts half the time.
 /// </summary>
 internal static unsafe class MaxPool2x2
 {
-    public static bool Vectorized => Avx512F.IsSupported;
+    public static bool Vectorized => Simd.Shuffles;
 
     public static void Forward(float[] x, float[] y, int planes, int h, int w)
     {
@@ -50,7 +51,7 @@ internal static unsafe class MaxPool2x2
                 // A short last chunk may spill into the next row, which is written after it; only
                 // the plane's last row needs a masked store (slow on this machine's Zen 4 cores).
                 if (n == 16 || (oy < ho - 1 && ox + 16 <= 2 * wo)) Vector512.Store(m, dst + ox);
-                else Avx512F.MaskStore(dst + ox, LaneMask.First(n), m);
+                else LaneMask.Store(dst + ox, m, n);
             }
         }
     }
@@ -68,11 +69,11 @@ internal static unsafe class MaxPool2x2
                 int load = InPlane(oy, ox, h, w) ? 16 : n;
                 var (a, b) = Pairs(r0 + 2 * ox, load);
                 var (c, d) = Pairs(r1 + 2 * ox, load);
-                var grad = n == 16 || (long)oy * wo + ox + 16 <= (long)ho * wo ? Vector512.Load(dy + (long)oy * wo + ox) : Avx512F.MaskLoad(dy + (long)oy * wo + ox, LaneMask.First(n), Vector512<float>.Zero);
-                // Running maximum in window order a, b, c, d; a later element wins only if strictly greater.
-                var gtB = Vector512.GreaterThan(b, a); var best = Vector512.ConditionalSelect(gtB, b, a);
-                var gtC = Vector512.GreaterThan(c, best); best = Vector512.ConditionalSelect(gtC, c, best);
-                var gtD = Vector512.GreaterThan(d, best);
+                var grad = n == 16 || (long)oy * wo + ox + 16 <= (long)ho * wo ? Vector512.Load(dy + (long)oy * wo + ox) : LaneMask.Load(dy + (long)oy * wo + ox, n);
+                // Running maximum in window order a, b, c, d; a later element wins if strictly greater, or NaN.
+                var gtB = Vector512.GreaterThan(b, a) | IsNaN(b); var best = Vector512.ConditionalSelect(gtB, b, a);
+                var gtC = Vector512.GreaterThan(c, best) | IsNaN(c); best = Vector512.ConditionalSelect(gtC, c, best);
+                var gtD = Vector512.GreaterThan(d, best) | IsNaN(d);
                 var winD = gtD;
                 var winC = Vector512.AndNot(gtC, gtD);
                 var winB = Vector512.AndNot(Vector512.AndNot(gtB, gtC), gtD);
@@ -88,6 +89,9 @@ internal static unsafe class MaxPool2x2
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> IsNaN(Vector512<float> v) => ~Vector512.Equals(v, v);
+
     /// <summary>
     /// Whether whole 32-float loads from both window rows stay inside the plane: a short last
     /// chunk then reads into the next rows (lanes it discards) instead of using masked loads.
@@ -102,8 +106,8 @@ internal static unsafe class MaxPool2x2
         if (n == 16) { lo = Vector512.Load(p); hi = Vector512.Load(p + 16); }
         else
         {
-            lo = Avx512F.MaskLoad(p, LaneMask.First(2 * n), Vector512<float>.Zero);
-            hi = Avx512F.MaskLoad(p + 16, LaneMask.First(2 * n - 16), Vector512<float>.Zero);
+            lo = LaneMask.Load(p, Math.Min(2 * n, 16));
+            hi = 2 * n > 16 ? LaneMask.Load(p + 16, 2 * n - 16) : Vector512<float>.Zero;
         }
         return Kernels.Pairs.Split(lo, hi);
     }
@@ -114,7 +118,7 @@ internal static unsafe class MaxPool2x2
     {
         var (lo, hi) = Kernels.Pairs.Join(even, odd);
         if (n == 16) { Vector512.Store(lo, p); Vector512.Store(hi, p + 16); return; }
-        Avx512F.MaskStore(p, LaneMask.First(2 * n), lo);
-        Avx512F.MaskStore(p + 16, LaneMask.First(2 * n - 16), hi);
+        LaneMask.Store(p, lo, Math.Min(2 * n, 16));
+        if (2 * n > 16) LaneMask.Store(p + 16, hi, 2 * n - 16);
     }
 }

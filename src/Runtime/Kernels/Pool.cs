@@ -46,7 +46,7 @@ public static class Pool
                             int ix = ox * sx - px + kx;
                             if ((uint)ix >= (uint)w) continue;
                             float v = X[xo + iy * w + ix];
-                            acc = p.Kind switch { PoolKind.Max => v > acc ? v : acc, PoolKind.Min => v < acc ? v : acc, _ => acc + v };
+                            acc = p.Kind switch { PoolKind.Max => v > acc || float.IsNaN(v) ? v : acc, PoolKind.Min => v < acc || float.IsNaN(v) ? v : acc, _ => acc + v };
                         }
                     }
                     Y[yo + oy * wo + ox] = p.Kind == PoolKind.Avg ? acc * inv : acc;
@@ -113,7 +113,7 @@ public static class Pool
                             if ((uint)ix >= (uint)w) continue;
                             int i = xo + iy * w + ix;
                             if (p.Kind == PoolKind.Avg) { G[i] += d * inv; continue; }
-                            if (best < 0 || (p.Kind == PoolKind.Max ? X[i] > bv : X[i] < bv)) { best = i; bv = X[i]; }
+                            if (best < 0 || (p.Kind == PoolKind.Max ? X[i] > bv : X[i] < bv) || float.IsNaN(X[i])) { best = i; bv = X[i]; }
                         }
                     }
                     if (best >= 0) G[best] += d;

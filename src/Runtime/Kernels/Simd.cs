@@ -29,6 +29,14 @@ public static class Simd
     /// <summary>512 with AVX-512, 256 with AVX2 (or any accelerated 256-bit vectors), else 0 (scalar loops).</summary>
     public static int Width { get; } = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 0;
 
+    /// <summary>
+    /// Whether the lane shuffles and masked moves of the convolution and pooling kernels run here
+    /// (<see cref="Pairs"/>, <see cref="Quads"/>, <see cref="LaneMask"/>): AVX-512, or AVX2 with FMA.
+    /// Their Vector512 arithmetic runs as two 256-bit halves on AVX2 machines.
+    /// </summary>
+    public static bool Shuffles { get; } = System.Runtime.Intrinsics.X86.Avx512F.IsSupported
+        || (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported);
+
     private static readonly Vector512<ulong> M1 = Vector512.Create(0xBF58476D1CE4E5B9UL), M2 = Vector512.Create(0x94D049BB133111EBUL);
 
     /// <summary>CounterRng.Mix on eight lanes: the same bits as the scalar version.</summary>

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace GraphNet.Runtime.Kernels;
 
@@ -116,8 +115,8 @@ internal unsafe struct WinogradF2 : IWinogradTile
         var (lo, hi) = Pairs.Join(even, odd);
         if (count == 2 * Lanes) { Vector512.Store(lo, dst); Vector512.Store(hi, dst + Lanes); return; }
         // A clipped row (the book's 24-wide images end every row here): masked stores.
-        Avx512F.MaskStore(dst, LaneMask.First(count), lo);
-        if (count > Lanes) Avx512F.MaskStore(dst + Lanes, LaneMask.First(count - Lanes), hi);
+        LaneMask.Store(dst, lo, Math.Min(count, Lanes));
+        if (count > Lanes) LaneMask.Store(dst + Lanes, hi, count - Lanes);
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace GraphNet.Runtime.Kernels;
 
@@ -12,8 +11,8 @@ namespace GraphNet.Runtime.Kernels;
 /// Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
 /// Eight tiles at a time along a tile row, in Vector256 lanes (the book's images are 6 or 7
 /// tiles wide, so 16 lanes would be mostly empty; Zen 4 runs a 512-bit operation as two 256-bit
-/// halves anyway): tile t of a row starts at column 4t, and a 512-bit permute of 32 columns gives
-/// two of the stride-4 column phases at once.
+/// halves anyway): tile t of a row starts at column 4t, and <see cref="Quads"/> splits 32
+/// columns into their four stride-4 phases (two 512-bit permutes, or AVX2 shuffles).
 /// </summary>
 internal unsafe struct WinogradF4 : IWinogradTile
 {
@@ -24,13 +23,6 @@ internal unsafe struct WinogradF4 : IWinogradTile
     public static float[] G => g;
     /// <summary>Six combined rows and a ring of eight padded input rows (consecutive tile rows share two).</summary>
     public static int RowBuffers => 14;
-
-    /// <summary>Columns 4t+k for t &lt; 8 of 32 floats: k = 0 in the low half and 1 in the high half (Phases01), or 2 and 3 (Phases23).</summary>
-    private static readonly Vector512<int> Phases01 = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
-    private static readonly Vector512<int> Phases23 = Vector512.Create(2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
-    /// <summary>The inverse: 32 floats, column 4t+k from lane t of phase k (phases 0:1 in one vector, 2:3 in the other).</summary>
-    private static readonly Vector512<int> JoinLow = Vector512.Create(0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
-    private static readonly Vector512<int> JoinHigh = Vector512.Create(4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31);
 
     /// <summary>A padded row: the 4·TW+2 columns the tiles read, and room for the 36 floats the last group of eight tiles loads.</summary>
     public static int RowWidth(in WinogradLayout l) => (4 * l.TW + 36 + 15) / 16 * 16;
@@ -74,12 +66,10 @@ internal unsafe struct WinogradF4 : IWinogradTile
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Columns(float* e, float* dst, long first, int plane)
     {
-        var lo = Vector512.Load(e); var hi = Vector512.Load(e + 16);
-        var p01 = Avx512F.PermuteVar16x32x2(lo, Phases01, hi);
-        var p23 = Avx512F.PermuteVar16x32x2(lo, Phases23, hi);
+        var (p0, p1, p2, p3) = Quads.Split(e);
         // Columns 4t+4 and 4t+5 are phases 0 and 1 of the columns four to the right.
-        var p45 = Avx512F.PermuteVar16x32x2(Vector512.Load(e + 4), Phases01, Vector512.Load(e + 20));
-        var (b0, b1, b2, b3, b4, b5) = Bt(p01.GetLower(), p01.GetUpper(), p23.GetLower(), p23.GetUpper(), p45.GetLower(), p45.GetUpper());
+        var (p4, p5, _, _) = Quads.Split(e + 4);
+        var (b0, b1, b2, b3, b4, b5) = Bt(p0, p1, p2, p3, p4, p5);
         float* d = dst + first;
         Vector256.Store(b0, d); Vector256.Store(b1, d + plane); Vector256.Store(b2, d + 2 * plane);
         Vector256.Store(b3, d + 3 * plane); Vector256.Store(b4, d + 4 * plane); Vector256.Store(b5, d + 5 * plane);
@@ -139,13 +129,17 @@ internal unsafe struct WinogradF4 : IWinogradTile
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(float* dst, Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3, int count)
     {
-        var p01 = Vector512.Create(c0, c1); var p23 = Vector512.Create(c2, c3);
-        var lo = Avx512F.PermuteVar16x32x2(p01, JoinLow, p23);
-        var hi = Avx512F.PermuteVar16x32x2(p01, JoinHigh, p23);
-        if (count == 32) { Vector512.Store(lo, dst); Vector512.Store(hi, dst + 16); return; }
+        var (r0, r1, r2, r3) = Quads.Join(c0, c1, c2, c3);
+        if (count == 32) { Vector256.Store(r0, dst); Vector256.Store(r1, dst + 8); Vector256.Store(r2, dst + 16); Vector256.Store(r3, dst + 24); return; }
         // A clipped row (the book's 24-wide images end every row here): masked stores.
-        Avx512F.MaskStore(dst, LaneMask.First(count), lo);
-        if (count > 16) Avx512F.MaskStore(dst + 16, LaneMask.First(count - 16), hi);
+        StorePart(dst, r0, count); StorePart(dst + 8, r1, count - 8); StorePart(dst + 16, r2, count - 16); StorePart(dst + 24, r3, count - 24);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePart(float* dst, Vector256<float> v, int count)
+    {
+        if (count >= 8) Vector256.Store(v, dst);
+        else if (count > 0) LaneMask.Store(dst, v, count);
     }
 
     /// <summary>A dY Aᵀ: each output-gradient row's four columns become six, then each column's four rows become six.</summary>
@@ -168,10 +162,8 @@ internal unsafe struct WinogradF4 : IWinogradTile
                     for (int k = 0; k < 4; k++)
                     {
                         float* s = rows + k * width + 4 * tx;
-                        var lo = Vector512.Load(s); var hi = Vector512.Load(s + 16);
-                        var p01 = Avx512F.PermuteVar16x32x2(lo, Phases01, hi);
-                        var p23 = Avx512F.PermuteVar16x32x2(lo, Phases23, hi);
-                        var (g0, g1, g2, g3, g4, g5) = A(p01.GetLower(), p01.GetUpper(), p23.GetLower(), p23.GetUpper());
+                        var (p0, p1, p2, p3) = Quads.Split(s);
+                        var (g0, g1, g2, g3, g4, g5) = A(p0, p1, p2, p3);
                         f[6 * k] = g0; f[6 * k + 1] = g1; f[6 * k + 2] = g2; f[6 * k + 3] = g3; f[6 * k + 4] = g4; f[6 * k + 5] = g5;
                     }
                     for (int j = 0; j < 6; j++)
