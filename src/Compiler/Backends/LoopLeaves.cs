@@ -68,7 +68,9 @@ internal sealed class LoopLeaves
     /// <summary>The floating-point type a kernel computes in.</summary>
     public static string ElementType(Kernel k)
     {
-        var t = k.Anchor?.OutputTypes[0].DType ?? k.Epilogue[0].OutputTypes[0].DType;
+        // The first floating-point value the kernel computes or reads: a comparison's output is
+        // bool, but it compares (and a where beside it selects) values of its inputs' type.
+        var t = k.Nodes.SelectMany(n => n.OutputTypes.Select(o => o.DType).Concat(n.Inputs.Select(i => i.DType))).FirstOrDefault(d => d.IsFloat());
         return t == DType.Float64 ? "double" : "float";
     }
 }
