@@ -71,6 +71,7 @@ public sealed class Executor : IDisposable
         private readonly TensorSpec[] specs;
         private readonly Func<Tensor[], Tensor[]> body;
         private readonly Tensor[]? placeholders, outputs;
+        private (string, TensorType)[]? specTypes;
 
         internal StepFunction(Executor owner, TensorSpec[] specs, Func<Tensor[], Tensor[]> body)
         {
@@ -89,6 +90,8 @@ public sealed class Executor : IDisposable
             var g = owner.Graph;
             if (owner.eager is { } eager)
             {
+                // The declared specs hold in both modes, with deferred mode's messages.
+                FeedCheck.Validate(specTypes ??= specs.Select(s => (s.Name, new TensorType(s.DType, new Shape(s.Shape)))).ToArray(), inputs);
                 eager.Set(g.Training, NDArray.From([training]));
                 using var step = eager.Step();
                 var xs = inputs.Select((v, i) => g.Constant(v, specs[i].Name)).ToArray();

@@ -81,4 +81,101 @@ public class EagerTests
         Assert.Equal(0, exec.Eager!.LiveValues);   // and so are its values
         Assert.True(after - before < 2_000_000, $"managed memory grew by {after - before:N0} bytes over 900 eager steps");
     }
+
+    private static string Failure(ExecutionMode mode, Action<Executor> body)
+    {
+        using var exec = new Executor(new Graph(seed: 1), mode, new SessionOptions { UseCompileCache = false });
+        return Assert.Throws<GraphException>(() => body(exec)).Message;
+    }
+
+    [Fact]
+    public void EagerChecksInputsAgainstTheirSpecsWithDeferredModesMessages()
+    {
+        string Run(ExecutionMode mode) => Failure(mode, exec =>
+        {
+            var f = exec.Function([TensorSpec.Float("x", -1, 1, 28, 28)], xs => [F.Sum(xs[0])]);
+            f.Run([NDArray.Zeros(DType.Float32, 64, 784)]);
+        });
+        var eager = Run(ExecutionMode.Eager);
+        Assert.Equal(Run(ExecutionMode.Deferred), eager);
+        Assert.Contains("feed for 'x' has shape [64,784] but the placeholder is f32[N,1,28,28]", eager);
+    }
+
+    [Theory]
+    [InlineData(ExecutionMode.Eager)]
+    [InlineData(ExecutionMode.Deferred)]
+    public void TwoOptimizersOfOneNameAreRejectedAndTheMessageNamesTheArgument(ExecutionMode mode)
+    {
+        var message = Failure(mode, exec =>
+        {
+            var w = exec.Graph.Variable("w", [3], Initializer.Constant(1));
+            var f = exec.Function([TensorSpec.Float("x", 3)], xs =>
+            {
+                var loss = F.Sum(w * xs[0]);
+                return [loss, new Train.Adam().Minimize(loss), new Train.Adam().Minimize(loss)];
+            });
+            f.Run([NDArray.From(new float[] { 1, 2, 3 }, 3)]);
+        });
+        Assert.Contains("another optimizer named 'adam'", message);
+        Assert.Contains("name: \"adam2\"", message);
+    }
+
+    [Fact]
+    public void EagerRejectsASecondLayerOfTheSameName()
+    {
+        var g = new Graph();
+        using var eager = new EagerContext(g);
+        _ = new Nn.Linear(g, "fc", 4, 2);
+        var e = Assert.Throws<GraphException>(() => new Nn.Linear(g, "fc", 4, 2));
+        Assert.Contains("a variable named 'fc.weight' already exists", e.Message);
+        Assert.Contains("make layers once, outside the step", e.Message);
+    }
+
+    [Fact]
+    public void EagerErrorsNameTheUsersLine()
+    {
+        var g = new Graph();
+        using var eager = new EagerContext(g);
+        using var step = eager.Step();
+        var a = g.Constant(NDArray.Zeros(DType.Float32, 2, 3));
+        var e = Assert.Throws<GraphException>(() => F.MatMul(a, a)); // the line this test names
+        Assert.Contains("EagerTests.cs:", e.Message);
+        Assert.DoesNotContain("at ?", e.Message);
+    }
+
+    [Fact]
+    public void EagerComputesOnlyTheGradientsAskedFor()
+    {
+        // PyTorch's needs_input_grad: the image's gradient through the first convolution is never run.
+        var g = new Graph(seed: 1);
+        using var eager = new EagerContext(g);
+        var conv = new Nn.Conv2d(g, "conv", 1, 4, 3);
+        using var step = eager.Step();
+        var x = g.Constant(BackendParity.Random(new Random(1), [2, 1, 8, 8]));
+        var grads = F.Gradients([F.Sum(F.Relu(conv.Forward(x)))], [conv.Weight, conv.Bias!]);
+        Assert.All(grads, d => Assert.NotNull(d));
+        Assert.DoesNotContain(g.Nodes, n => n.Op is ConvTranspose2dOp);
+        Assert.Contains(g.Nodes, n => n.Op is Conv2dFilterGradOp);
+    }
+
+    [Fact]
+    public void EagerStepsReuseTheirArraysAndKeepTheResultsRight()
+    {
+        // After the first steps every value of a step gets an array the step before freed; the
+        // losses still match deferred mode, so no array is reused while something still reads it.
+        var eagerLosses = Losses(ExecutionMode.Eager, ModelSpec.Mlp, 6, 16);
+        var deferred = Losses(ExecutionMode.Deferred, ModelSpec.Mlp, 6, 16);
+        for (int i = 0; i < 6; i++) Assert.True(Math.Abs(eagerLosses[i] - deferred[i]) <= 1e-4 * Math.Abs(deferred[i]), $"step {i}: {eagerLosses[i]} vs {deferred[i]}");
+        using var exec = new Executor(new Graph(seed: 1), ExecutionMode.Eager);
+        var (train, _) = ModelSpec.Mlp.Functions(exec);
+        var (x, y) = ModelSpec.Mlp.Batch(64);
+        for (int i = 0; i < 3; i++) train.Run([x, y]);
+        Assert.True(exec.Eager!.PooledArrays > 0);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        train.Run([x, y]);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The step's values are megabytes (fc1's weight and its Adam slots alone are 1.6 MB each); what is left is bookkeeping.
+        Assert.True(allocated < 1_000_000, $"an eager MLP step allocated {allocated:N0} bytes");
+    }
 }
+

@@ -17,6 +17,8 @@ public static partial class F
     public static Tensor Pow(Tensor a, double b) => Binary(Pointwise.Pow, a, a.Graph.Scalar(b, a.DType));
     public static Tensor Maximum(Tensor a, Tensor b) => Binary(Pointwise.Maximum, a, b);
     public static Tensor Minimum(Tensor a, Tensor b) => Binary(Pointwise.Minimum, a, b);
+    /// <summary>a + weight·(b − a), as torch.lerp with a scalar weight.</summary>
+    public static Tensor Lerp(Tensor a, Tensor b, double weight) => Binary(Pointwise.Lerp, a, b, weight);
 
     public static Tensor Neg(Tensor x) => Unary(Pointwise.Neg, x);
     public static Tensor Exp(Tensor x) => Unary(Pointwise.Exp, x);

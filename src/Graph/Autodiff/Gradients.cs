@@ -43,7 +43,9 @@ public static partial class F
             if (!node.OutputTypes[0].DType.IsFloat()) continue;
             Tensor?[] inGrads;
             g.CurrentForward = node;
-            try { inGrads = node.Op.Gradient(new GradContext(node, outGrad)); }
+            var needs = new bool[node.Inputs.Count];
+            for (int i = 0; i < needs.Length; i++) needs[i] = relevant.Contains(node.Inputs[i].Node) && node.Inputs[i].DType.IsFloat();
+            try { inGrads = node.Op.Gradient(new GradContext(node, outGrad, needs)); }
             finally { g.CurrentForward = null; }
             for (int i = 0; i < node.Inputs.Count; i++)
             {

@@ -92,7 +92,9 @@ public sealed class Graph
         catch (ShapeException e)
         {
             var what = string.Join(", ", inputs.Select(t => $"'{t.Name}' {t.Type}"));
-            throw new GraphException($"{e.Message}\n  in op {op.Name} '{(name ?? op.Name)}' at {source}\n  inputs: {what}", e);
+            // Eager mode records no line per op; the call that failed is still on the stack.
+            var at = source == SourceLocation.Unknown ? SourceLocation.Capture() : source;
+            throw new GraphException($"{e.Message}\n  in op {op.Name} '{(name ?? op.Name)}' at {at}\n  inputs: {what}", e);
         }
         var node = new Node(this, nextId++, op, inputs.ToArray(), types, UniqueName(name ?? op.Name), source, forwardOf);
         nodes.Add(node);
@@ -119,15 +121,10 @@ public sealed class Graph
     /// </summary>
     public Tensor Variable(string name, int[] shape, Initializer? initializer, DType dtype = DType.Float32, bool trainable = true)
     {
-        // Eager code runs its step (optimizer slots included) again and again: reuse the variable.
-        if (Eager is not null && variables.FirstOrDefault(v => ((VariableOp)v.Op).VarName == name) is { } existing)
-        {
-            if (!existing.OutputTypes[0].Shape.Dims.SequenceEqual(shape))
-                throw new GraphException($"variable '{name}' exists with shape {existing.OutputTypes[0].Shape}, not [{string.Join(",", shape)}]");
-            return existing.Outputs[0];
-        }
-        if (variables.Any(v => ((VariableOp)v.Op).VarName == name))
-            throw new GraphException($"a variable named '{name}' already exists in this graph (at {SourceLocation.Capture()}); give each layer a unique name");
+        // The same rule in both modes: two layers of one name would silently share weights.
+        if (HasVariable(name))
+            throw new GraphException($"a variable named '{name}' already exists in this graph (at {SourceLocation.Capture()}); give each layer a unique name" +
+                (Eager is not null ? " (in eager mode, make layers once, outside the step)" : ""));
         var op = new VariableOp(name, new TensorType(dtype, new Shape(shape)), initializer, trainable);
         return Add1(op, [], name);
     }
@@ -153,6 +150,9 @@ public sealed class Graph
     public bool HasTrainingSwitch => training is not null;
 
     public IEnumerable<Tensor> TrainableVariables => variables.Where(v => ((VariableOp)v.Op).Trainable).Select(v => v.Outputs[0]);
+
+    /// <summary>Whether a variable of this name exists.</summary>
+    public bool HasVariable(string name) => variables.Any(v => ((VariableOp)v.Op).VarName == name);
 
     /// <summary>Finds a variable by its name, for checkpoints and tests.</summary>
     public Tensor GetVariable(string name) =>

@@ -43,8 +43,8 @@ public sealed record Conv2dOp(ConvParams P) : Op
         Tensor x = g.X[0], w = g.X[1];
         Shape xs = x.Shape, ws = w.Shape, ys = g.Y.Shape;
         var outPad = new[] { xs[2] - P.TransposedSize(0, ys[2], ws[2], 0), xs[3] - P.TransposedSize(1, ys[3], ws[3], 0) };
-        var dx = g.Graph.Add1(new ConvTranspose2dOp(P, outPad), [g.Dy, w]);
-        var dw = g.Graph.Add1(new Conv2dFilterGradOp(P, ws[2], ws[3]), [x, g.Dy]);
+        var dx = g.Needs(0) ? g.Graph.Add1(new ConvTranspose2dOp(P, outPad), [g.Dy, w]) : null;
+        var dw = g.Needs(1) ? g.Graph.Add1(new Conv2dFilterGradOp(P, ws[2], ws[3]), [x, g.Dy]) : null;
         return [dx, dw];
     }
 
@@ -75,8 +75,8 @@ public sealed record ConvTranspose2dOp(ConvParams P, int[] OutputPadding) : Op
     public override Tensor?[] Gradient(GradContext g)
     {
         Tensor x = g.X[0], w = g.X[1];
-        var dx = g.Graph.Add1(new Conv2dOp(P), [g.Dy, w]);
-        var dw = g.Graph.Add1(new Conv2dFilterGradOp(P, w.Shape[2], w.Shape[3]), [g.Dy, x]);
+        var dx = g.Needs(0) ? g.Graph.Add1(new Conv2dOp(P), [g.Dy, w]) : null;
+        var dw = g.Needs(1) ? g.Graph.Add1(new Conv2dFilterGradOp(P, w.Shape[2], w.Shape[3]), [g.Dy, x]) : null;
         return [dx, dw];
     }
 

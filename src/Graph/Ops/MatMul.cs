@@ -40,15 +40,16 @@ public sealed record MatMulOp(bool TransA = false, bool TransB = false, bool Sum
     {
         Tensor a = g.X[0], b = g.X[1], dy = g.Dy;
         if (SumBatch) throw new GraphException("second-order gradients through a batch-summed matmul are not supported");
-        Tensor da = (TransA, TransB) switch
+        Tensor? da = !g.Needs(0) ? null : (TransA, TransB) switch
         {
             (false, false) => F.MatMul(dy, b, false, true),
             (false, true) => F.MatMul(dy, b, false, false),
             (true, false) => F.MatMul(b, dy, false, true),
             _ => F.MatMul(b, dy, true, true),
         };
-        Tensor db;
-        if (a.Rank > 2 && b.Rank == 2)
+        Tensor? db;
+        if (!g.Needs(1)) db = null;
+        else if (a.Rank > 2 && b.Rank == 2)
         {
             // The shared operand's gradient sums the per-batch products: one op, so the symbolic
             // batch never has to merge with another axis, and kernels can run it as one GEMM

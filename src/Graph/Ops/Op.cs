@@ -44,13 +44,20 @@ public abstract record Op
 }
 
 /// <summary>What a gradient rule sees: the forward node, its inputs and output, and the output's gradient.</summary>
-public sealed class GradContext(Node node, Tensor dy)
+public sealed class GradContext(Node node, Tensor dy, bool[]? needs = null)
 {
     public Node Node { get; } = node;
     public Graph Graph => Node.Graph;
     public IReadOnlyList<Tensor> X => Node.Inputs;
     public Tensor Y => Node.Outputs[0];
     public Tensor Dy { get; } = dy;
+
+    /// <summary>
+    /// Whether input i's gradient is wanted (PyTorch's needs_input_grad): a rule may skip the
+    /// others. Deferred mode would prune them anyway, but eager mode runs every op it is given
+    /// (an image's gradient through the first convolution, say).
+    /// </summary>
+    public bool Needs(int i) => needs is null || needs[i];
 }
 
 /// <summary>What a reference evaluation may need besides its inputs.</summary>

@@ -124,7 +124,12 @@ public sealed record ConcatOp(int Axis) : Op
     {
         int a = g.X[0].Shape.Axis(Axis, Name), start = 0;
         var grads = new Tensor?[g.X.Count];
-        for (int i = 0; i < g.X.Count; i++) { int len = g.X[i].Shape[a]; grads[i] = F.Slice(g.Dy, a, start, len); start += len; }
+        for (int i = 0; i < g.X.Count; i++)
+        {
+            int len = g.X[i].Shape[a];
+            grads[i] = g.Needs(i) ? F.Slice(g.Dy, a, start, len) : null;
+            start += len;
+        }
         return grads;
     }
 

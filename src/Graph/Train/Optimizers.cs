@@ -36,7 +36,7 @@ public sealed class Adagrad(double lr = 0.01, double lrDecay = 0, double weightD
     }
 }
 
-/// <summary>Adadelta: v = ρv + (1-ρ)g²; Δ = sqrt(u+eps)/sqrt(v+eps)·g; u = ρu + (1-ρ)Δ²; p -= lr·Δ.</summary>
+/// <summary>Adadelta: v = ρv + (1-ρ)g²; Δ = sqrt(u+eps)/sqrt(v+eps)·g; u = ρu + (1-ρ)Δ²; p -= lr·Δ (the averages as lerps).</summary>
 public sealed class Adadelta(double lr = 1.0, double rho = 0.9, double eps = 1e-6, double weightDecay = 0, string name = "adadelta") : Optimizer(name)
 {
     public override double LearningRate => lr;
@@ -46,9 +46,9 @@ public sealed class Adadelta(double lr = 1.0, double rho = 0.9, double eps = 1e-
         if (weightDecay != 0) g = g + weightDecay * p;
         var squareAvg = Slot(p, "square_avg");
         var accDelta = Slot(p, "acc_delta");
-        var v = rho * squareAvg + (1 - rho) * F.Square(g);
+        var v = F.Lerp(squareAvg, F.Square(g), 1 - rho);
         var delta = F.Sqrt(accDelta + eps) / F.Sqrt(v + eps) * g;
-        var u = rho * accDelta + (1 - rho) * F.Square(delta);
+        var u = F.Lerp(accDelta, F.Square(delta), 1 - rho);
         return F.Group(p - lr * delta, Assign(squareAvg, v), Assign(accDelta, u));
     }
 }
@@ -63,12 +63,12 @@ public sealed class RmsProp(double lr = 0.01, double alpha = 0.99, double eps = 
         if (weightDecay != 0) g = g + weightDecay * p;
         var effects = new List<Tensor>();
         var squareAvg = Slot(p, "square_avg");
-        var v = Set(squareAvg, alpha * squareAvg + (1 - alpha) * F.Square(g), effects);
+        var v = Set(squareAvg, F.Lerp(squareAvg, F.Square(g), 1 - alpha), effects);
         Tensor avg;
         if (centered)
         {
             var gradAvg = Slot(p, "grad_avg");
-            var ga = Set(gradAvg, alpha * gradAvg + (1 - alpha) * g, effects);
+            var ga = Set(gradAvg, F.Lerp(gradAvg, g, 1 - alpha), effects);
             avg = F.Sqrt(v - F.Square(ga)) + eps;
         }
         else avg = F.Sqrt(v) + eps;
@@ -84,7 +84,10 @@ public sealed class RmsProp(double lr = 0.01, double alpha = 0.99, double eps = 
     }
 }
 
-/// <summary>Adam (and AdamW's decoupled weight decay), with bias correction by β^t as in the paper and PyTorch.</summary>
+/// <summary>
+/// Adam (and AdamW's decoupled weight decay), with bias correction by β^t, written as PyTorch's
+/// single-tensor implementation: the moments kept with lerp, the step as exp_avg / denom.
+/// </summary>
 public class Adam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool decoupled = false, string name = "adam") : Optimizer(name)
 {
     public override double LearningRate => lr;
@@ -96,8 +99,8 @@ public class Adam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, do
         else if (weightDecay != 0) g = g + weightDecay * p;
         var m = Slot(p, "exp_avg");
         var v = Slot(p, "exp_avg_sq");
-        var m1 = beta1 * m + (1 - beta1) * g;
-        var v1 = beta2 * v + (1 - beta2) * F.Square(g);
+        var m1 = F.Lerp(m, g, 1 - beta1);
+        var v1 = F.Lerp(v, F.Square(g), 1 - beta2);
         var bc1 = 1.0 - F.Pow(p.Graph.Scalar(beta1, p.DType), t);
         var bc2 = 1.0 - F.Pow(p.Graph.Scalar(beta2, p.DType), t);
         var denom = F.Sqrt(v1) / F.Sqrt(bc2) + eps;

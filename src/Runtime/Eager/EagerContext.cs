@@ -1,17 +1,23 @@
 namespace GraphNet.Runtime;
 
 /// <summary>
-/// Eager mode: every node added to the graph is evaluated at once through the runtime's kernels
-/// (PyTorch style), and its value can be read with <see cref="Tensor.Value"/>. The nodes recorded
-/// on the way are the tape; <see cref="F.Gradients"/> on it gives backward with the same gradient
-/// rules as deferred mode, and an optimizer's Minimize applies its update immediately.
-/// Wrap each training step in <see cref="Step"/>: the step's tape and values are released when
-/// it ends, and the dropout counter advances (one step = one Session.Run in deferred mode).
+/// Eager mode: every node added to the graph is evaluated at once (PyTorch style) through the
+/// runtime's per-op kernels (<see cref="EagerKernels"/>), and its value can be read with
+/// <see cref="Tensor.Value"/>. The nodes recorded on the way are the tape; <see cref="F.Gradients"/>
+/// on it gives backward with the same gradient rules as deferred mode, and an optimizer's
+/// Minimize applies its update immediately. Wrap each training step in <see cref="Step"/>: the
+/// step's tape and values are released when it ends (their arrays are reused by the next steps,
+/// so copy a value you want to keep), and the dropout counter advances (one step = one
+/// Session.Run in deferred mode).
 /// </summary>
 public sealed class EagerContext : IEagerBackend, IDisposable
 {
     private readonly Dictionary<Tensor, NDArray> values = [];
     private readonly Dictionary<Node, NDArray> placeholderValues = [];
+    private readonly BufferPool pool = new();
+    /// <summary>Variable arrays an assignment replaced this step: free once the step ends, like its other values.</summary>
+    private readonly List<Array> replaced = [];
+    private EvalContext eval;
 
     public EagerContext(Graph graph, VariableStore? variables = null)
     {
@@ -21,13 +27,18 @@ public sealed class EagerContext : IEagerBackend, IDisposable
         Graph = graph;
         Variables = variables ?? new VariableStore();
         Variables.Initialize(graph);
+        eval = new EvalContext { RunCounter = 0, GraphSeed = graph.Seed };
         graph.Eager = this;
     }
 
     public Graph Graph { get; }
     public VariableStore Variables { get; }
 
-    /// <summary>Record each op's source line (off by default: eager errors carry the caller's stack trace anyway).</summary>
+    /// <summary>
+    /// Record each op's source line as it is made (a stack walk per op; the profiler wants it).
+    /// Off, an op that fails still names the user's line: it is found then, while the call that
+    /// made the op is on the stack.
+    /// </summary>
     public bool CaptureSource { get; set; }
 
     /// <summary>Called after each op runs (the profiler listens here).</summary>
@@ -35,6 +46,9 @@ public sealed class EagerContext : IEagerBackend, IDisposable
 
     /// <summary>Values held for the current step's tape (zero between steps).</summary>
     public int LiveValues => values.Count;
+
+    /// <summary>Arrays of released steps waiting to be reused.</summary>
+    public int PooledArrays => pool.Count;
 
     /// <summary>Counts steps; keys dropout masks exactly as the session's run counter does.</summary>
     public long StepCount { get; private set; }
@@ -56,18 +70,26 @@ public sealed class EagerContext : IEagerBackend, IDisposable
             case VariableOp:
                 Variables.Initialize(Graph);
                 return; // read from the store when used, so assignments show at once
-            case PlaceholderOp p:
-                if (p.Default is null && !placeholderValues.ContainsKey(node)) return; // set before use
-                return;
+            case PlaceholderOp:
+                return; // set before use
         }
-        var inputs = node.Inputs.Select(Read).ToArray();
+        var inputs = new NDArray[node.Inputs.Count];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = Read(node.Inputs[i]);
         NDArray[] outs;
         long start = OnNode is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-        try { outs = Interpreter.Evaluate(node, inputs, new EvalContext { RunCounter = StepCount, GraphSeed = Graph.Seed }); }
-        catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(node, e); }
+        try { outs = EagerKernels.Run(node, inputs, eval, pool); }
+        catch (Exception e) when (e is not GraphRunException)
+        {
+            throw new GraphRunException(node, e, node.Source == SourceLocation.Unknown ? SourceLocation.Capture() : null);
+        }
         OnNode?.Invoke(node, start, System.Diagnostics.Stopwatch.GetTimestamp());
         for (int i = 0; i < outs.Length; i++) values[node.Outputs[i]] = outs[i];
-        if (node.Op is AssignOp) Variables.Set(((VariableOp)node.Inputs[0].Node.Op).VarName, outs[0]);
+        if (node.Op is AssignOp)
+        {
+            var name = ((VariableOp)node.Inputs[0].Node.Op).VarName;
+            replaced.Add(Variables.Get(name).Data);
+            Variables.Set(name, outs[0]);
+        }
     }
 
     private NDArray Read(Tensor t) => ValueOf(t) ?? throw new GraphException(
@@ -82,9 +104,23 @@ public sealed class EagerContext : IEagerBackend, IDisposable
 
     private void EndStep(int mark)
     {
-        foreach (var n in Graph.ReleaseAfter(mark))
-            foreach (var o in n.Outputs) values.Remove(o);
+        var released = Graph.ReleaseAfter(mark);
+        // What outlives the step keeps its array: variables, constants (the caller's data),
+        // placeholders' values. A view (a reshape) of one of them shares its array.
+        var keep = new HashSet<Array>(ReferenceEqualityComparer.Instance);
+        foreach (var v in Variables.Values.Values) keep.Add(v.Data);
+        foreach (var v in placeholderValues.Values) keep.Add(v.Data);
+        foreach (var n in released.Concat(Graph.Nodes))
+            if (n.Op is ConstantOp c) keep.Add(c.Value.Data);
+            else if (n.Op is PlaceholderOp { Default: { } d }) keep.Add(d.Data);
+        var free = new List<Array>(replaced);
+        foreach (var n in released)
+            foreach (var o in n.Outputs)
+                if (values.Remove(o, out var value)) free.Add(value.Data);
+        pool.Return(free, keep);
+        replaced.Clear();
         StepCount++;
+        eval = new EvalContext { RunCounter = StepCount, GraphSeed = Graph.Seed };
     }
 
     public void Dispose() => Graph.Eager = null;

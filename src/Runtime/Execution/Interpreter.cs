@@ -44,68 +44,57 @@ public static class Interpreter
         return plan.Fetches.Select(f => values[f]).ToArray();
     }
 
-    /// <summary>One node: a library kernel for float32 where one exists, else the reference evaluation.</summary>
-    public static NDArray[] Evaluate(Node node, NDArray[] x, EvalContext ctx, NDArray? into = null)
-    {
-        bool f32 = x.Length > 0 && x[0].DType == DType.Float32;
-        if (f32)
-            switch (node.Op)
-            {
-                case MatMulOp m: return [MatMul.Forward(x[0], x[1], m, into)];
-                case Conv2dOp c: return [Conv.Forward(x[0], x[1], c.P, into)];
-                case ConvTranspose2dOp t: return [Conv.Transposed(x[0], x[1], t.P, t.OutputPadding, into)];
-                case Conv2dFilterGradOp fg: return [Conv.FilterGrad(x[0], x[1], fg.P, fg.KH, fg.KW, into)];
-                case Pool2dOp p: return [Pool.Forward(x[0], p.P, into)];
-                case Pool2dGradOp pg: return [Pool.Backward(x[0], x[1], pg.P, into)];
-                case SoftmaxOp sm: return [Softmax.Forward(x[0], sm.Axis, sm.Log, into)];
-            }
-        switch (node.Op)
-        {
-            case SliceOp sl: return [Shaping.Slice(x[0], sl, into)];
-            case PadOp pd: return [Shaping.Pad(x[0], pd, into)];
-            case ConcatOp cc: return [Shaping.Concat(x, cc, into)];
-        }
-        var outs = node.Op.Evaluate(ctx, x);
-        if (into is not null) { Array.Copy(outs[0].Data, into.Data, into.Size); return [into]; }
-        return outs;
-    }
+    /// <summary>One node: its library kernel where one exists, else its reference evaluation (see <see cref="Library"/>).</summary>
+    public static NDArray[] Evaluate(Node node, NDArray[] x, EvalContext ctx, NDArray? into = null) => Library.Evaluate(node, x, ctx, into);
 }
 
-/// <summary>An error while running a node, naming the node, its op and the user's source line.</summary>
-public sealed class GraphRunException(Node node, Exception inner)
-    : GraphException($"{inner.Message}\n  while running {node.Describe()}\n  inputs: {string.Join(", ", node.Inputs.Select(i => $"'{i.Name}' {i.Type}"))}", inner)
+/// <summary>
+/// An error while running a node, naming the node, its op and the user's source line
+/// (<paramref name="at"/>, when the node did not record one: eager mode finds it on failure).
+/// </summary>
+public sealed class GraphRunException(Node node, Exception inner, SourceLocation? at = null)
+    : GraphException($"{inner.Message}\n  while running {node.Op.Name} '{node.Name}' (at {at ?? node.Source})\n  inputs: {string.Join(", ", node.Inputs.Select(i => $"'{i.Name}' {i.Type}"))}", inner)
 {
     public Node Node { get; } = node;
 }
 
-/// <summary>Checks feeds against their placeholders: dtype, rank, static sizes and one batch size.</summary>
+/// <summary>Checks feeds against their placeholders (or an eager function's inputs against its specs): dtype, rank, static sizes and one batch size.</summary>
 public static class FeedCheck
 {
     /// <summary>Checks the feeds and returns the batch size N they agree on (null when none has N).</summary>
     public static int? Validate(IReadOnlyList<Tensor> fed, IReadOnlyDictionary<Tensor, NDArray> feeds)
     {
-        int? batch = null; Tensor? batchFrom = null;
-        foreach (var t in fed)
-        {
-            var v = feeds[t];
-            if (v.DType != t.DType)
-                throw new GraphException($"feed for '{t.Name}' has dtype {v.DType.ShortName()} but the placeholder is {t.Type}; convert the data or the placeholder's dtype");
-            if (v.Rank != t.Rank)
-                throw new GraphException($"feed for '{t.Name}' has shape {v.ShapeString} but the placeholder is {t.Type} (rank {t.Rank})");
-            for (int i = 0; i < t.Rank; i++)
-            {
-                int want = t.Shape[i];
-                if (want == Shape.Batch)
-                {
-                    if (batch is null) { batch = v.Shape[i]; batchFrom = t; }
-                    else if (batch != v.Shape[i])
-                        throw new GraphException($"feed for '{t.Name}' has batch size {v.Shape[i]} but '{batchFrom!.Name}' has {batch}; all fed batch dimensions N must agree");
-                }
-                else if (want != v.Shape[i])
-                    throw new GraphException($"feed for '{t.Name}' has shape {v.ShapeString} but the placeholder is {t.Type} (dimension {i}: {v.Shape[i]} vs {want})");
-            }
-        }
+        int? batch = null; string? batchFrom = null;
+        foreach (var t in fed) Check(t.Name, t.Type, feeds[t], ref batch, ref batchFrom);
         return batch;
+    }
+
+    /// <summary>The same checks and messages for values given by position, against (name, type) specs.</summary>
+    public static int? Validate(IReadOnlyList<(string Name, TensorType Type)> specs, IReadOnlyList<NDArray> values)
+    {
+        int? batch = null; string? batchFrom = null;
+        for (int i = 0; i < specs.Count; i++) Check(specs[i].Name, specs[i].Type, values[i], ref batch, ref batchFrom);
+        return batch;
+    }
+
+    private static void Check(string name, TensorType type, NDArray v, ref int? batch, ref string? batchFrom)
+    {
+        if (v.DType != type.DType)
+            throw new GraphException($"feed for '{name}' has dtype {v.DType.ShortName()} but the placeholder is {type}; convert the data or the placeholder's dtype");
+        if (v.Rank != type.Shape.Rank)
+            throw new GraphException($"feed for '{name}' has shape {v.ShapeString} but the placeholder is {type} (rank {type.Shape.Rank})");
+        for (int i = 0; i < type.Shape.Rank; i++)
+        {
+            int want = type.Shape[i];
+            if (want == Shape.Batch)
+            {
+                if (batch is null) { batch = v.Shape[i]; batchFrom = name; }
+                else if (batch != v.Shape[i])
+                    throw new GraphException($"feed for '{name}' has batch size {v.Shape[i]} but '{batchFrom}' has {batch}; all fed batch dimensions N must agree");
+            }
+            else if (want != v.Shape[i])
+                throw new GraphException($"feed for '{name}' has shape {v.ShapeString} but the placeholder is {type} (dimension {i}: {v.Shape[i]} vs {want})");
+        }
     }
 }
 

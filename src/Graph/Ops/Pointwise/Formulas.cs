@@ -21,9 +21,12 @@ public interface IBinaryFormula
     static abstract string Name { get; }
     static virtual string? ParamName => null;
     static abstract Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M>;
-    /// <summary>(a, b, y, dy, parameter) to (da, db) before un-broadcasting.</summary>
-    static abstract (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p);
+    /// <summary>(da, db) before un-broadcasting; a side that is not needed may be null.</summary>
+    static abstract (Tensor?, Tensor?) Gradient(BinaryGradient g);
 }
+
+/// <summary>What a binary entry's gradient rule sees: the inputs, output and its gradient, the parameter, and which sides are needed.</summary>
+public readonly record struct BinaryGradient(Tensor A, Tensor B, Tensor Y, Tensor Dy, double P, bool NeedA, bool NeedB);
 
 /// <summary>
 /// The pointwise table: each function once, its formula beside its gradient rule. The formulas
@@ -135,46 +138,46 @@ public static class Formulas
     {
         public static string Name => "add";
         public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => a + b;
-        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => (dy, dy);
+        public static (Tensor?, Tensor?) Gradient(BinaryGradient g) => (g.Dy, g.Dy);
     }
 
     public struct Sub : IBinaryFormula
     {
         public static string Name => "sub";
         public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => a - b;
-        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => (dy, -dy);
+        public static (Tensor?, Tensor?) Gradient(BinaryGradient g) => (g.Dy, g.NeedB ? -g.Dy : null);
     }
 
     public struct Mul : IBinaryFormula
     {
         public static string Name => "mul";
         public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => a * b;
-        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => (dy * b, dy * a);
+        public static (Tensor?, Tensor?) Gradient(BinaryGradient g) => (g.NeedA ? g.Dy * g.B : null, g.NeedB ? g.Dy * g.A : null);
     }
 
     public struct Div : IBinaryFormula
     {
         public static string Name => "div";
         public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => a / b;
-        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => (dy / b, -(dy * y) / b);
+        public static (Tensor?, Tensor?) Gradient(BinaryGradient g) => (g.NeedA ? g.Dy / g.B : null, g.NeedB ? -(g.Dy * g.Y) / g.B : null);
     }
 
     public struct Pow : IBinaryFormula
     {
         public static string Name => "pow";
         public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => ScalarMath.Pow(a, b);
-        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) =>
-            (dy * b * F.Pow(a, b - 1.0), dy * y * F.Log(a));
+        public static (Tensor?, Tensor?) Gradient(BinaryGradient g) =>
+            (g.NeedA ? g.Dy * g.B * F.Pow(g.A, g.B - 1.0) : null, g.NeedB ? g.Dy * g.Y * F.Log(g.A) : null);
     }
 
     public struct Maximum : IBinaryFormula
     {
         public static string Name => "maximum";
         public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => Max(a, b);
-        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p)
+        public static (Tensor?, Tensor?) Gradient(BinaryGradient g)
         {
-            var m = F.GreaterEqual(a, b); var z = F.ZerosLike(dy);
-            return (F.Where(m, dy, z), F.Where(m, z, dy));
+            var m = F.GreaterEqual(g.A, g.B); var z = F.ZerosLike(g.Dy);
+            return (g.NeedA ? F.Where(m, g.Dy, z) : null, g.NeedB ? F.Where(m, z, g.Dy) : null);
         }
     }
 
@@ -182,11 +185,25 @@ public static class Formulas
     {
         public static string Name => "minimum";
         public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> => Min(a, b);
-        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p)
+        public static (Tensor?, Tensor?) Gradient(BinaryGradient g)
         {
-            var m = F.LessEqual(a, b); var z = F.ZerosLike(dy);
-            return (F.Where(m, dy, z), F.Where(m, z, dy));
+            var m = F.LessEqual(g.A, g.B); var z = F.ZerosLike(g.Dy);
+            return (g.NeedA ? F.Where(m, g.Dy, z) : null, g.NeedB ? F.Where(m, z, g.Dy) : null);
         }
+    }
+
+    /// <summary>
+    /// lerp(a, b; weight) = a + weight·(b − a), computed as PyTorch does (from b's side when the
+    /// weight is at least ½, so the ends are exact). Optimizers keep their running averages with
+    /// it, as PyTorch's do: one pass where β·m + (1−β)·g takes three.
+    /// </summary>
+    public struct Lerp : IBinaryFormula
+    {
+        public static string Name => "lerp";
+        public static string? ParamName => "weight";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> a, Num<V, M, O> b, Num<V, M, O> p) where O : IScalarOps<V, M> =>
+            Where(p < 0.5, a + p * (b - a), b - (b - a) * (1 - p));
+        public static (Tensor?, Tensor?) Gradient(BinaryGradient g) => (g.NeedA ? g.Dy * (1 - g.P) : null, g.NeedB ? g.Dy * g.P : null);
     }
 
     // Gradient helpers: each is one pointwise op, so backward masks fuse into their neighbours.
@@ -196,7 +213,7 @@ public static class Formulas
     {
         public static string Name => "relu_grad";
         public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> dy, Num<V, M, O> y, Num<V, M, O> p) where O : IScalarOps<V, M> => Where(y <= 0, 0, dy);
-        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => NoSecondOrder(y);
+        public static (Tensor?, Tensor?) Gradient(BinaryGradient g) => NoSecondOrder(g.Y);
     }
 
     /// <summary>leaky_relu_grad(dy, x): dy where x &gt; 0, else dy·alpha.</summary>
@@ -205,7 +222,7 @@ public static class Formulas
         public static string Name => "leaky_relu_grad";
         public static string? ParamName => "alpha";
         public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> dy, Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => Where(x > 0, dy, dy * p);
-        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => NoSecondOrder(y);
+        public static (Tensor?, Tensor?) Gradient(BinaryGradient g) => NoSecondOrder(g.Y);
     }
 
     /// <summary>sigmoid_grad(dy, y) = dy·(1 − y)·y.</summary>
@@ -213,7 +230,7 @@ public static class Formulas
     {
         public static string Name => "sigmoid_grad";
         public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> dy, Num<V, M, O> y, Num<V, M, O> p) where O : IScalarOps<V, M> => dy * (1 - y) * y;
-        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => NoSecondOrder(y);
+        public static (Tensor?, Tensor?) Gradient(BinaryGradient g) => NoSecondOrder(g.Y);
     }
 
     /// <summary>tanh_grad(dy, y) = dy·(1 − y²).</summary>
@@ -221,7 +238,7 @@ public static class Formulas
     {
         public static string Name => "tanh_grad";
         public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> dy, Num<V, M, O> y, Num<V, M, O> p) where O : IScalarOps<V, M> => dy * (1 - y * y);
-        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => NoSecondOrder(y);
+        public static (Tensor?, Tensor?) Gradient(BinaryGradient g) => NoSecondOrder(g.Y);
     }
 
     /// <summary>softplus_grad(dy, x) = dy·sigmoid(x), the derivative of softplus.</summary>
@@ -230,7 +247,7 @@ public static class Formulas
         public static string Name => "softplus_grad";
         public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> dy, Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> =>
             dy / (1 + ScalarMath.Exp(-x));
-        public static (Tensor?, Tensor?) Gradient(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => NoSecondOrder(y);
+        public static (Tensor?, Tensor?) Gradient(BinaryGradient g) => NoSecondOrder(g.Y);
     }
 
     private static (Tensor?, Tensor?) NoSecondOrder(Tensor y) =>

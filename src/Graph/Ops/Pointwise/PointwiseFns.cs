@@ -58,8 +58,8 @@ public abstract class BinaryFn
     public abstract string Name { get; }
     public abstract string? ParamName { get; }
     public abstract Type Formula { get; }
-    /// <summary>The gradient rule: (a, b, y, dy, param) to (da, db) before un-broadcasting.</summary>
-    public abstract (Tensor?, Tensor?) Grad(Tensor a, Tensor b, Tensor y, Tensor dy, double p);
+    /// <summary>The gradient rule: (da, db) before un-broadcasting (null for a side that is not needed).</summary>
+    public abstract (Tensor?, Tensor?) Grad(BinaryGradient g);
     public abstract double Apply(double a, double b, double p);
     /// <summary>The reference evaluation with NumPy broadcasting.</summary>
     public abstract void Map<T>(T[] a, int[] aShape, T[] b, int[] bShape, T[] y, int[] yShape, T p) where T : IFloatingPointIeee754<T>;
@@ -74,7 +74,7 @@ internal sealed class BinaryFn<TF> : BinaryFn where TF : struct, IBinaryFormula
     public override string Name => TF.Name;
     public override string? ParamName => TF.ParamName;
     public override Type Formula => typeof(TF);
-    public override (Tensor?, Tensor?) Grad(Tensor a, Tensor b, Tensor y, Tensor dy, double p) => TF.Gradient(a, b, y, dy, p);
+    public override (Tensor?, Tensor?) Grad(BinaryGradient g) => TF.Gradient(g);
     public override double Apply(double a, double b, double p) => Reference<double>.Binary<TF>(a, b, p);
     public override TResult Dispatch<TResult>(IBinaryDispatch<TResult> d) => d.Invoke<TF>();
 
@@ -120,6 +120,7 @@ public static class Pointwise
     public static readonly BinaryFn Pow = BinaryFn.Of<Formulas.Pow>();
     public static readonly BinaryFn Maximum = BinaryFn.Of<Formulas.Maximum>();
     public static readonly BinaryFn Minimum = BinaryFn.Of<Formulas.Minimum>();
+    public static readonly BinaryFn Lerp = BinaryFn.Of<Formulas.Lerp>();
     public static readonly BinaryFn ReluGrad = BinaryFn.Of<Formulas.ReluGrad>();
     public static readonly BinaryFn LeakyReluGrad = BinaryFn.Of<Formulas.LeakyReluGrad>();
     public static readonly BinaryFn SigmoidGrad = BinaryFn.Of<Formulas.SigmoidGrad>();
@@ -129,5 +130,5 @@ public static class Pointwise
 
     public static IReadOnlyList<UnaryFn> Unary { get; } = [Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Square, Sigmoid, Tanh, Relu, LeakyRelu, Softplus];
     public static IReadOnlyList<BinaryFn> Binary { get; } =
-        [Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, LeakyReluGrad, SigmoidGrad, TanhGrad, SoftplusGrad];
+        [Add, Sub, Mul, Div, Pow, Maximum, Minimum, Lerp, ReluGrad, LeakyReluGrad, SigmoidGrad, TanhGrad, SoftplusGrad];
 }

@@ -40,8 +40,8 @@ public sealed record BinaryOp(BinaryFn Fn, double Param = 0) : Op
 
     public override Tensor?[] Gradient(GradContext g)
     {
-        var (da, db) = Fn.Grad(g.X[0], g.X[1], g.Y, g.Dy, Param);
-        return [da is null ? null : F.SumTo(da, g.X[0].Shape), db is null ? null : F.SumTo(db, g.X[1].Shape)];
+        var (da, db) = Fn.Grad(new BinaryGradient(g.X[0], g.X[1], g.Y, g.Dy, Param, g.Needs(0), g.Needs(1)));
+        return [da is null || !g.Needs(0) ? null : F.SumTo(da, g.X[0].Shape), db is null || !g.Needs(1) ? null : F.SumTo(db, g.X[1].Shape)];
     }
 
     public override NDArray[] Evaluate(EvalContext ctx, NDArray[] x) => [x[0].DType == DType.Float32 ? Eval<float>(x[0], x[1]) : Eval<double>(x[0], x[1])];
@@ -118,7 +118,7 @@ public sealed record WhereOp : Op
     public override Tensor?[] Gradient(GradContext g)
     {
         var z = F.ZerosLike(g.Dy);
-        return [null, F.SumTo(F.Where(g.X[0], g.Dy, z), g.X[1].Shape), F.SumTo(F.Where(g.X[0], z, g.Dy), g.X[2].Shape)];
+        return [null, g.Needs(1) ? F.SumTo(F.Where(g.X[0], g.Dy, z), g.X[1].Shape) : null, g.Needs(2) ? F.SumTo(F.Where(g.X[0], z, g.Dy), g.X[2].Shape) : null];
     }
 
     public override NDArray[] Evaluate(EvalContext ctx, NDArray[] x)

@@ -1,0 +1,41 @@
+namespace GraphNet.Runtime.Kernels;
+
+/// <summary>
+/// The library-kernel dispatcher: which runtime kernel runs an op (GEMM, convolutions,
+/// pooling, softmax in float32; slices, pads and concatenations in any type), written once for
+/// every caller: the interpreter, eager mode and compiled steps' calls.
+/// </summary>
+public static class Library
+{
+    /// <summary>The op's library kernel on these inputs (into <paramref name="into"/> when given), or null when it has none.</summary>
+    public static NDArray? TryRun(Node node, NDArray[] x, NDArray? into = null)
+    {
+        if (x.Length > 0 && x[0].DType == DType.Float32)
+            switch (node.Op)
+            {
+                case MatMulOp m: return MatMul.Forward(x[0], x[1], m, into);
+                case Conv2dOp c: return Conv.Forward(x[0], x[1], c.P, into);
+                case ConvTranspose2dOp t: return Conv.Transposed(x[0], x[1], t.P, t.OutputPadding, into);
+                case Conv2dFilterGradOp fg: return Conv.FilterGrad(x[0], x[1], fg.P, fg.KH, fg.KW, into);
+                case Pool2dOp p: return Pool.Forward(x[0], p.P, into);
+                case Pool2dGradOp pg: return Pool.Backward(x[0], x[1], pg.P, into);
+                case SoftmaxOp sm: return Softmax.Forward(x[0], sm.Axis, sm.Log, into);
+            }
+        return node.Op switch
+        {
+            SliceOp sl => Shaping.Slice(x[0], sl, into),
+            PadOp pd => Shaping.Pad(x[0], pd, into),
+            ConcatOp cc => Shaping.Concat(x, cc, into),
+            _ => null,
+        };
+    }
+
+    /// <summary>One node: its library kernel where one exists, else its reference evaluation (copied into <paramref name="into"/> when given).</summary>
+    public static NDArray[] Evaluate(Node node, NDArray[] x, EvalContext ctx, NDArray? into = null)
+    {
+        if (TryRun(node, x, into) is { } y) return [y];
+        var outs = node.Op.Evaluate(ctx, x);
+        if (into is not null) { Array.Copy(outs[0].Data, into.Data, into.Size); return [into]; }
+        return outs;
+    }
+}
