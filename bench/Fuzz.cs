@@ -178,7 +178,7 @@ public static class Fuzz
     }
 
     /// <summary>bench -- fuzz --count N --seed S [--save DIR]: runs N graphs; shrinks and saves each mismatch as a regression case.</summary>
-    public static int Command(int count, int seed, string saveDir, Backend backend = Backend.CSharp)
+    public static int Command(int count, int seed, string saveDir, Backend backend)
     {
         var options = backend == Backend.Ilgpu ? new SessionOptions { Backend = Backend.Ilgpu, UseCompileCache = false } : null;
         var clock = Stopwatch.StartNew();

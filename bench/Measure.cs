@@ -18,8 +18,9 @@ public static class Measure
     /// <summary>Times <paramref name="steps"/> steps after warm-up, or fewer (at least 3) once <paramref name="maxSeconds"/> have passed.</summary>
     /// <param name="compiledBackend">What "compiled" means: C# on the CPU, or ILGPU kernels on <paramref name="accelerator"/>.</param>
     public static Measurement Run(string model, string mode, int batch, bool training, int steps, int warmup = 3, bool useCache = true, double maxSeconds = double.PositiveInfinity,
-        Backend compiledBackend = Backend.CSharp, AcceleratorKind accelerator = AcceleratorKind.Auto)
+        Backend? compiledBackend = null, AcceleratorKind accelerator = AcceleratorKind.Auto)
     {
+        compiledBackend ??= Backend.CSharp;
         var spec = ModelSpec.Get(model);
         var (execMode, backend) = mode switch
         {

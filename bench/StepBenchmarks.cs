@@ -7,7 +7,7 @@ namespace GraphNet.Bench;
 public class StepBenchmarks
 {
     [Params("cnn", "mlp", "lstm")] public string Model { get; set; } = "cnn";
-    [Params(Backend.CSharp, Backend.Interpreter)] public Backend Backend { get; set; }
+    [Params("csharp", "interpreter")] public string Backend { get; set; } = "csharp";
 
     private Session session = null!;
     private Tensor[] fetches = null!;
@@ -17,7 +17,7 @@ public class StepBenchmarks
     public void Setup()
     {
         var m = BenchModel.Create(Model);
-        session = new Session(m.Graph, new SessionOptions { Backend = Backend });
+        session = new Session(m.Graph, new SessionOptions { Backend = Compiler.Backend.Named(Backend) });
         fetches = [m.Loss, m.TrainStep];
         feeds = m.Batch(Model == "cnn" ? 32 : 64);
         session.Run(fetches, feeds);

@@ -4,31 +4,77 @@ using GraphNet.Compiler.Passes;
 namespace GraphNet.Compiler;
 
 /// <summary>
-/// The compiler pipeline, top to bottom. Graph passes come first; fusion, lowering, memory
-/// planning and code generation follow in <c>Compilation</c>.
+/// The compiler, top to bottom: every stage from the user's graph to a loaded executable, each
+/// a named unit in its own file. <see cref="Run"/> times each stage, verifies what it made when
+/// checks are on, and writes its output to the dump folder when one is set.
 /// </summary>
 public static class Pipeline
 {
+    /// <summary>The graph passes: unit in, unit out.</summary>
     public static IReadOnlyList<Pass> GraphPasses { get; } =
     [
         new PruneToFetches(),            // 1. keep what the fetches need
-        new ConstantFolding(),           // 2. simplify: fold constants,
+        new CheckTypes(),                // 2. check types and shapes
+        new ConstantFolding(),           // 3. simplify: fold constants,
         new AlgebraicSimplification(),   //    apply algebraic rules,
         new CommonSubexpressions(),      //    merge repeated work,
         new DeadCodeElimination(),       //    drop what became unused
     ];
-    // 3. fuse (Fusion), 4. lower to kernels (Lowering), 5. plan memory (MemoryPlanner),
-    // 6. generate C# and compile (CSharpBackend, CompileCache).
 
-    /// <summary>Runs the graph passes; with checks on, verifies the unit after each.</summary>
-    public static Unit RunGraphPasses(Unit unit, bool verify, Action<Pass, Unit, TimeSpan>? afterEach = null)
+    /// <summary>Every stage for a backend, in order.</summary>
+    public static IReadOnlyList<Stage> Stages(CompilingBackend backend) =>
+    [
+        .. GraphPasses,
+        new Fuse(),                      // 4. fuse: pointwise chains, epilogues, reductions, views
+        new Lower(),                     // 5. lower each group to a kernel, in a valid order
+        .. backend.KernelPasses,         //    the backend's own kernel passes (C#: epilogues into library calls)
+        new PlanMemory(),                // 6. plan memory: buffers, reuse, in place; the buffer table
+        new Generate(),                  // 7. generate the backend's code (a cache hit skips it),
+        new Build(),                     //    compile it (or read it from the disk cache),
+        new Load(),                      //    load it: the executable
+    ];
+
+    /// <summary>Runs every stage on the compilation and returns its executable.</summary>
+    internal static CompiledExecutable Run(Compilation c)
+    {
+        var total = Stopwatch.StartNew();
+        var dumps = c.Options.DumpDirectory is null ? null : new List<(string File, Func<string> Text)>();
+        var stages = Stages(c.Backend);
+        try
+        {
+            for (int i = 0; i < stages.Count; i++)
+            {
+                var stage = stages[i];
+                var sw = Stopwatch.StartNew();
+                stage.Run(c);
+                c.Report.Stages.Add((stage.Name, sw.Elapsed));
+                if (c.Options.Verify) stage.Verify(c);
+                if (dumps is not null) foreach (var (file, text) in stage.Dump(c)) dumps.Add(($"{i:D2}-{stage.Name}.{file}", text));
+                if (stage is DeadCodeElimination) c.Report.Optimized = c.Unit;
+            }
+        }
+        finally
+        {
+            // A failed compilation dumps what it has: that is when the dump is wanted most.
+            c.Report.Total = total.Elapsed;
+            if (dumps is not null) c.Report.DumpFolder = CompileDump.Write(c.Options.DumpDirectory!, c, dumps);
+        }
+        var report = c.Report;
+        DebugLog.Write(1, $"compiled {report.OpCount} ops into {c.Kernels.Count} kernels in {report.Total.TotalMilliseconds:F0} ms (cache: {report.Cache}); " +
+            $"arena {c.Memory.ArenaBytes(32):N0} B vs naive {c.Memory.NaiveBytes(32):N0} B at batch 32");
+        if (DebugLog.Level >= 2) foreach (var (s, t) in report.Stages) DebugLog.Write(2, $"  {s,-22} {t.TotalMilliseconds,8:F1} ms");
+        if (DebugLog.Level >= 3) DebugLog.Write(3, c.Fusion.Report());
+        if (DebugLog.Level >= 4) DebugLog.Write(4, report.Source);
+        return c.Executable;
+    }
+
+    /// <summary>Runs the graph passes alone (with verification after each when asked).</summary>
+    public static Unit RunGraphPasses(Unit unit, bool verify)
     {
         if (verify) Verifier.Verify(unit, "input");
         foreach (var pass in GraphPasses)
         {
-            var sw = Stopwatch.StartNew();
             unit = pass.Run(unit);
-            afterEach?.Invoke(pass, unit, sw.Elapsed);
             if (verify) Verifier.Verify(unit, pass.Name);
         }
         return unit;

@@ -3,20 +3,10 @@ using GraphNet.Runtime;
 
 namespace GraphNet.Compiler;
 
-/// <summary>Which engine runs a session's graphs.</summary>
-public enum Backend
-{
-    /// <summary>Compiled: fused kernels generated as C#, compiled with Roslyn (the default).</summary>
-    CSharp,
-    /// <summary>Node by node: library kernels where they exist, reference evaluation elsewhere.</summary>
-    Interpreter,
-    /// <summary>Compiled: the same fused kernels generated as ILGPU kernels, run on an accelerator (SessionOptions.Accelerator).</summary>
-    Ilgpu,
-}
-
 /// <summary>Options of a <see cref="Session"/>.</summary>
 public sealed record SessionOptions
 {
+    /// <summary>The engine: <see cref="Backend.CSharp"/> (the default), <see cref="Backend.Interpreter"/> or <see cref="Backend.Ilgpu"/>.</summary>
     public Backend Backend { get; init; } = Backend.CSharp;
     /// <summary>The accelerator of <see cref="Backend.Ilgpu"/>: Auto picks CUDA, then OpenCL, then ILGPU's CPU accelerator.</summary>
     public AcceleratorKind Accelerator { get; init; } = AcceleratorKind.Auto;
@@ -47,19 +37,14 @@ public sealed class Session : IDisposable
     private readonly HashSet<RunPlan> initializedPlans = [];
     private readonly object gate = new();
     private bool disposed;
-    private readonly DeviceVariables? device;
+    /// <summary>The backend's state for this session (a warm compiler, a device and its variables).</summary>
+    private readonly BackendSession backend;
 
     public Session(Graph graph, SessionOptions? options = null)
     {
         Graph = graph;
         Options = options ?? new SessionOptions();
-        if (Options.Backend != Backend.Interpreter) Backends.CSharp.RoslynCompiler.WarmUpInBackground();
-        if (Options.Backend == Backend.Ilgpu)
-        {
-            var accelerator = Devices.Get(Options.Accelerator);
-            device = new DeviceVariables(accelerator, Variables);
-            Variables.Device = device;
-        }
+        backend = Options.Backend.Open(this);
         if (Options.ProfilePath is { } profile) Profiler = new Profiler(profile);
         if (Options.InitializeVariables) Variables.Initialize(graph);
     }
@@ -86,8 +71,6 @@ public sealed class Session : IDisposable
             var plan = LastPlan = PlanFor(fetches, feeds);
             var ctx = new EvalContext { RunCounter = RunCount, GraphSeed = Graph.Seed };
             RunCount++;
-            if (Options.Backend == Backend.Interpreter)
-                return Interpreter.Run(plan, feeds, Variables, ctx, Options.CheckNumerics, Profiler is { } p ? p.Add : null);
             try { return ExecutableFor(plan).Run(feeds, Variables, ctx); }
             catch (NonFiniteException)
             {
@@ -133,22 +116,22 @@ public sealed class Session : IDisposable
     /// <summary>The plan of the latest run (benchmarks read its size).</summary>
     public RunPlan? LastPlan { get; private set; }
 
-    /// <summary>How many executables this session compiled (or loaded from the cache).</summary>
+    /// <summary>How many executables this session prepared (compiled, or loaded from the cache).</summary>
     public int CompileCount { get; private set; }
 
-    /// <summary>The compiled executable for a run signature (compiling on first use).</summary>
-    public Executable Compiled(IReadOnlyList<Tensor> fetches, IReadOnlyDictionary<Tensor, NDArray>? feeds = null)
+    /// <summary>The compiled executable for a run signature (compiling on first use); for compiling backends.</summary>
+    public CompiledExecutable Compiled(IReadOnlyList<Tensor> fetches, IReadOnlyDictionary<Tensor, NDArray>? feeds = null)
     {
-        lock (gate) return ExecutableFor(PlanFor(fetches, feeds ?? new Dictionary<Tensor, NDArray>()));
+        lock (gate)
+            return ExecutableFor(PlanFor(fetches, feeds ?? new Dictionary<Tensor, NDArray>())) as CompiledExecutable
+                ?? throw new InvalidOperationException($"the {Options.Backend} backend compiles nothing; Compiled() needs a compiling backend (csharp, ilgpu)");
     }
 
     private Executable ExecutableFor(RunPlan plan)
     {
         string key = SignatureKey(plan.Fetches, plan.FedTensors);
         if (executables.TryGetValue(key, out var exe)) return exe;
-        var cache = Options.UseCompileCache ? (Options.CacheDirectory is { } d ? new CompileCache(d) : CompileCache.Default()) : null;
-        exe = Compilation.Compile(Graph, plan.Fetches, plan.FedTensors,
-            new CompileOptions { Verify = Options.VerifyPasses, DumpDirectory = Options.DumpDirectory, Target = Options.Backend == Backend.Ilgpu ? Backend.Ilgpu : Backend.CSharp }, cache, device);
+        exe = backend.Prepare(this, plan);
         exe.Profiler = Profiler;
         exe.CheckNumerics = Options.CheckNumerics;
         CompileCount++;
@@ -182,7 +165,7 @@ public sealed class Session : IDisposable
             disposed = true;
             foreach (var e in executables.Values) e.Dispose();
             executables.Clear();
-            device?.Dispose();
+            backend.Dispose();
             Profiler?.Write();
         }
     }

@@ -26,14 +26,14 @@ public class BadInputTests
     }
 
     /// <summary>A session on one of the backends (ILGPU on the test accelerator), without the compile cache.</summary>
-    private static Session Open(Graph g, Backend backend, bool checkNumerics = false) => new(g, new SessionOptions
+    private static Session Open(Graph g, string backend, bool checkNumerics = false) => new(g, new SessionOptions
     {
-        Backend = backend, CheckNumerics = checkNumerics, UseCompileCache = false, Accelerator = BackendParity.Ilgpu.Accelerator,
+        Backend = Backend.Named(backend), CheckNumerics = checkNumerics, UseCompileCache = false, Accelerator = BackendParity.Ilgpu.Accelerator,
     });
 
     [Theory]
-    [InlineData(Backend.CSharp), InlineData(Backend.Interpreter), InlineData(Backend.Ilgpu)]
-    public void MissingExtraWrongShapeAndWrongDtypeFeeds(Backend backend)
+    [InlineData("csharp"), InlineData("interpreter"), InlineData("ilgpu")]
+    public void MissingExtraWrongShapeAndWrongDtypeFeeds(string backend)
     {
         var g = new Graph();
         var x = g.Placeholder([-1, 3], "x");
@@ -87,8 +87,8 @@ public class BadInputTests
     }
 
     [Theory]
-    [InlineData(Backend.CSharp), InlineData(Backend.Interpreter), InlineData(Backend.Ilgpu)]
-    public void NaNDuringAStepWithCheckNumericsNamesTheFirstNodeAndItsLine(Backend backend)
+    [InlineData("csharp"), InlineData("interpreter"), InlineData("ilgpu")]
+    public void NaNDuringAStepWithCheckNumericsNamesTheFirstNodeAndItsLine(string backend)
     {
         var g = new Graph();
         var x = g.Placeholder([-1, 2], "x");
@@ -107,8 +107,8 @@ public class BadInputTests
     }
 
     [Theory]
-    [InlineData(Backend.CSharp), InlineData(Backend.Ilgpu)]
-    public void NaNInAPieceStoredStraightIntoAConcatenationIsCaught(Backend backend)
+    [InlineData("csharp"), InlineData("ilgpu")]
+    public void NaNInAPieceStoredStraightIntoAConcatenationIsCaught(string backend)
     {
         var g = new Graph();
         var x = g.Placeholder([-1, 2], "x");

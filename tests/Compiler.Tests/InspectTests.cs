@@ -19,19 +19,28 @@ public class InspectTests : IDisposable
         var exe = s.Compiled([m.Loss, m.TrainStep], m.Batch(2));
         var folder = exe.Report.DumpFolder!;
         Assert.StartsWith(Path.Combine(dir, "cnn-"), folder);
-        var passes = Directory.GetFiles(Path.Combine(folder, "passes")).Select(Path.GetFileName).Order().ToArray();
-        Assert.Equal(new[] { "00-input", "01-prune", "02-constant_folding", "03-algebraic", "04-cse", "05-dce" }.SelectMany(p => new[] { p + ".dot", p + ".txt" }).Order(), passes);
-        foreach (var f in new[] { "fused.dot", "fused.svg", "fused.txt", "fusion.txt", "fusion.json", "memory.txt", "memory.json", "timings.txt", "step.cs", "report.html" })
+        // Every stage of the pipeline, in order, left its output: NN-stage.ext.
+        var stages = Directory.GetFiles(Path.Combine(folder, "stages")).Select(Path.GetFileName).ToArray();
+        var pipeline = Pipeline.Stages((CompilingBackend)Backend.CSharp);
+        for (int i = 0; i < pipeline.Count; i++)
+            Assert.Contains(stages, f => f!.StartsWith($"{i:D2}-{pipeline[i].Name}."));
+        Assert.Contains("01-check.txt", stages);
+        Assert.Contains(stages, f => f!.EndsWith("-fuse.json"));
+        Assert.Contains(stages, f => f!.EndsWith("-plan_memory.json"));
+        foreach (var f in new[] { "fused.svg", "timings.txt", "report.html" })
             Assert.True(File.Exists(Path.Combine(folder, f)), $"{f} is missing from {folder}");
+        string Stage(string name, string ext) => File.ReadAllText(Directory.GetFiles(Path.Combine(folder, "stages"), $"*-{name}.{ext}").Single());
 
-        // Fusion report: one line per node with a reason; JSON with every kernel.
-        var fusion = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "fusion.json")));
-        Assert.Equal(exe.KernelCount, fusion.RootElement.GetProperty("kernels").GetArrayLength());
+        // Fusion report: one line per node with a reason; JSON with every group (one kernel each).
+        var fusion = JsonDocument.Parse(Stage("fuse", "json"));
+        Assert.Equal(exe.KernelCount, fusion.RootElement.GetProperty("groups").GetArrayLength());
         Assert.Equal(exe.Unit.Graph.Nodes.Count, fusion.RootElement.GetProperty("decisions").GetArrayLength());
-        Assert.Contains("arena", File.ReadAllText(Path.Combine(folder, "memory.txt")));
+        Assert.Contains("arena", Stage("plan_memory", "txt"));
+        Assert.Contains("kernel 0 ", Stage("lower", "txt"));
+        Assert.Contains("cache: off", Stage("build", "txt"));
 
         // Every kernel names its nodes and the user lines they came from, in the code and the report.
-        var code = File.ReadAllText(Path.Combine(folder, "step.cs"));
+        var code = Stage("generate", "cs");
         foreach (var k in exe.Kernels)
         {
             Assert.Contains($"// kernel {k.Index}: ", code);
@@ -46,7 +55,7 @@ public class InspectTests : IDisposable
         Assert.Contains("<svg", html);
         Assert.Contains("Fusion decisions", html);
         Assert.Contains("Memory timeline", html);
-        Assert.Contains("Pass timings", html);
+        Assert.Contains("Stage timings", html);
         Assert.DoesNotContain("http://", html.Replace("http://www.w3.org", ""));
         Assert.DoesNotContain("https://", html);
     }
@@ -74,12 +83,12 @@ public class InspectTests : IDisposable
     }
 
     [Theory]
-    [InlineData(ExecutionMode.Deferred, Backend.Interpreter), InlineData(ExecutionMode.Eager, Backend.CSharp)]
-    public void TheInterpreterAndEagerModeTraceEveryOp(ExecutionMode mode, Backend backend)
+    [InlineData(ExecutionMode.Deferred, "interpreter"), InlineData(ExecutionMode.Eager, "csharp")]
+    public void TheInterpreterAndEagerModeTraceEveryOp(ExecutionMode mode, string backend)
     {
         var path = Path.Combine(dir, $"trace-{mode}.json");
         var spec = ModelSpec.Mlp;
-        using (var exec = new Executor(new Graph(seed: 1), mode, new SessionOptions { Backend = backend, ProfilePath = path }))
+        using (var exec = new Executor(new Graph(seed: 1), mode, new SessionOptions { Backend = Backend.Named(backend), ProfilePath = path }))
         {
             var (train, _) = spec.Functions(exec);
             var (x, y) = spec.Batch(4);

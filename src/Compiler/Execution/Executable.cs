@@ -2,48 +2,13 @@ using GraphNet.Runtime;
 
 namespace GraphNet.Compiler;
 
-/// <summary>
-/// Compiled code for one (fetches, feeds) signature of a graph, for every batch size: the
-/// optimized unit, its kernels and memory plan, and a backend's way to run them (C# on the CPU,
-/// or ILGPU kernels on an accelerator).
-/// </summary>
+/// <summary>What a backend prepared for one (fetches, feeds) signature of a graph: it runs steps for every batch size.</summary>
 public abstract class Executable : IDisposable
 {
-    private protected Executable(Unit unit, IReadOnlyList<Tensor> fetches, IReadOnlyList<Tensor> feeds, List<Kernel> kernels, MemoryPlan memory,
-        Dictionary<Storage, int> index, CompileReport report)
-    {
-        Unit = unit; UserFetches = fetches; UserFeeds = feeds; Kernels = kernels; Memory = memory; Index = index; Report = report;
-        SlotBase = memory.Feeds.Count + memory.Variables.Count + memory.Constants.Count;
-        NextBase = SlotBase + memory.Slots.Count;
-        Assignments = unit.Graph.Nodes.Where(n => n.Op is AssignOp).Select(n => (Name: ((VariableOp)n.Inputs[0].Node.Op).VarName,
-            Variable: memory.Variables.IndexOf(n.Inputs[0].Node), Value: n.Inputs[1], Storage: memory.StorageOf[MemoryPlan.Root(n.Inputs[1])], Type: n.OutputTypes[0])).ToArray();
-    }
+    /// <summary>Runs one step: feeds in, fetched values out; assignments update the variables.</summary>
+    public abstract NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval);
 
-    /// <summary>Where the slots and the variables' second buffers start in the buffer table.</summary>
-    private protected int SlotBase { get; }
-    private protected int NextBase { get; }
-
-    /// <summary>Every assignment of the step: the variable, its index, the value and where the value lives.</summary>
-    private protected (string Name, int Variable, Tensor Value, Storage Storage, TensorType Type)[] Assignments { get; }
-
-    /// <summary>The optimized unit the code was generated from.</summary>
-    public Unit Unit { get; }
-    public IReadOnlyList<Kernel> Kernels { get; }
-    public MemoryPlan Memory { get; }
-    public CompileReport Report { get; }
-    public bool IsDisposed { get; private set; }
-    private protected IReadOnlyList<Tensor> UserFetches { get; }
-    private protected IReadOnlyList<Tensor> UserFeeds { get; }
-    /// <summary>Buffer index of every storage: feeds, variables, constants, slots, variables' second buffers.</summary>
-    private protected Dictionary<Storage, int> Index { get; }
-
-    /// <summary>The collectible context holding generated code, where the backend unloads it (tests check that it does).</summary>
-    internal virtual System.Runtime.Loader.AssemblyLoadContext? LoadContext => null;
-
-    /// <summary>Kernels launched per run (library calls, generated loops and reference ops).</summary>
-    public int KernelCount => Kernels.Count;
-
-    /// <summary>Receives one event per kernel run when profiling.</summary>
+    /// <summary>Receives one event per kernel (or node) run when profiling.</summary>
     public Profiler? Profiler
     {
         get => profiler;
@@ -60,7 +25,62 @@ public abstract class Executable : IDisposable
     private bool checkNumerics;
 
     /// <summary>Installs or removes the per-kernel hooks after Profiler or CheckNumerics changed.</summary>
-    protected abstract void UpdateHooks();
+    protected virtual void UpdateHooks() { }
+
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>Frees what the backend holds (generated code, device memory).</summary>
+    protected virtual void Release() { }
+
+    public void Dispose()
+    {
+        if (IsDisposed) return;
+        IsDisposed = true;
+        Release();
+    }
+}
+
+/// <summary>
+/// Compiled code for one signature: the optimized unit, its kernels, memory plan and buffer
+/// table, and a backend's way to run them (C# on the CPU, or ILGPU kernels on an accelerator).
+/// </summary>
+public abstract class CompiledExecutable : Executable
+{
+    private protected CompiledExecutable(Compilation c)
+    {
+        Unit = c.Unit; UserFetches = c.UserFetches; UserFeeds = c.UserFeeds; Kernels = c.Kernels; Memory = c.Memory; Buffers = c.Buffers;
+        Report = c.Report;
+        // For each feed storage, the user's feed that fills it (−1: the placeholder's default).
+        FeedSources = Memory.Feeds.Select(n => Unit.Feeds.ToList().FindIndex(f => f.Node == n)).ToArray();
+        Assignments = Unit.Graph.Nodes.Where(n => n.Op is AssignOp).Select(n => (Name: ((VariableOp)n.Inputs[0].Node.Op).VarName,
+            Variable: Memory.Variables.IndexOf(n.Inputs[0].Node), Value: n.Inputs[1], Storage: Memory.StorageOf[MemoryPlan.Root(n.Inputs[1])], Type: n.OutputTypes[0])).ToArray();
+    }
+
+    /// <summary>The optimized unit the code was generated from.</summary>
+    public Unit Unit { get; }
+    public IReadOnlyList<Kernel> Kernels { get; }
+    public MemoryPlan Memory { get; }
+    public BufferTable Buffers { get; }
+    public CompileReport Report { get; }
+    private protected IReadOnlyList<Tensor> UserFetches { get; }
+    private protected IReadOnlyList<Tensor> UserFeeds { get; }
+
+    /// <summary>For each feed storage, the index of the user's feed that fills it, or −1 for the placeholder's default.</summary>
+    private protected int[] FeedSources { get; }
+
+    /// <summary>Every assignment of the step: the variable, its index, the value and where the value lives.</summary>
+    private protected (string Name, int Variable, Tensor Value, Storage Storage, TensorType Type)[] Assignments { get; }
+
+    /// <summary>The collectible context holding generated code, where the backend unloads it (tests check that it does).</summary>
+    internal virtual System.Runtime.Loader.AssemblyLoadContext? LoadContext => null;
+
+    /// <summary>Kernels launched per run (library calls, generated loops and reference ops).</summary>
+    public int KernelCount => Kernels.Count;
+
+    /// <summary>The value of feed storage i this run: the user's feed, or the placeholder's default.</summary>
+    private protected NDArray FeedValue(int i, IReadOnlyDictionary<Tensor, NDArray> feeds) =>
+        FeedSources[i] >= 0 ? feeds[UserFeeds[FeedSources[i]]]
+            : ((PlaceholderOp)Memory.Feeds[i].Op).Default ?? throw new GraphException($"placeholder '{Memory.Feeds[i].Name}' must be fed");
 
     /// <summary>A kernel output's current values (copied to the host where they live on a device).</summary>
     private protected abstract (Array Data, int Count) OutputValues(Tensor output);
@@ -80,18 +100,19 @@ public abstract class Executable : IDisposable
         }
     }
 
-    /// <summary>Runs one step: feeds in, fetched values out; assignments update the variables.</summary>
-    public abstract NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval);
-
-    /// <summary>Names the kernel (its nodes and user lines) a generated-code exception came from.</summary>
+    /// <summary>Names the kernel (its nodes and user lines) a generated-code exception came from, by the generated members on its stack.</summary>
     private protected string DescribeFailure(Exception e)
     {
-        var frame = new System.Diagnostics.StackTrace(e).GetFrames().Select(f => f.GetMethod())
-            .FirstOrDefault(m => m?.DeclaringType?.Namespace == "GraphNet.Generated" && (m.Name.StartsWith('K') || m.DeclaringType.Name.StartsWith('K')));
-        var name = frame is null ? null : frame.Name.StartsWith('K') ? frame.Name : frame.DeclaringType!.Name;
-        var index = name is null ? -1 : int.Parse(new string(name.Skip(1).TakeWhile(char.IsDigit).ToArray()));
-        if (index < 0 || index >= Kernels.Count) return $"compiled step failed: {e.Message}";
-        var k = Kernels[index];
+        var code = Report.Code; // made again from the kernels if the assembly came from the cache
+        int? index = null;
+        foreach (var frame in new System.Diagnostics.StackTrace(e).GetFrames())
+        {
+            if (frame.GetMethod() is not { DeclaringType: { Namespace: "GraphNet.Generated" } type } m) continue;
+            index = code.KernelOf(m.Name) ?? code.KernelOf(type.Name);
+            if (index is not null) break;
+        }
+        if (index is not { } i || i < 0 || i >= Kernels.Count) return $"compiled step failed: {e.Message}";
+        var k = Kernels[i];
         return $"{e.Message}\n  in kernel {k.Name}, which runs: {string.Join("; ", k.Nodes.Select(n => n.Describe()))}";
     }
 
@@ -100,16 +121,6 @@ public abstract class Executable : IDisposable
         DType.Float32 => typeof(float), DType.Float64 => typeof(double), DType.Int32 => typeof(int),
         DType.Int64 => typeof(long), DType.Bool => typeof(bool), _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
-
-    /// <summary>Frees what the backend holds (generated code, device memory).</summary>
-    protected abstract void Release();
-
-    public void Dispose()
-    {
-        if (IsDisposed) return;
-        IsDisposed = true;
-        Release();
-    }
 }
 
 /// <summary>A kernel produced NaN or infinity; the session then pinpoints the node with the interpreter.</summary>

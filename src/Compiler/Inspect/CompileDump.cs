@@ -1,50 +1,42 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using GraphNet.Compiler.Backends.CSharp;
 
 namespace GraphNet.Compiler;
 
 /// <summary>
-/// Writes one folder per compilation (GRAPHNET_DUMP_DIR or SessionOptions.DumpDirectory): the graph
-/// before the pipeline and after each pass (text and DOT, numbered), the graph after fusion with
-/// kernels as clusters, the fusion report, the memory plan, pass timings, the generated C#,
-/// and a self-contained report.html.
+/// Writes one folder per compilation (GRAPHNET_DUMP_DIR or SessionOptions.DumpDirectory): every
+/// stage's output, numbered in pipeline order (<c>NN-stage.ext</c>: each graph pass's text and
+/// DOT, the fusion decisions, the kernels, the memory plan, the generated code, the build and
+/// the load), then the fused graph drawn with kernels as clusters, the stage timings and a
+/// self-contained report.html.
 /// </summary>
 public static class CompileDump
 {
-    public static string Write(string root, Graph graph, CompileReport report)
+    internal static string Write(string root, Compilation c, IEnumerable<(string File, Func<string> Text)> stageFiles)
     {
-        var signature = string.Join("+", report.Optimized!.Fetches.Take(2).Select(f => Sanitize(f.Name)));
-        var dir = Path.Combine(root, $"{Sanitize(graph.Name)}-{signature}-{report.CacheKey[..8]}");
-        Directory.CreateDirectory(Path.Combine(dir, "passes"));
-        int i = 0;
-        foreach (var (pass, _, unit) in report.Passes)
+        var report = c.Report;
+        var signature = string.Join("+", c.UserFetches.Take(2).Select(f => Sanitize(f.Name)));
+        var tag = report.CacheKey.Length >= 8 ? report.CacheKey[..8] : "failed-" + DateTime.UtcNow.ToString("HHmmssfff");
+        var dir = Path.Combine(root, $"{Sanitize(c.Graph.Name)}-{signature}-{tag}");
+        Directory.CreateDirectory(Path.Combine(dir, "stages"));
+        foreach (var (file, text) in stageFiles) File.WriteAllText(Path.Combine(dir, "stages", file), text());
+        File.WriteAllText(Path.Combine(dir, "timings.txt"), string.Join("\n", report.Stages.Select(p => $"{p.Stage,-22} {p.Time.TotalMilliseconds,10:F2} ms")) +
+            $"\n{"total",-22} {report.Total.TotalMilliseconds,10:F2} ms\n");
+        if (report.Memory is not null && report.Optimized is not null)
         {
-            if (unit is null) continue;
-            var stem = Path.Combine(dir, "passes", $"{i++:D2}-{pass}");
-            File.WriteAllText(stem + ".txt", unit.ToText());
-            File.WriteAllText(stem + ".dot", GraphDot.Format(unit.Graph, title: $"after {pass}"));
+            string? svg = null;
+            try
+            {
+                // A dump must not hang a training run on a huge layout (an unrolled LSTM's step has thousands of nodes).
+                var svgPath = Path.Combine(dir, "fused.svg");
+                GraphDot.Render(FusedDot(report.Optimized, report.Kernels), svgPath, TimeSpan.FromSeconds(30));
+                svg = File.ReadAllText(svgPath);
+            }
+            catch (GraphException e) { File.WriteAllText(Path.Combine(dir, "fused.svg.txt"), e.Message); }
+            try { File.WriteAllText(Path.Combine(dir, "report.html"), HtmlReport.Build(c.Graph, report, svg)); }
+            catch (InvalidOperationException e) { File.WriteAllText(Path.Combine(dir, "report.html.txt"), e.Message); } // no code: the compilation failed first
         }
-        var fusedDot = FusedDot(report);
-        File.WriteAllText(Path.Combine(dir, "fused.dot"), fusedDot);
-        File.WriteAllText(Path.Combine(dir, "fused.txt"), FusedText(report));
-        string? svg = null;
-        try
-        {
-            // A dump must not hang a training run on a huge layout (an unrolled LSTM's step has thousands of nodes).
-            GraphDot.Render(fusedDot, Path.Combine(dir, "fused.svg"), TimeSpan.FromSeconds(30));
-            svg = File.ReadAllText(Path.Combine(dir, "fused.svg"));
-        }
-        catch (GraphException e) { File.WriteAllText(Path.Combine(dir, "fused.svg.txt"), e.Message); }
-        File.WriteAllText(Path.Combine(dir, "fusion.txt"), report.Fusion.Report());
-        File.WriteAllText(Path.Combine(dir, "fusion.json"), FusionJson(report));
-        File.WriteAllText(Path.Combine(dir, "memory.txt"), report.Memory!.Report(32));
-        File.WriteAllText(Path.Combine(dir, "memory.json"), MemoryJson(report));
-        File.WriteAllText(Path.Combine(dir, "timings.txt"), string.Join("\n", report.Passes.Select(p => $"{p.Pass,-16} {p.Time.TotalMilliseconds,10:F2} ms")) + $"\n{"total",-16} {report.Total.TotalMilliseconds,10:F2} ms\n");
-        File.WriteAllText(Path.Combine(dir, "step.cs"), report.Source);
-        File.WriteAllText(Path.Combine(dir, "report.html"), HtmlReport.Build(graph, report, svg));
         DebugLog.Write(1, $"dumped compilation to {dir}");
         return dir;
     }
@@ -57,71 +49,41 @@ public static class CompileDump
     }
 
     /// <summary>The optimized graph with every kernel drawn as a cluster; nodes link to their kernel in report.html.</summary>
-    public static string FusedDot(CompileReport report)
+    public static string FusedDot(Unit unit, IReadOnlyList<Kernel> kernels)
     {
-        var kernelOf = report.Kernels.SelectMany(k => k.Nodes.Select(n => (n, k))).ToDictionary(p => p.n, p => p.k);
-        return GraphDot.Format(report.Optimized!.Graph,
+        var kernelOf = kernels.SelectMany(k => k.Nodes.Select(n => (n, k))).ToDictionary(p => p.n, p => p.k);
+        return GraphDot.Format(unit.Graph,
             n => kernelOf.TryGetValue(n, out var k) ? ($"k{k.Index}", $"kernel {k.Index}: {k.Name}") : null,
-            title: $"{report.Kernels.Count} kernels for {report.Optimized.Graph.Nodes.Count} ops (clusters are kernels)",
+            title: $"{kernels.Count} kernels for {unit.Graph.Nodes.Count} ops (clusters are kernels)",
             urlOf: n => kernelOf.TryGetValue(n, out var k) ? $"#k{k.Index}" : null);
-    }
-
-    private static string FusedText(CompileReport report)
-    {
-        var sb = new StringBuilder();
-        foreach (var k in report.Kernels)
-        {
-            sb.AppendLine($"kernel {k.Index} {k.Name} ({k.Kind.ToString().ToLowerInvariant()} over {k.Domain})");
-            foreach (var n in k.Nodes) sb.AppendLine("  " + GraphText.FormatNode(n, withSource: true));
-        }
-        return sb.ToString();
     }
 
     // JSON is built by hand with JsonNode: file-based apps run without reflection-based serialization.
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    private static string FusionJson(CompileReport report) => new JsonObject
+    internal static string FusionJson(FusionPlan plan) => new JsonObject
     {
-        ["kernels"] = new JsonArray(report.Kernels.Select(k => (JsonNode)new JsonObject
+        ["groups"] = new JsonArray(plan.Groups.Select(g => (JsonNode)new JsonObject
         {
-            ["index"] = k.Index, ["name"] = k.Name, ["kind"] = k.Kind.ToString().ToLowerInvariant(), ["domain"] = k.Domain.ToString(),
-            ["nodes"] = new JsonArray(k.Nodes.Select(n => (JsonNode)new JsonObject
+            ["id"] = g.Id, ["domain"] = g.Domain.ToString(), ["anchor"] = g.Anchor?.Id,
+            ["nodes"] = new JsonArray(g.Nodes.Select(n => (JsonNode)new JsonObject
             {
                 ["id"] = n.Id, ["op"] = n.Op.Name, ["name"] = n.Name, ["source"] = n.Source.ToString(), ["backwardOf"] = n.ForwardOf?.Name,
             }).ToArray()),
         }).ToArray()),
-        ["decisions"] = new JsonArray(report.Fusion.Decisions.Select(d => (JsonNode)new JsonObject
+        ["decisions"] = new JsonArray(plan.Decisions.Select(d => (JsonNode)new JsonObject
         {
-            ["node"] = d.Node.Id, ["op"] = d.Node.Op.Name, ["name"] = d.Node.Name, ["kernel"] = d.Group, ["reason"] = d.Reason,
+            ["node"] = d.Node.Id, ["op"] = d.Node.Op.Name, ["name"] = d.Node.Name, ["group"] = d.Group, ["reason"] = d.Reason,
         }).ToArray()),
     }.ToJsonString(Indented);
 
-    private static string MemoryJson(CompileReport report)
+    internal static string MemoryJson(MemoryPlan m) => new JsonObject
     {
-        var m = report.Memory!;
-        return new JsonObject
+        ["batch"] = 32, ["arenaBytes"] = m.ArenaBytes(32), ["naiveBytes"] = m.NaiveBytes(32),
+        ["buffers"] = new JsonArray(m.Slots.Select(s => (JsonNode)new JsonObject { ["index"] = s.Index, ["dtype"] = s.DType.ShortName(), ["elements"] = s.Elements(32) }).ToArray()),
+        ["lifetimes"] = new JsonArray(m.Lifetimes.Select(l => (JsonNode)new JsonObject
         {
-            ["batch"] = 32, ["arenaBytes"] = m.ArenaBytes(32), ["naiveBytes"] = m.NaiveBytes(32),
-            ["buffers"] = new JsonArray(m.Slots.Select(s => (JsonNode)new JsonObject { ["index"] = s.Index, ["dtype"] = s.DType.ShortName(), ["elements"] = s.Elements(32) }).ToArray()),
-            ["lifetimes"] = new JsonArray(m.Lifetimes.Select(l => (JsonNode)new JsonObject
-            {
-                ["tensor"] = l.Tensor.Name, ["node"] = l.Tensor.Node.Id, ["buffer"] = l.Slot.Index, ["firstKernel"] = l.Def, ["lastKernel"] = l.LastUse,
-            }).ToArray()),
-        }.ToJsonString(Indented);
-    }
-
-    /// <summary>Splits the generated source into the part of each kernel.</summary>
-    public static Dictionary<int, string> KernelSources(string source)
-    {
-        var files = CSharpEmitter.Files(source).Skip(1).ToList();
-        var result = new Dictionary<int, string>();
-        foreach (var f in files)
-        {
-            int at = f.IndexOf("// kernel ", StringComparison.Ordinal);
-            var digits = new string(f[(at + 10)..].TakeWhile(char.IsDigit).ToArray());
-            if (int.TryParse(digits, NumberStyles.Integer, CultureInfo.InvariantCulture, out int k))
-                result[k] = f[f.IndexOf("public sealed partial class", StringComparison.Ordinal)..];
-        }
-        return result;
-    }
+            ["tensor"] = l.Tensor.Name, ["node"] = l.Tensor.Node.Id, ["buffer"] = l.Slot.Index, ["firstKernel"] = l.Def, ["lastKernel"] = l.LastUse,
+        }).ToArray()),
+    }.ToJsonString(Indented);
 }

@@ -4,7 +4,7 @@ using System.Text;
 
 namespace GraphNet.Compiler;
 
-/// <summary>A self-contained HTML page for one compilation: graph, kernels with their code and lines, fusion reasons, memory timeline, pass timings.</summary>
+/// <summary>A self-contained HTML page for one compilation: graph, kernels with their code and lines, fusion reasons, memory timeline, stage timings.</summary>
 public static class HtmlReport
 {
     public static string Build(Graph graph, CompileReport report, string? fusedSvg)
@@ -12,7 +12,6 @@ public static class HtmlReport
         var inv = CultureInfo.InvariantCulture;
         string E(string s) => WebUtility.HtmlEncode(s);
         var memory = report.Memory!;
-        var sources = CompileDump.KernelSources(report.Source);
         var sb = new StringBuilder();
         sb.AppendLine("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">");
         sb.AppendLine($"<title>GraphNet compile report: {E(graph.Name)}</title>");
@@ -47,7 +46,7 @@ public static class HtmlReport
             foreach (var n in k.Nodes)
                 sb.AppendLine($"<tr><td>%{n.Id}</td><td>{E(n.Op.Name)}</td><td>{E(n.Name)}</td><td>{E(n.OutputTypes[0].ToString())}</td><td>{E(n.Source.ToString())}</td><td>{E(n.ForwardOf is { } f ? $"{f.Name} ({f.Source})" : "")}</td></tr>");
             sb.AppendLine("</table>");
-            sb.AppendLine($"<details><summary>generated code</summary><pre>{E(sources.GetValueOrDefault(k.Index, "(not found)"))}</pre></details></section>");
+            sb.AppendLine($"<details><summary>generated code</summary><pre>{E(report.Code.FileOf(k.Index)?.Text ?? "(not found)")}</pre></details></section>");
         }
 
         sb.AppendLine("<h2>Fusion decisions</h2><table><tr><th>node</th><th>op</th><th>name</th><th>kernel</th><th>reason</th></tr>");
@@ -59,8 +58,8 @@ public static class HtmlReport
         sb.AppendLine(string.Create(inv, $"<p>Each row is a buffer; each bar a value living in it from the kernel that writes it to the last kernel that reads it (batch 32). Arena {memory.ArenaBytes(32):N0} bytes in {memory.Slots.Count} buffers; naive {memory.NaiveBytes(32):N0} bytes.</p>"));
         sb.AppendLine(MemorySvg(report));
 
-        sb.AppendLine("<h2>Pass timings</h2><table><tr><th>step</th><th>ms</th></tr>");
-        foreach (var (p, t, _) in report.Passes) sb.AppendLine(string.Create(inv, $"<tr><td>{E(p)}</td><td>{t.TotalMilliseconds:F2}</td></tr>"));
+        sb.AppendLine("<h2>Stage timings</h2><table><tr><th>stage</th><th>ms</th></tr>");
+        foreach (var (p, t) in report.Stages) sb.AppendLine(string.Create(inv, $"<tr><td>{E(p)}</td><td>{t.TotalMilliseconds:F2}</td></tr>"));
         sb.AppendLine(string.Create(inv, $"<tr><th>total</th><th>{report.Total.TotalMilliseconds:F2}</th></tr></table>"));
         sb.AppendLine("</body></html>");
         return sb.ToString();

@@ -16,7 +16,7 @@ public sealed class Profiler(string path, int maxEvents = 1_000_000)
     public string Path { get; } = path;
     public int Count => events.Count;
 
-    internal void Add(Executable exe, int kernel, long start, long end)
+    internal void Add(CompiledExecutable exe, int kernel, long start, long end)
     {
         var k = exe.Kernels[kernel];
         Add(k.Name, k.Kind.ToString().ToLowerInvariant(), start, end,

@@ -8,14 +8,26 @@ namespace GraphNet.Compiler;
 public sealed record AbsorbedEpilogue(IReadOnlyList<Node> Nodes, Tensor? Bias, bool Relu, Tensor Result);
 
 /// <summary>
-/// Hands a Winograd convolution's bias add and ReLU to the convolution (C# backend): the output
+/// The C# backend's kernel pass: hands a Winograd convolution's bias add and ReLU to the convolution: the output
 /// transform applies them while each tile is in registers, where the epilogue loop made one more
 /// pass over the whole output (2.4M values for the book's conv2 at batch 64). Only where nothing
 /// else reads the values in between, and only where Winograd will run (the other algorithms
 /// would apply them in a pass of their own, no better than the loop's).
 /// </summary>
-public static class LibraryEpilogues
+public sealed class LibraryEpilogues : Stage
 {
+    public override string Name => "library_epilogues";
+
+    public override void Run(Compilation c) => c.Report.Kernels = c.Kernels = Absorb(c.Unit, c.Kernels);
+
+    public override void Verify(Compilation c) => Verifier.VerifyKernels(c.Unit, c.Kernels, c.Fusion, Name);
+
+    public override IEnumerable<(string File, Func<string> Text)> Dump(Compilation c)
+    {
+        var kernels = c.Kernels;
+        return [("txt", () => KernelText.Format(kernels))];
+    }
+
     public static List<Kernel> Absorb(Unit unit, List<Kernel> kernels)
     {
         var consumers = Fusion.Consumers(unit.Graph);

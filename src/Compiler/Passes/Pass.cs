@@ -1,10 +1,20 @@
 namespace GraphNet.Compiler.Passes;
 
-/// <summary>A named graph-to-graph transformation.</summary>
-public abstract class Pass
+/// <summary>A graph pass: a stage that turns the unit into a new one (the graph is never changed in place).</summary>
+public abstract class Pass : Stage
 {
-    public abstract string Name { get; }
     public abstract Unit Run(Unit unit);
+
+    public sealed override void Run(Compilation c) => c.Unit = Run(c.Unit);
+
+    /// <summary>Topological order, inputs in the graph, types that re-infer.</summary>
+    public override void Verify(Compilation c) => Verifier.Verify(c.Unit, Name);
+
+    public override IEnumerable<(string File, Func<string> Text)> Dump(Compilation c)
+    {
+        var unit = c.Unit;
+        return [("txt", unit.ToText), ("dot", () => GraphDot.Format(unit.Graph, title: $"after {Name}"))];
+    }
 
     /// <summary>Nodes the fetches depend on, not looking past fed placeholders.</summary>
     public static HashSet<Node> Needed(Unit unit)
@@ -23,20 +33,3 @@ public abstract class Pass
     }
 }
 
-/// <summary>Keeps only what the fetches need.</summary>
-public sealed class PruneToFetches : Pass
-{
-    public override string Name => "prune";
-    public override Unit Run(Unit unit) => Rewriter.Run(unit, (_, _, _) => null, Needed(unit));
-}
-
-/// <summary>Removes nodes whose values nobody uses (after other passes bypassed them).</summary>
-public sealed class DeadCodeElimination : Pass
-{
-    public override string Name => "dce";
-    public override Unit Run(Unit unit)
-    {
-        var needed = Needed(unit);
-        return needed.Count == unit.Graph.Nodes.Count ? unit : Rewriter.Run(unit, (_, _, _) => null, needed);
-    }
-}

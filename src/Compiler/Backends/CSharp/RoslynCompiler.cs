@@ -32,15 +32,21 @@ internal static class RoslynCompiler
         if (Interlocked.Exchange(ref warmedUp, 1) == 1) return;
         Task.Run(() =>
         {
-            try { Compile("namespace GraphNet.Generated; public static class WarmUp { public static int Twice(int x) => 2 * x; }", "GraphNet.Generated.WarmUp"); }
+            try
+            {
+                var file = new SourceFile("WarmUp.cs", "namespace GraphNet.Generated; public static class WarmUp { public static int Twice(int x) => 2 * x; }", null);
+                Compile(new GeneratedCode("WarmUp", [file], new Dictionary<string, int>()));
+            }
             catch (Exception e) { DebugLog.Write(2, $"Roslyn warm-up failed: {e.Message}"); }
         });
     }
 
-    public static byte[] Compile(string source, string assemblyName)
+    /// <summary>Compiles each file as its own syntax tree (Roslyn binds them in parallel) into one assembly.</summary>
+    public static byte[] Compile(GeneratedCode code)
     {
+        string assemblyName = "GraphNet.Generated." + code.ClassName;
         var parse = new CSharpParseOptions(LanguageVersion.Latest, DocumentationMode.None);
-        var trees = CSharpEmitter.Files(source).Select(f => CSharpSyntaxTree.ParseText(f, parse)).ToArray();
+        var trees = code.Files.Select(f => CSharpSyntaxTree.ParseText(f.Text, parse, path: f.Name)).ToArray();
         var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
             optimizationLevel: OptimizationLevel.Release, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable,
             deterministic: true, concurrentBuild: true);
@@ -51,7 +57,7 @@ internal static class RoslynCompiler
         {
             var errors = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10).Select(d => d.ToString());
             var path = Path.Combine(Path.GetTempPath(), assemblyName + ".cs");
-            File.WriteAllText(path, source);
+            File.WriteAllText(path, code.Text);
             throw new InvalidOperationException($"the generated C# does not compile (a GraphNet compiler bug; the source is in {path}):\n  " + string.Join("\n  ", errors));
         }
         return ms.ToArray();

@@ -13,7 +13,7 @@ namespace GraphNet.Compiler;
 /// fetches come down each run. Library ops run the device library; reference ops (rare data
 /// movement such as gather or concat) run on the host between kernels.
 /// </summary>
-public sealed class IlgpuExecutable : Executable
+public sealed class IlgpuExecutable : CompiledExecutable
 {
     private readonly DeviceStep step;
     private readonly AssemblyLoadContext? context;
@@ -23,26 +23,19 @@ public sealed class IlgpuExecutable : Executable
     private readonly DeviceContext ctx;
     private readonly Dictionary<int, MemoryBuffer[]> slotsByBatch = [], feedsByBatch = [];
     private readonly MemoryBuffer[] constants;
-    /// <summary>For each feed storage, the index of the user's feed that fills it (-1: the placeholder's default).</summary>
-    private readonly int[] feedSource;
     private MemoryBuffer[]? buffers;
     private Array?[]? hostArrays;
     private EvalContext evalContext = new();
     private long kernelStart;
 
-    internal IlgpuExecutable(Unit unit, IReadOnlyList<Tensor> fetches, IReadOnlyList<Tensor> feeds, List<Kernel> kernels, MemoryPlan memory,
-        Dictionary<Storage, int> index, DeviceStep step, AssemblyLoadContext? context, CompileReport report, DeviceVariables variables)
-        : base(unit, fetches, feeds, kernels, memory, index, report)
+    internal IlgpuExecutable(Compilation c, DeviceStep step, DeviceVariables variables) : base(c)
     {
-        this.step = step; this.context = context; this.variables = variables;
+        this.step = step; context = c.LoadContext; this.variables = variables;
         accelerator = variables.Accelerator;
-        var load = Stopwatch.StartNew();
-        step.Load(accelerator);
+        step.Load(accelerator); // ILGPU compiles each kernel for the accelerator here (the load stage's time)
         library = new DeviceLibrary(accelerator);
-        report.Passes.Add(("ilgpu_load", load.Elapsed, null));
         ctx = new DeviceContext(accelerator) { CallKernel = Call };
-        feedSource = memory.Feeds.Select(n => unit.Feeds.ToList().FindIndex(f => f.Node == n)).ToArray();
-        constants = memory.Constants.Select(n => ((ConstantOp)n.Op).Value).Select(v =>
+        constants = Memory.Constants.Select(n => ((ConstantOp)n.Op).Value).Select(v =>
         {
             var b = DeviceBuffers.Allocate(accelerator, v.DType, v.Size);
             DeviceBuffers.Upload(b, v.Data);
@@ -77,7 +70,7 @@ public sealed class IlgpuExecutable : Executable
 
     private protected override (Array Data, int Count) OutputValues(Tensor o)
     {
-        var value = DeviceBuffers.Download(ctx.B[Index[Memory.StorageOf[MemoryPlan.Root(o)]]], o.DType, o.Shape.Resolve(ctx.Batch));
+        var value = DeviceBuffers.Download(ctx.B[Buffers.IndexOf(o)], o.DType, o.Shape.Resolve(ctx.Batch));
         return (value.Data, value.Size);
     }
 
@@ -85,7 +78,7 @@ public sealed class IlgpuExecutable : Executable
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         int batch = FeedCheck.Validate(UserFeeds, feeds) ?? 1;
-        var b = buffers ??= new MemoryBuffer[NextBase + Memory.Variables.Count]; // refilled every run
+        var b = buffers ??= new MemoryBuffer[Buffers.Count]; // refilled every run
         var host = hostArrays ??= new Array?[b.Length];
 
         // Feeds: one device buffer per feed and batch size, filled each run.
@@ -94,9 +87,7 @@ public sealed class IlgpuExecutable : Executable
                 n.OutputTypes[0].Shape.StaticSize * (n.OutputTypes[0].Shape.IsSymbolic ? batch : 1))).ToArray();
         for (int i = 0; i < Memory.Feeds.Count; i++)
         {
-            var node = Memory.Feeds[i];
-            var value = feedSource[i] >= 0 ? feeds[UserFeeds[feedSource[i]]]
-                : ((PlaceholderOp)node.Op).Default ?? throw new GraphException($"placeholder '{node.Name}' must be fed");
+            var value = FeedValue(i, feeds);
             host[i] = value.Data;
             DeviceBuffers.Upload(feedBuffers[i], value.Data);
             b[i] = feedBuffers[i];
@@ -104,17 +95,17 @@ public sealed class IlgpuExecutable : Executable
         for (int i = 0; i < Memory.Variables.Count; i++)
         {
             var v = (VariableOp)Memory.Variables[i].Op;
-            b[Memory.Feeds.Count + i] = variables.Current(v.VarName, v.Type);
+            b[Buffers.VariableBase + i] = variables.Current(v.VarName, v.Type);
         }
         for (int i = 0; i < constants.Length; i++)
         {
-            b[Memory.Feeds.Count + Memory.Variables.Count + i] = constants[i];
-            host[Memory.Feeds.Count + Memory.Variables.Count + i] = ((ConstantOp)Memory.Constants[i].Op).Value.Data;
+            b[Buffers.ConstantBase + i] = constants[i];
+            host[Buffers.ConstantBase + i] = ((ConstantOp)Memory.Constants[i].Op).Value.Data;
         }
         if (!slotsByBatch.TryGetValue(batch, out var slots))
             slotsByBatch[batch] = slots = Memory.Slots.Select(s => DeviceBuffers.Allocate(accelerator, s.DType, s.Elements(batch))).ToArray();
-        Array.Copy(slots, 0, b, SlotBase, slots.Length);
-        foreach (var a in Assignments) b[NextBase + a.Variable] = variables.Next(a.Name);
+        Array.Copy(slots, 0, b, Buffers.SlotBase, slots.Length);
+        foreach (var a in Assignments) b[Buffers.NextBase + a.Variable] = variables.Next(a.Name);
 
         ctx.Batch = batch; ctx.B = b; ctx.Host = host; ctx.RunCounter = eval.RunCounter; ctx.GraphSeed = eval.GraphSeed;
         evalContext = eval;
@@ -126,17 +117,17 @@ public sealed class IlgpuExecutable : Executable
         catch (GraphException) { throw; }
         catch (Exception e) { throw new GraphException(DescribeFailure(e), e); }
 
-        var results = Unit.Fetches.Select(f => DeviceBuffers.Download(b[Index[Memory.StorageOf[MemoryPlan.Root(f)]]], f.DType, f.Shape.Resolve(batch))).ToArray();
+        var results = Unit.Fetches.Select(f => DeviceBuffers.Download(b[Buffers.IndexOf(f)], f.DType, f.Shape.Resolve(batch))).ToArray();
         foreach (var (name, vi, value, storage, type) in Assignments)
         {
             if (!(storage.Kind == StorageKind.VariableNext && storage.Index == vi))
-                DeviceBuffers.Copy(b[Index[storage]], b[NextBase + vi], type.DType, type.Shape.StaticSize);
+                DeviceBuffers.Copy(b[Buffers.IndexOf(storage)], b[Buffers.NextBase + vi], type.DType, type.Shape.StaticSize);
             variables.Commit(name);
         }
         return results;
     }
 
-    private ILGPU.ArrayView<float> F32(Tensor t) => DeviceBuffers.View<float>(ctx.B[Index[Memory.StorageOf[MemoryPlan.Root(t)]]]);
+    private ILGPU.ArrayView<float> F32(Tensor t) => DeviceBuffers.View<float>(ctx.B[Buffers.IndexOf(t)]);
 
     /// <summary>A library or reference kernel, called from generated code.</summary>
     private void Call(int k)
@@ -160,9 +151,9 @@ public sealed class IlgpuExecutable : Executable
                 }
             // Reference evaluation on the host: inputs down, the op's reference code, the output up.
             accelerator.Synchronize();
-            var inputs = anchor.Inputs.Select((t, i) => DeviceBuffers.Download(ctx.B[Index[Memory.StorageOf[MemoryPlan.Root(t)]]], t.DType, S(i))).ToArray();
-            var output = Interpreter.Evaluate(anchor, inputs, evalContext)[0];
-            DeviceBuffers.Upload(ctx.B[Index[Memory.StorageOf[MemoryPlan.Root(y)]]], output.Data);
+            var inputs = anchor.Inputs.Select((t, i) => DeviceBuffers.Download(ctx.B[Buffers.IndexOf(t)], t.DType, S(i))).ToArray();
+            var output = Runtime.Kernels.Library.Evaluate(anchor, inputs, evalContext)[0];
+            DeviceBuffers.Upload(ctx.B[Buffers.IndexOf(y)], output.Data);
         }
         catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(anchor, e); }
     }

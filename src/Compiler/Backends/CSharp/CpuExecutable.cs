@@ -1,13 +1,14 @@
 using System.Runtime.Loader;
 using GraphNet.Runtime;
+using GraphNet.Runtime.Kernels;
 
-namespace GraphNet.Compiler;
+namespace GraphNet.Compiler.Backends.CSharp;
 
 /// <summary>
 /// Compiled C# for the CPU: holds the generated step (in a collectible load context, unloaded on
 /// Dispose) and the buffers, which are made once per batch size and reused.
 /// </summary>
-public sealed class CpuExecutable : Executable
+internal sealed class CpuExecutable : CompiledExecutable
 {
     private readonly CompiledStep step;
     private readonly AssemblyLoadContext? context;
@@ -16,15 +17,13 @@ public sealed class CpuExecutable : Executable
     private readonly StepContext ctx = new();
     private readonly (Node Anchor, int Output)[] calls;
 
-    internal CpuExecutable(Unit unit, IReadOnlyList<Tensor> fetches, IReadOnlyList<Tensor> feeds, List<Kernel> kernels, MemoryPlan memory,
-        Dictionary<Storage, int> index, CompiledStep step, AssemblyLoadContext? context, CompileReport report)
-        : base(unit, fetches, feeds, kernels, memory, index, report)
+    internal CpuExecutable(Compilation c, CompiledStep step) : base(c)
     {
-        this.step = step; this.context = context;
-        nextBuffers = new Array?[memory.Variables.Count];
+        this.step = step; context = c.LoadContext;
+        nextBuffers = new Array?[Memory.Variables.Count];
         // A call that applies absorbed epilogue nodes writes their result (in the anchor's buffer, as a rule).
-        calls = kernels.Select(k => k.Anchor is { } a && NodeClasses.Of(a) is NodeClass.Library or NodeClass.Reference
-            ? (a, index[memory.StorageOf[k.Absorbed?.Result ?? a.Outputs[0]]]) : (null!, -1)).ToArray();
+        calls = Kernels.Select(k => k.Anchor is { } a && NodeClasses.Of(a) is NodeClass.Library or NodeClass.Reference
+            ? (a, Buffers.IndexOf(k.Absorbed?.Result ?? a.Outputs[0])) : (null!, -1)).ToArray();
         sites = new CallSite?[calls.Length];
         ctx.CallKernel = Call;
     }
@@ -43,28 +42,23 @@ public sealed class CpuExecutable : Executable
     }
 
     private protected override (Array Data, int Count) OutputValues(Tensor o) =>
-        (ctx.B[Index[Memory.StorageOf[o]]], (int)(o.Shape.StaticSize * (o.Shape.IsSymbolic ? ctx.Batch : 1)));
+        (ctx.B[Buffers.IndexOf(o)], (int)(o.Shape.StaticSize * (o.Shape.IsSymbolic ? ctx.Batch : 1)));
 
     public override NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         int batch = FeedCheck.Validate(UserFeeds, feeds) ?? 1;
-        var b = buffers ??= new Array[NextBase + nextBuffers.Length]; // refilled every run: feeds and variables change
-        Array.Clear(b, 0, Memory.Feeds.Count);
-        for (int i = 0; i < UserFeeds.Count; i++)
-            if (Memory.StorageOf.TryGetValue(Unit.Feeds[i], out var s) && s.Kind == StorageKind.Feed) b[Index[s]] = feeds[UserFeeds[i]].Data;
+        var b = buffers ??= new Array[Buffers.Count]; // refilled every run: feeds and variables change
+        for (int i = 0; i < Memory.Feeds.Count; i++) b[i] = FeedValue(i, feeds).Data;
         for (int i = 0; i < Memory.Variables.Count; i++)
-            b[Memory.Feeds.Count + i] = variables.Get(((VariableOp)Memory.Variables[i].Op).VarName).Data;
+            b[Buffers.VariableBase + i] = variables.Get(((VariableOp)Memory.Variables[i].Op).VarName).Data;
         for (int i = 0; i < Memory.Constants.Count; i++)
-            b[Memory.Feeds.Count + Memory.Variables.Count + i] = ((ConstantOp)Memory.Constants[i].Op).Value.Data;
-        for (int i = 0; i < Memory.Feeds.Count; i++)
-            if (b[i] is null)
-                b[i] = ((PlaceholderOp)Memory.Feeds[i].Op).Default?.Data ?? throw new GraphException($"placeholder '{Memory.Feeds[i].Name}' must be fed");
+            b[Buffers.ConstantBase + i] = ((ConstantOp)Memory.Constants[i].Op).Value.Data;
         if (!slotsByBatch.TryGetValue(batch, out var slots))
             slotsByBatch[batch] = slots = Memory.Slots.Select(s => Array.CreateInstance(ClrType(s.DType), s.Elements(batch))).ToArray();
-        Array.Copy(slots, 0, b, SlotBase, slots.Length);
+        Array.Copy(slots, 0, b, Buffers.SlotBase, slots.Length);
         for (int i = 0; i < nextBuffers.Length; i++)
-            b[NextBase + i] = nextBuffers[i] ??= Array.CreateInstance(ClrType(Memory.Variables[i].OutputTypes[0].DType), (int)Memory.Variables[i].OutputTypes[0].Shape.StaticSize);
+            b[Buffers.NextBase + i] = nextBuffers[i] ??= Array.CreateInstance(ClrType(Memory.Variables[i].OutputTypes[0].DType), (int)Memory.Variables[i].OutputTypes[0].Shape.StaticSize);
 
         ctx.Batch = batch; ctx.B = b; ctx.RunCounter = eval.RunCounter; ctx.GraphSeed = eval.GraphSeed;
         evalContext = eval;
@@ -80,7 +74,7 @@ public sealed class CpuExecutable : Executable
             if (storage.Kind == StorageKind.VariableNext && storage.Index == vi)
             {
                 var old = variables.Get(name).Data;
-                variables.Set(name, new NDArray(type.DType, type.Shape.ToArray(), b[NextBase + vi]));
+                variables.Set(name, new NDArray(type.DType, type.Shape.ToArray(), b[Buffers.NextBase + vi]));
                 nextBuffers[vi] = old;
             }
             else variables.Set(name, Value(value, b, batch).Clone());
@@ -91,10 +85,7 @@ public sealed class CpuExecutable : Executable
     private EvalContext evalContext = new();
     private Array[]? buffers;
 
-    private NDArray Value(Tensor t, Array[] b, int batch) => new(t.DType, t.Shape.Resolve(batch), b[BufferIndex(t)]);
-
-    /// <summary>Where a tensor's values are in the step's buffer table (a view reads its root's buffer).</summary>
-    private int BufferIndex(Tensor t) => Index[Memory.StorageOf[MemoryPlan.Root(t)]];
+    private NDArray Value(Tensor t, Array[] b, int batch) => new(t.DType, t.Shape.Resolve(batch), b[Buffers.IndexOf(t)]);
 
     /// <summary>
     /// A library or reference call's arguments, kept between calls: an unrolled LSTM makes
@@ -115,12 +106,12 @@ public sealed class CpuExecutable : Executable
 
     private readonly CallSite?[] sites;
 
-    /// <summary>A library or reference kernel, called from generated code.</summary>
+    /// <summary>A library or reference kernel, called from generated code: through the library dispatcher, else the op's reference evaluation.</summary>
     private void Call(int k)
     {
         var (anchor, output) = calls[k];
         var absorbed = Kernels[k].Absorbed;
-        var site = sites[k] ??= new CallSite(anchor.Inputs.Select(BufferIndex).ToArray(), absorbed?.Bias is { } bias ? BufferIndex(bias) : -1);
+        var site = sites[k] ??= new CallSite(anchor.Inputs.Select(Buffers.IndexOf).ToArray(), absorbed?.Bias is { } bias ? Buffers.IndexOf(bias) : -1);
         try
         {
             Array[] b = ctx.B; int batch = ctx.Batch;
@@ -134,10 +125,10 @@ public sealed class CpuExecutable : Executable
             }
             if (!ReferenceEquals(site.Into?.Data, b[output]))
                 site.Into = new NDArray(anchor.OutputTypes[0].DType, anchor.OutputTypes[0].Shape.Resolve(batch), b[output]);
-            if (absorbed is null) { Interpreter.Evaluate(anchor, inputs!, evalContext, site.Into); return; }
+            if (absorbed is null) { Library.Evaluate(anchor, inputs!, evalContext, site.Into); return; }
             if (site.BiasIndex >= 0 && !ReferenceEquals(site.Bias?.Data, b[site.BiasIndex]))
                 site.Bias = new NDArray(DType.Float32, absorbed.Bias!.Shape.Resolve(batch), b[site.BiasIndex]);
-            Runtime.Kernels.Conv.Forward(inputs[0]!, inputs[1]!, ((Conv2dOp)anchor.Op).P, site.Into, bias: site.Bias, relu: absorbed.Relu);
+            Conv.Forward(inputs[0]!, inputs[1]!, ((Conv2dOp)anchor.Op).P, site.Into, bias: site.Bias, relu: absorbed.Relu);
         }
         catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(anchor, e); }
     }
@@ -145,4 +136,3 @@ public sealed class CpuExecutable : Executable
     /// <summary>Unloads the generated code.</summary>
     protected override void Release() => context?.Unload();
 }
-
