@@ -29,6 +29,13 @@ public sealed record DropoutOp(double Rate, int Seed) : Op
     public static ulong Key(int graphSeed, int seed, long runCounter) =>
         CounterRng.Key(((ulong)(uint)graphSeed << 32) | (uint)seed, (ulong)runCounter);
 
+    /// <summary>
+    /// The mask's factor at flat index i: <paramref name="scale"/> where kept, 0 where dropped.
+    /// Every backend's scalar path calls this (the vector handlers draw the same bits lane by lane).
+    /// </summary>
+    public static T Factor<T>(ulong key, long i, float rate, T scale) where T : IFloatingPointIeee754<T> =>
+        CounterRng.Uniform(key, (ulong)i) >= rate ? scale : T.Zero;
+
     public override NDArray[] Evaluate(EvalContext ctx, NDArray[] x)
     {
         if (!x[1].As<bool>()[0] || Rate == 0) return [x[0]];
@@ -43,7 +50,7 @@ public sealed record DropoutOp(double Rate, int Seed) : Op
         T scale = T.One / (T.One - T.CreateChecked(Rate));
         float rate = (float)Rate;
         // x times the mask's factor, as PyTorch: a dropped NaN stays NaN.
-        for (int i = 0; i < X.Length; i++) Y[i] = X[i] * (CounterRng.Uniform(key, (ulong)i) >= rate ? scale : T.Zero);
+        for (int i = 0; i < X.Length; i++) Y[i] = X[i] * Factor(key, i, rate, scale);
         return y;
     }
 }

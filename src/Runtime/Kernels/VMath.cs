@@ -7,10 +7,9 @@ namespace GraphNet.Runtime.Kernels;
 /// <summary>Helpers of generated loops that are not pointwise math: dropout draws, one_hot, strided rows.</summary>
 public static class VMath
 {
-    /// <summary>Dropout's factor for flat index i: 1/(1-rate) where kept, 0 where dropped (same draw as the reference).</summary>
+    /// <summary>Dropout's factor for flat index i (the reference's <see cref="DropoutOp.Factor{T}"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static T DropoutScale<T>(ulong key, long i, float rate, T scale) where T : IFloatingPointIeee754<T> =>
-        CounterRng.Uniform(key, (ulong)i) >= rate ? scale : T.Zero;
+    public static T DropoutScale<T>(ulong key, long i, float rate, T scale) where T : IFloatingPointIeee754<T> => DropoutOp.Factor(key, i, rate, scale);
 
     /// <summary>Checks one_hot's labels before a loop uses them, with the reference evaluation's message.</summary>
     public static void CheckIndices(long[] labels, int depth)

@@ -188,7 +188,7 @@ internal sealed class DeviceLoopEmitter
             case CountOfOp: return $"a.Count{n.Id}";
             case DropoutOp d:
                 string rate = ((float)d.Rate).ToString("R", CultureInfo.InvariantCulture) + "f";
-                return $"(a.Train{n.Id} != 0 ? {X(0)} * (CounterRng.Uniform(a.Key{n.Id}, (ulong)e) >= {rate} ? {Literal(1 / (1 - d.Rate))} : ({T})0) : {X(0)})";
+                return $"(a.Train{n.Id} != 0 ? {X(0)} * DropoutOp.Factor<{T}>(a.Key{n.Id}, e, {rate}, {Literal(1 / (1 - d.Rate))}) : {X(0)})";
             case OneHotOp o: return $"(a.Lab{n.Id}[e / {o.Depth}] == e % {o.Depth} ? ({T})1 : ({T})0)";
             default: throw new NotSupportedException($"the ILGPU backend cannot put {n.Op.Name} in a kernel");
         }
