@@ -5,7 +5,8 @@ namespace GraphNet.Bench;
 
 /// <summary>The figures of one (model, mode, batch, training or inference) measurement.</summary>
 public sealed record Measurement(string Model, string Mode, int Batch, bool Training, double MedianSeconds, double CompileSeconds,
-    long PeakManagedBytes, int KernelsPerStep, int Ops, long ArenaBytes, long NaiveBytes, string Cache, long AllocatedBytesPerStep = 0)
+    long PeakManagedBytes, int KernelsPerStep, int Ops, long ArenaBytes, long NaiveBytes, string Cache, long AllocatedBytesPerStep = 0,
+    double FirstStepsMedianSeconds = 0, double WarmupSeconds = 0, bool Stable = true)
 {
     public double SamplesPerSecond => Batch / MedianSeconds;
 }
@@ -15,10 +16,17 @@ public static class Measure
 {
     public static readonly string[] Modes = ["eager", "interpreter", "compiled"];
 
-    /// <summary>Times <paramref name="steps"/> steps after warm-up, or fewer (at least 3) once <paramref name="maxSeconds"/> have passed.</summary>
+    /// <summary>
+    /// Times <paramref name="steps"/> steps (or fewer, at least 3, once <paramref name="maxSeconds"/> have passed) at
+    /// steady state. .NET runs methods unoptimized for their first calls and optimizes them in the
+    /// background, so a step timed over its first tens of calls reads up to twice its steady time:
+    /// after the first call (which compiles) and 20 more (whose median is reported as the first
+    /// steps' figure), steps run in windows until three window medians agree within 5% and at least
+    /// <paramref name="minWarmupSeconds"/> have passed (at most <paramref name="maxWarmupSeconds"/>).
+    /// </summary>
     /// <param name="compiledBackend">What "compiled" means: C# on the CPU, or ILGPU kernels on <paramref name="accelerator"/>.</param>
-    public static Measurement Run(string model, string mode, int batch, bool training, int steps, int warmup = 3, bool useCache = true, double maxSeconds = double.PositiveInfinity,
-        Backend? compiledBackend = null, AcceleratorKind accelerator = AcceleratorKind.Auto)
+    public static Measurement Run(string model, string mode, int batch, bool training, int steps, bool useCache = true, double maxSeconds = double.PositiveInfinity,
+        Backend? compiledBackend = null, AcceleratorKind accelerator = AcceleratorKind.Auto, double minWarmupSeconds = 1.5, double maxWarmupSeconds = 30)
     {
         compiledBackend ??= Backend.CSharp;
         var spec = ModelSpec.Get(model);
@@ -35,10 +43,10 @@ public static class Measure
         var (x, labels) = spec.Batch(batch);
         NDArray[] Step() => training ? train.Run([x, labels]) : infer.Run([x], training: false);
 
-        var clock = Stopwatch.StartNew();
-        Step();
-        double first = clock.Elapsed.TotalSeconds;
-        for (int i = 1; i < warmup; i++) Step();
+        Step(); // compiles (deferred) or makes the variables and slots (eager)
+        var firstSteps = new List<double>();
+        for (int i = 0; i < 20; i++) firstSteps.Add(Time(Step));
+        var (warmup, stable) = WarmUp(Step, minWarmupSeconds, maxWarmupSeconds);
         GC.Collect();
         long peak = 0;
         int opsBefore = graph.NextId;
@@ -81,6 +89,41 @@ public static class Measure
                     .Sum(n => n.OutputTypes[0].Shape.StaticSize * (n.OutputTypes[0].Shape.IsSymbolic ? batch : 1) * n.OutputTypes[0].DType.SizeInBytes());
             }
         }
-        return new Measurement(model, mode, batch, training, median, compile, peak, kernels, ops, arena, naive, cache, allocatedPerStep);
+        return new Measurement(model, mode, batch, training, median, compile, peak, kernels, ops, arena, naive, cache, allocatedPerStep,
+            Median(firstSteps), warmup, stable);
+    }
+
+    private static double Time(Func<NDArray[]> step)
+    {
+        var sw = Stopwatch.StartNew();
+        step();
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    private static double Median(List<double> v)
+    {
+        var sorted = v.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+
+    /// <summary>Steps in windows (about a quarter second each) until the last three window medians agree within 5%; the seconds spent, and whether they agreed.</summary>
+    public static (double Seconds, bool Stable) WarmUp(Func<NDArray[]> step, double minSeconds, double maxSeconds)
+    {
+        var clock = Stopwatch.StartNew();
+        var medians = new List<double>();
+        int window = 5;
+        while (clock.Elapsed.TotalSeconds < maxSeconds)
+        {
+            var times = new List<double>(window);
+            for (int i = 0; i < window; i++) times.Add(Time(step));
+            medians.Add(Median(times));
+            window = Math.Clamp((int)(0.25 / medians[^1]), 5, 200);
+            if (medians.Count >= 3 && clock.Elapsed.TotalSeconds >= minSeconds)
+            {
+                var last = medians.TakeLast(3).ToList();
+                if (last.Max() <= 1.05 * last.Min()) return (clock.Elapsed.TotalSeconds, true);
+            }
+        }
+        return (clock.Elapsed.TotalSeconds, false);
     }
 }

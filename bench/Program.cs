@@ -49,6 +49,9 @@ static int Step(Dictionary<string, string> o)
     Console.WriteLine($"model={model} batch={batch} mode={mode} task={(training ? "train" : "infer")} steps={steps}");
     if (mode == "compiled") Console.WriteLine($"backend={(backend == Backend.Ilgpu ? "ilgpu" : "csharp")}" + (backend == Backend.Ilgpu ? $" device={Devices.Get(accelerator).Name}" : ""));
     Console.WriteLine($"median_step_ms={m.MedianSeconds * 1000:F2}");
+    Console.WriteLine($"first20_median_ms={m.FirstStepsMedianSeconds * 1000:F2}");
+    Console.WriteLine($"warmup_seconds={m.WarmupSeconds:F1}");
+    Console.WriteLine($"warmup_stable={(m.Stable ? "yes" : "no")}");
     Console.WriteLine($"samples_per_second={m.SamplesPerSecond:F0}");
     Console.WriteLine($"compile_seconds={m.CompileSeconds:F3}");
     if (m.Cache.Length > 0) Console.WriteLine($"compile_cache={m.Cache}");

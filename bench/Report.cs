@@ -25,7 +25,7 @@ public static class Report
                 {
                     Console.Error.Write($"[{clock.Elapsed:mm\\:ss}] {model} batch {batch} {(training ? "training" : "inference")} {mode} ... ");
                     // No disk cache: the compile time shown is what a first run pays (Roslyn already warm after the first).
-                    var m = Measure.Run(model, mode, batch, training, steps: 50, warmup: 2, useCache: false, maxSeconds: secondsPerMeasurement);
+                    var m = Measure.Run(model, mode, batch, training, steps: 50, useCache: false, maxSeconds: secondsPerMeasurement, maxWarmupSeconds: 10);
                     Console.Error.WriteLine($"{m.MedianSeconds * 1000:F2} ms");
                     results.Add(m);
                 }

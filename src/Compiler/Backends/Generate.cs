@@ -24,6 +24,7 @@ public sealed class Generate : Stage
             if (image is not null)
             {
                 c.Image = image;
+                Backends.CSharp.RoslynCompiler.StopWarmUp();
                 c.Report.CodeFactory = () => c.Backend.Emit(c);
                 return;
             }

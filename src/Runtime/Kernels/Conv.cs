@@ -31,6 +31,7 @@ public static unsafe class Conv
     /// channel and ReLU (Winograd applies them as it stores each tile; the other algorithms in a
     /// pass over each output plane).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Forward(NDArray x, NDArray w, ConvParams p, NDArray? into = null, ConvAlgorithm algorithm = ConvAlgorithm.Auto,
         NDArray? bias = null, bool relu = false)
     {
@@ -72,6 +73,7 @@ public static unsafe class Conv
     /// Transposed convolution (= conv2d's data gradient): x[N,Cin,H,W], w[Cin,Cout/g,kh,kw] to
     /// y[N,Cout,Ho,Wo], by a GEMM into columns and col2im.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Transposed(NDArray x, NDArray w, ConvParams p, int[] outputPadding, NDArray? into = null, ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
         int n = x.Shape[0], ci = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
@@ -106,6 +108,7 @@ public static unsafe class Conv
     }
 
     /// <summary>dw[Cout,C/g,kh,kw] = Σ over samples of dy_n · col(x_n)ᵀ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray FilterGrad(NDArray x, NDArray dy, ConvParams p, int kh, int kw, NDArray? into = null, ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
         int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
@@ -134,7 +137,7 @@ public static unsafe class Conv
         int chunks = Kernels.Work.ReductionChunks(n, workers);
         var partial = Partials(chunks, wsize); // owned by this calling thread, one per chunk
         for (int t = 0; t < chunks; t++) Array.Clear(t == 0 ? result : partial[t], 0, wsize);
-        Kernels.Work.Chunks(n, chunks, workers, (chunk, lo, hi) =>
+        Kernels.Work.Chunks(n, chunks, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, lo, hi) =>
         {
             float[] acc = chunk == 0 ? result : partial[chunk];
             var col = Col(geo.ColRows * geo.ColCols);
@@ -156,6 +159,7 @@ public static unsafe class Conv
     /// <see cref="ChannelEpilogue"/> Winograd applies as it stores (so every algorithm gives the
     /// same values); y unchanged when neither is asked.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static NDArray BiasRelu(NDArray y, NDArray? bias, bool relu)
     {
         if (bias is null && !relu) return y;
@@ -163,7 +167,7 @@ public static unsafe class Conv
         fixed (float* py = y.As<float>()) fixed (float* pb = bias?.As<float>())
         {
             nint Y = (nint)py, B = (nint)pb;
-            Kernels.Work.Dynamic(y.Shape[0] * channels, Workers(y.Shape[0], (long)y.Size), (_, i) =>
+            Kernels.Work.Dynamic(y.Shape[0] * channels, Workers(y.Shape[0], (long)y.Size), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, i) =>
             {
                 var epilogue = new ChannelEpilogue((float*)B, relu);
                 float* row = (float*)Y + (long)i * plane;
@@ -225,7 +229,7 @@ public static unsafe class Conv
 
     private static void ForSamples(int n, long workPerSample, Action<int> body)
     {
-        Kernels.Work.Dynamic(n, Workers(n, workPerSample), (_, b) => body(b));
+        Kernels.Work.Dynamic(n, Workers(n, workPerSample), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, b) => body(b));
     }
 
     /// <summary>col[(c·kh+ky)·kw+kx, oy·Wo+ox] = x[c, oy·s−p+ky·d, ox·s−p+kx·d], zero outside.</summary>

@@ -34,7 +34,7 @@ public static unsafe class DirectConv
     {
         var l = new Layout(c, h, wd, co, kh, kw, padY, padX, h + 2 * padY - kh + 1, wd + 2 * padX - kw + 1);
         int workers = (long)n * co * l.HO * l.WO * c * kh * kw < Gemm.ParallelThreshold ? 1 : Environment.ProcessorCount;
-        Work.Dynamic(n, workers, (_, b) =>
+        Work.Dynamic(n, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, b) =>
         {
             var pad = Pad(l, x, b);
             fixed (float* xp = pad) fixed (float* wp = w) fixed (float* yp = y)
@@ -43,6 +43,7 @@ public static unsafe class DirectConv
     }
 
     /// <summary>dw[Co,C,kh,kw] = Σ over samples and positions of dy[n,co,oy,ox]·x[n,c,oy−pY+ky,ox−pX+kx].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FilterGrad(float[] x, float[] dy, float[] dw, int n, int c, int h, int wd, int co, int kh, int kw, int padY, int padX, int ho, int wo)
     {
         var l = new Layout(c, h, wd, co, kh, kw, padY, padX, ho, wo);
@@ -52,7 +53,7 @@ public static unsafe class DirectConv
         // Per chunk of samples, in double, added in chunk order: the same bits on every run.
         var sums = gradSums is { } gs && gs.Length >= chunks * size ? gs : gradSums = new double[chunks * size];
         Array.Clear(sums, 0, chunks * size);
-        Work.Chunks(n, chunks, workers, (chunk, lo, hi) =>
+        Work.Chunks(n, chunks, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, lo, hi) =>
         {
             var rows = gradRows is { } r && r.Length >= ho * (wo + Lanes) ? r : gradRows = new float[ho * (wo + Lanes)];
             for (int b = lo; b < hi; b++)
@@ -71,6 +72,7 @@ public static unsafe class DirectConv
     }
 
     /// <summary>Sample b's channels, zero-padded to HP×WP each, in this thread's buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float[] Pad(Layout l, float[] x, int b)
     {
         int plane = l.HP * l.WP, size = l.C * plane;

@@ -60,7 +60,7 @@ public static unsafe class Gemm
         // A few blocks per thread, handed out as threads come free (see Work).
         int blocks = Math.Min(units, 3 * threads);
         nint A = (nint)a, B = (nint)b, C = (nint)c;
-        Work.Dynamic(blocks, threads, (_, t) =>
+        Work.Dynamic(blocks, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, t) =>
         {
             int lo = (int)((long)units * t / blocks) * unit, hi = Math.Min(extent, (int)((long)units * (t + 1) / blocks) * unit);
             if (lo >= hi) return;
@@ -200,6 +200,7 @@ public static unsafe class Gemm
     /// that reuse operands across many products (Winograd's transformed filters serve every tile
     /// band, and its transformed tiles are already rows of B).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyPanels(int k, float* aPanel, float* b, int ldb, float* c, int ldc, int mr, int nr) =>
         Micro(k, aPanel, b, ldb, c, ldc, 1f, mr, nr, store: true);
 

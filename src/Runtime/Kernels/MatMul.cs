@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace GraphNet.Runtime.Kernels;
 
 /// <summary>The matmul op on <see cref="Gemm"/>: 2-D, batched, or batched with a shared right operand.</summary>
@@ -35,7 +36,7 @@ public static class MatMul
     private static void Batched(MatMulOp op, int batch, int m, int n, int k, float[] A, int lda, float[] B, int ldb, bool sharedB, float[] C)
     {
         int workers = (long)batch * m * n * k >= Gemm.ParallelThreshold ? Math.Min(batch, Environment.ProcessorCount) : 1;
-        Work.Dynamic(batch, workers, (_, p) =>
+        Work.Dynamic(batch, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, p) =>
             Gemm.Sgemm(op.TransA, op.TransB, m, n, k, 1f, A.AsSpan(p * m * k), lda, B.AsSpan(sharedB ? 0 : p * k * n), ldb,
                 0f, C.AsSpan(p * m * n), n, parallel: false));
     }

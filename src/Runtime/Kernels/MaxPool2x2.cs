@@ -18,7 +18,7 @@ internal static unsafe class MaxPool2x2
     public static void Forward(float[] x, float[] y, int planes, int h, int w)
     {
         int ho = h / 2, wo = w / 2;
-        Pool.ForPlanes(planes, h * w, plane =>
+        Pool.ForPlanes(planes, h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int plane) =>
         {
             fixed (float* px = x) fixed (float* py = y) ForwardPlane(px + (long)plane * h * w, py + (long)plane * ho * wo, h, w);
         });
@@ -27,7 +27,7 @@ internal static unsafe class MaxPool2x2
     public static void Backward(float[] x, float[] dy, float[] dx, int planes, int h, int w)
     {
         int ho = h / 2, wo = w / 2;
-        Pool.ForPlanes(planes, h * w, plane =>
+        Pool.ForPlanes(planes, h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int plane) =>
         {
             fixed (float* px = x) fixed (float* pd = dy) fixed (float* pg = dx)
                 BackwardPlane(px + (long)plane * h * w, pd + (long)plane * ho * wo, pg + (long)plane * h * w, h, w);

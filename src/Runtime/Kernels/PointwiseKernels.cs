@@ -54,6 +54,7 @@ public static class PointwiseKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Map<TF, T>(T[] x, T[] y, T p, int lo, int hi) where TF : struct, IUnaryFormula where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = Simd.Width switch
@@ -90,7 +91,7 @@ public static class PointwiseKernels
             var visitor = new Visitor<TF, T> { A = A, B = B, Y = Y, P = p };
             int workers = Math.Min(Math.Min(Environment.ProcessorCount, plan.Runs), plan.Size / ParallelThreshold);
             if (workers <= 1) plan.ForEachRun(ref visitor);
-            else Work.Ranges(plan.Runs, 4 * workers, workers, 1, (lo, hi) => { var v = visitor; plan.ForEachRun(ref v, lo, hi); });
+            else Work.Ranges(plan.Runs, 4 * workers, workers, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (lo, hi) => { var v = visitor; plan.ForEachRun(ref v, lo, hi); });
             return true;
         }
     }
@@ -102,6 +103,7 @@ public static class PointwiseKernels
     }
 
     /// <summary>n outputs from y[iy]: a and b read from ia and ib with strides sa and sb (0: one value broadcast).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<TF, T>(T[] a, int ia, int sa, T[] b, int ib, int sb, T[] y, int iy, int n, T p)
         where TF : struct, IBinaryFormula where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -141,6 +143,7 @@ public static class PointwiseKernels
         return j;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dropout<T>(T[] x, T[] y, ulong key, float rate, T scale, int lo, int hi) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = Simd.Width switch

@@ -4,6 +4,7 @@ namespace GraphNet.Runtime.Kernels;
 /// <summary>2-D pooling forward and backward over [N,C,H,W], parallel over planes.</summary>
 public static class Pool
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Forward(NDArray x, PoolParams p, NDArray? into = null)
     {
         int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], ho = p.OutSize(0, h), wo = p.OutSize(1, w);
@@ -55,6 +56,7 @@ public static class Pool
         return y;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Backward(NDArray x, NDArray dy, PoolParams p, NDArray? into = null)
     {
         int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], ho = dy.Shape[2], wo = dy.Shape[3];
@@ -127,7 +129,7 @@ public static class Pool
         int workers = (long)planes * planeSize < 1 << 16 ? 1 : Math.Min(Environment.ProcessorCount, planes);
         if (workers == 1) { for (int i = 0; i < planes; i++) body(i); return; }
         // Ranges of planes (not one task per plane), a few per core, handed out as cores come free.
-        Work.Ranges(planes, 4 * workers, workers, 1, (lo, hi) =>
+        Work.Ranges(planes, 4 * workers, workers, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (lo, hi) =>
         {
             for (int i = lo; i < hi; i++) body(i);
         });
@@ -137,6 +139,7 @@ public static class Pool
 /// <summary>Row-wise softmax and log_softmax over the last axis (or any axis, with a strided walk).</summary>
 public static class Softmax
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Forward(NDArray x, int axis, bool log, NDArray? into = null)
     {
         var s = x.Shape; int a = axis < 0 ? axis + s.Length : axis;

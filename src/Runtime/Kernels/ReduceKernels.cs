@@ -21,6 +21,7 @@ public static class ReduceKernels
         else Reduce(op, x.Shape, x.As<double>(), y.As<double>());
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Reduce<T>(ReduceOp op, int[] shape, T[] x, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var axes = op.NormalizedAxes(shape.Length);
@@ -40,7 +41,7 @@ public static class ReduceKernels
             // One partial result per chunk of runs, combined in chunk order.
             var partial = new T[chunks * y.Length];
             Array.Fill(partial, init);
-            Work.Chunks(plan.Runs, chunks, workers, (c, lo, hi) =>
+            Work.Chunks(plan.Runs, chunks, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c, lo, hi) =>
             {
                 var v = new Visitor<T> { X = x, Acc = partial, AccOffset = c * y.Length, Kind = op.Kind };
                 plan.ForEachRun(ref v, lo, hi);
@@ -75,6 +76,7 @@ public static class ReduceKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunScalar<T>(T[] x, int o, T[] acc, int a, int sa, int n, ReduceKind kind) where T : IFloatingPointIeee754<T>
     {
         for (int j = 0; j < n; j++) acc[a + j * sa] = Combine(kind, acc[a + j * sa], x[o + j]);

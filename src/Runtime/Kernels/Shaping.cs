@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace GraphNet.Runtime.Kernels;
 
 /// <summary>
@@ -23,6 +24,7 @@ public static class Shaping
         return (outer, inner);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Slice(NDArray x, SliceOp op, NDArray? into = null)
     {
         var s = x.Shape; int a = op.Axis < 0 ? op.Axis + s.Length : op.Axis;
@@ -40,6 +42,7 @@ public static class Shaping
         return y;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Concat(NDArray[] x, ConcatOp op, NDArray? into = null)
     {
         int a = op.Axis < 0 ? op.Axis + x[0].Rank : op.Axis;
@@ -61,6 +64,7 @@ public static class Shaping
     }
 
     /// <summary>Constant padding: fills the border with the value and copies the innermost rows into place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Pad(NDArray x, PadOp op, NDArray? into = null)
     {
         var s = x.Shape; int r = s.Length;

@@ -93,6 +93,7 @@ public static unsafe class Winograd
     private static readonly ConditionalWeakTable<float[], FilterCache> filterCache = new();
 
     /// <summary>U for these weights (as is, or flipped for the data gradient), packed as A panels per ξ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float[] PackedFilters<T>(float[] w, int co, int c, bool flip) where T : struct, IWinogradTile
     {
         int size = co * c * 9, slot = (flip ? 1 : 0) + (T.Out == 4 ? 2 : 0), block = Gemm.RowPanelFloats(co, c), xis = T.Alpha * T.Alpha;
@@ -162,6 +163,7 @@ public static unsafe class Winograd
     /// packed U) and its output transform. Only one channel block of M exists at a time (8 rows
     /// per ξ, not Cout), so a band's working set stays in L2 with both cores busy.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<T>(WinogradLayout l, float[] w, bool flip, float* x, float* y, ChannelEpilogue epilogue) where T : struct, IWinogradTile
     {
         var packedU = PackedFilters<T>(w, l.Co, l.C, flip);
@@ -174,7 +176,7 @@ public static unsafe class Winograd
         fixed (float* up = packedU)
         {
             nint U = (nint)up;
-            Work.Dynamic(bands, workers, (_, item) =>
+            Work.Dynamic(bands, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, item) =>
             {
                 var s = Scratch(scratch);
                 fixed (float* sp = s)
@@ -199,6 +201,7 @@ public static unsafe class Winograd
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FilterGrad<T>(WinogradLayout l, float* x, float* dy, float* dw) where T : struct, IWinogradTile
     {
         var (bandRows, bands, workers) = Split<T>(l, l.Co);
@@ -213,7 +216,7 @@ public static unsafe class Winograd
         fixed (float* pp = partial)
         {
             nint P = (nint)pp;
-            Work.Chunks(bands, chunks, workers, (chunk, lo, hi) =>
+            Work.Chunks(bands, chunks, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, lo, hi) =>
             {
                 var s = Scratch(scratch);
                 fixed (float* sp = s)
@@ -254,6 +257,7 @@ public static unsafe class Winograd
     }
 
     /// <summary>U[ξ][o][i] = (G g Gᵀ)[ξ] for g = w[o,i] (or, flipped, for g = w[i,o] rotated 180°).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformFilters<T>(float* w, float* u, int co, int c, bool flip) where T : struct, IWinogradTile
     {
         int alpha = T.Alpha;
@@ -278,6 +282,7 @@ public static unsafe class Winograd
     }
 
     /// <summary>dw[o,i] = Gᵀ dU[·][o][i] G (3×3 from the α×α transformed gradient).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FilterGradFromTiles<T>(float* du, float* dw, int co, int c) where T : struct, IWinogradTile
     {
         int alpha = T.Alpha;

@@ -14,6 +14,7 @@ namespace GraphNet.Runtime.Kernels;
 public static class Work
 {
     /// <summary>Runs <paramref name="body"/>(worker, item) for every item in [0, items) on up to <paramref name="workers"/> threads; worker ids are 0..workers−1, and one id never runs on two threads at once.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Dynamic(int items, int workers, Action<int, int> body)
     {
         workers = Math.Min(workers, items);
@@ -131,6 +132,7 @@ public static class Work
             }
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void RunItems(int worker, int gen, Action<int, int> body, int items)
         {
             while (true)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 using GraphNet.Runtime;
 using GraphNet.Runtime.Kernels;
@@ -44,6 +45,7 @@ internal sealed class CpuExecutable : CompiledExecutable
     private protected override (Array Data, int Count) OutputValues(Tensor o) =>
         (ctx.B[Buffers.IndexOf(o)], (int)(o.Shape.StaticSize * (o.Shape.IsSymbolic ? ctx.Batch : 1)));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
@@ -107,6 +109,7 @@ internal sealed class CpuExecutable : CompiledExecutable
     private readonly CallSite?[] sites;
 
     /// <summary>A library or reference kernel, called from generated code: through the library dispatcher, else the op's reference evaluation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Call(int k)
     {
         var (anchor, output) = calls[k];

@@ -83,6 +83,7 @@ public sealed class BroadcastPlan
     public void ForEachRun<TVisitor>(ref TVisitor v) where TVisitor : struct, IRunVisitor => ForEachRun(ref v, 0, Runs);
 
     /// <summary>Visits runs [<paramref name="first"/>, <paramref name="end"/>) only (a share of the output for one core).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void ForEachRun<TVisitor>(ref TVisitor v, int first, int end) where TVisitor : struct, IRunVisitor
     {
         int r = Dims.Length, inner = Dims[r - 1], n = Strides.Length;
