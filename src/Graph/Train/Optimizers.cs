@@ -101,11 +101,26 @@ public class Adam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, do
         var v = Slot(p, "exp_avg_sq");
         var m1 = F.Lerp(m, g, 1 - beta1);
         var v1 = F.Lerp(v, F.Square(g), 1 - beta2);
-        var bc1 = 1.0 - F.Pow(p.Graph.Scalar(beta1, p.DType), t);
-        var bc2 = 1.0 - F.Pow(p.Graph.Scalar(beta2, p.DType), t);
-        var denom = F.Sqrt(v1) / F.Sqrt(bc2) + eps;
-        var next = param - (lr / bc1) * (m1 / denom);
+        var (stepSize, bc2Sqrt) = Corrections(t, p.DType);
+        var denom = F.Sqrt(v1) / bc2Sqrt + eps;
+        var next = param - stepSize * (m1 / denom);
         return F.Group(next, Assign(m, m1), Assign(v, v1));
+    }
+
+    private (Tensor T, DType DType, Tensor StepSize, Tensor Bc2Sqrt)? corrections;
+
+    /// <summary>
+    /// lr / (1 − β₁ᵗ) and √(1 − β₂ᵗ), made once per step for every parameter (PyTorch computes
+    /// them in Python floats; here they are scalar ops, which eager mode would otherwise run
+    /// again for each parameter).
+    /// </summary>
+    private (Tensor StepSize, Tensor Bc2Sqrt) Corrections(Tensor t, DType dtype)
+    {
+        if (corrections is { } c && c.T == t && c.DType == dtype) return (c.StepSize, c.Bc2Sqrt);
+        var bc1 = 1.0 - F.Pow(t.Graph.Scalar(beta1, dtype), t);
+        var bc2 = 1.0 - F.Pow(t.Graph.Scalar(beta2, dtype), t);
+        corrections = (t, dtype, lr / bc1, F.Sqrt(bc2));
+        return (corrections.Value.StepSize, corrections.Value.Bc2Sqrt);
     }
 }
 
