@@ -14,9 +14,15 @@ namespace GraphNet.Bench;
 public static class Fuzz
 {
     public const double Rtol = 2e-4, Atol = 2e-5;
-    /// <summary>The largest error allowed against a fetch's largest magnitude (float32 has 6e-8 relative precision; fusion reorders sums of up to thousands of terms).</summary>
+    /// <summary>
+    /// The largest error allowed against a fetch's largest magnitude (float32 has 6e-8 relative precision; fusion
+    /// reorders sums of up to thousands of terms).
+    /// </summary>
     public const double NormwiseRtol = 1e-4;
-    /// <summary>Eight random steps, then one of slices and concatenations (last, so that saved cases from before it keep their graphs: their step lists leave it out).</summary>
+    /// <summary>
+    /// Eight random steps, then one of slices and concatenations (last, so that saved cases from before it keep
+    /// their graphs: their step lists leave it out).
+    /// </summary>
     public const int Steps = 9;
 
     public sealed record Case(Graph Graph, Tensor[] Fetches, Dictionary<Tensor, NDArray> Feeds);

@@ -67,5 +67,9 @@ public class KernelBenchmarks
     [Benchmark] public NDArray SliceGate() => Shaping.Slice(gates, new SliceOp(1, 128, 128));
     [Benchmark] public void VectorExp() { for (int j = 0; j < row.Length; j += 16) VExp.Exp(Vector512.LoadUnsafe(ref row[0], (nuint)j)).StoreUnsafe(ref rowOut[0], (nuint)j); }
     [Benchmark] public void VectorLog() { for (int j = 0; j < row.Length; j += 16) VExp.Log(Vector512.Abs(Vector512.LoadUnsafe(ref row[0], (nuint)j))).StoreUnsafe(ref rowOut[0], (nuint)j); }
-    [Benchmark] public void VectorTanh() { for (int j = 0; j < row.Length; j += 16) VExp.Tanh(Vector512.LoadUnsafe(ref row[0], (nuint)j)).StoreUnsafe(ref rowOut[0], (nuint)j); }
+    [Benchmark]
+    public void VectorTanh()
+    {
+        for (int j = 0; j < row.Length; j += 16) VExp.Tanh(Vector512.LoadUnsafe(ref row[0], (nuint)j)).StoreUnsafe(ref rowOut[0], (nuint)j);
+    }
 }

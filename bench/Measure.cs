@@ -25,8 +25,9 @@ public static class Measure
     /// <paramref name="minWarmupSeconds"/> have passed (at most <paramref name="maxWarmupSeconds"/>).
     /// </summary>
     /// <param name="compiledBackend">What "compiled" means: C# on the CPU, or ILGPU kernels on <paramref name="accelerator"/>.</param>
-    public static Measurement Run(string model, string mode, int batch, bool training, int steps, bool useCache = true, double maxSeconds = double.PositiveInfinity,
-        Backend? compiledBackend = null, AcceleratorKind accelerator = AcceleratorKind.Auto, double minWarmupSeconds = 1.5, double maxWarmupSeconds = 30)
+    public static Measurement Run(string model, string mode, int batch, bool training, int steps, bool useCache = true,
+        double maxSeconds = double.PositiveInfinity, Backend? compiledBackend = null, AcceleratorKind accelerator = AcceleratorKind.Auto,
+        double minWarmupSeconds = 1.5, double maxWarmupSeconds = 30)
     {
         compiledBackend ??= Backend.CSharp;
         var spec = ModelSpec.Get(model);
@@ -106,7 +107,10 @@ public static class Measure
         return sorted[sorted.Length / 2];
     }
 
-    /// <summary>Steps in windows (about a quarter second each) until the last three window medians agree within 5%; the seconds spent, and whether they agreed.</summary>
+    /// <summary>
+    /// Steps in windows (about a quarter second each) until the last three window medians agree within 5%; the
+    /// seconds spent, and whether they agreed.
+    /// </summary>
     public static (double Seconds, bool Stable) WarmUp(Func<NDArray[]> step, double minSeconds, double maxSeconds)
     {
         var clock = Stopwatch.StartNew();

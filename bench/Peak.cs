@@ -5,7 +5,10 @@ using GraphNet.Runtime.Kernels;
 
 namespace GraphNet.Bench;
 
-/// <summary>The machine's FP32 FMA peak (at the native vector width: Vector512 with AVX-512, else Vector256) and GEMM throughput against it.</summary>
+/// <summary>
+/// The machine's FP32 FMA peak (at the native vector width: Vector512 with AVX-512, else Vector256) and GEMM
+/// throughput against it.
+/// </summary>
 public static class Peak
 {
     /// <summary>GFLOP/s of independent vector FMAs on <paramref name="threads"/> threads at once (best of three).</summary>
@@ -17,7 +20,11 @@ public static class Peak
             const long n = 20_000_000;
             var sw = Stopwatch.StartNew();
             bool wide = Vector512.IsHardwareAccelerated;
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => { if (wide) Fma(n, 1.0000001f); else Fma256(n, 1.0000001f); });
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ =>
+            {
+                if (wide) Fma(n, 1.0000001f);
+                else Fma256(n, 1.0000001f);
+            });
             int lanes = wide ? Vector512<float>.Count : Vector256<float>.Count;
             best = Math.Max(best, threads * (wide ? 16.0 : 12.0) * lanes * 2 * n / sw.Elapsed.TotalSeconds / 1e9);
         }
@@ -63,7 +70,10 @@ public static class Peak
         return 0;
     }
 
-    /// <summary>bench -- gemm --m M --n N --k K [--threads T]: median GFLOP/s against the peak for that many threads, measured in the same process.</summary>
+    /// <summary>
+    /// bench -- gemm --m M --n N --k K [--threads T]: median GFLOP/s against the peak for that many threads,
+    /// measured in the same process.
+    /// </summary>
     public static int GemmCommand(int m, int n, int k, int threads)
     {
         var a = new float[(long)m * k]; var b = new float[(long)k * n]; var c = new float[(long)m * n];

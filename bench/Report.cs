@@ -25,7 +25,8 @@ public static class Report
                 {
                     Console.Error.Write($"[{clock.Elapsed:mm\\:ss}] {model} batch {batch} {(training ? "training" : "inference")} {mode} ... ");
                     // No disk cache: the compile time shown is what a first run pays (Roslyn already warm after the first).
-                    var m = Measure.Run(model, mode, batch, training, steps: 50, useCache: false, maxSeconds: secondsPerMeasurement, maxWarmupSeconds: 10);
+                    var m = Measure.Run(model, mode, batch, training, steps: 50, useCache: false, maxSeconds: secondsPerMeasurement,
+                        maxWarmupSeconds: 10);
                     Console.Error.WriteLine($"{m.MedianSeconds * 1000:F2} ms");
                     results.Add(m);
                 }
@@ -52,7 +53,8 @@ public static class Report
         string Field(string name) => File.Exists("/proc/cpuinfo")
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith(name))?.Split(':', 2)[1].Trim() ?? "?" : "?";
         // The model name of these VMs is just "AMD EPYC": family 25 model 1 is Zen 3 (AVX2), model 17 Zen 4, family 26 Zen 5.
-        string simd = System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "AVX-512" : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? "AVX2, no AVX-512" : "no AVX2";
+        string simd = System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "AVX-512"
+            : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? "AVX2, no AVX-512" : "no AVX2";
         return $"{Field("model name")} (family {Field("cpu family")}, model {Field("model\t")}, {simd}), {Environment.ProcessorCount} cores, " +
                $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}, vectors of {GraphNet.Runtime.Kernels.Simd.Width} bits";
     }
@@ -68,17 +70,24 @@ public static class Report
         sb.AppendLine();
         sb.AppendLine("The same model code runs in all three modes. What differs, exactly:");
         sb.AppendLine();
-        sb.AppendLine("| | eager | interpreter | compiled |");
+        void Row(string what, string eager, string interpreter, string compiled) =>
+            sb.AppendLine($"| {what} | {eager} | {interpreter} | {compiled} |");
+        Row("", "eager", "interpreter", "compiled");
         sb.AppendLine("|---|---|---|---|");
-        sb.AppendLine("| when ops run | as each is called (PyTorch style) | the traced graph, node by node | the traced graph, as generated kernels |");
-        sb.AppendLine("| pointwise ops, reductions, dropout | one vectorized, multi-core kernel per op (the pointwise table's vector form) | each op's reference evaluation (scalar loops: the oracle) | fused into loops at the same vector width |");
-        sb.AppendLine("| GEMM, convolutions, pooling, softmax | the runtime's library kernels | the same library kernels | the same library kernels, some with their bias and ReLU applied as they store |");
-        sb.AppendLine("| graph rewrites | none | none | constant folding, algebraic rules, common subexpressions, dead code |");
-        sb.AppendLine("| memory | every op writes a new value; arrays are reused from step to step; a step's values live until it ends | a value is freed after its last reader | a planned arena: buffers reused within the step, in place where safe |");
-        sb.AppendLine("| per-op cost | a graph node, shape inference and a dispatch per op, every step | a dispatch per node | none: one generated method per step |");
-        sb.AppendLine("| gradients | only those asked for (PyTorch's needs_input_grad) | the pruned backward graph | the pruned backward graph |");
+        Row("when ops run", "as each is called (PyTorch style)", "the traced graph, node by node", "the traced graph, as generated kernels");
+        Row("pointwise ops, reductions, dropout", "one vectorized, multi-core kernel per op (the pointwise table's vector form)",
+            "each op's reference evaluation (scalar loops: the oracle)", "fused into loops at the same vector width");
+        Row("GEMM, convolutions, pooling, softmax", "the runtime's library kernels", "the same library kernels",
+            "the same library kernels, some with their bias and ReLU applied as they store");
+        Row("graph rewrites", "none", "none", "constant folding, algebraic rules, common subexpressions, dead code");
+        Row("memory", "every op writes a new value; arrays are reused from step to step; a step's values live until it ends",
+            "a value is freed after its last reader", "a planned arena: buffers reused within the step, in place where safe");
+        Row("per-op cost", "a graph node, shape inference and a dispatch per op, every step", "a dispatch per node",
+            "none: one generated method per step");
+        Row("gradients", "only those asked for (PyTorch's needs_input_grad)", "the pruned backward graph", "the pruned backward graph");
         sb.AppendLine();
-        sb.AppendLine("Times are medians of steps at steady state (each measurement warms up until three window medians agree within 5%), in one run of this command; the machine is shared, so compare ratios.");
+        sb.AppendLine("Times are medians of steps at steady state (each measurement warms up until three window medians agree within 5%),");
+        sb.AppendLine("in one run of this command; the machine is shared, so compare ratios.");
         sb.AppendLine();
         foreach (var training in new[] { true, false })
         {
@@ -106,9 +115,24 @@ public static class Report
         var mlpTrain = (Get(r, "mlp", 64, true, "eager"), Get(r, "mlp", 64, true, "compiled"));
         var lstmTrain = (Get(r, "lstm", 64, true, "eager"), Get(r, "lstm", 64, true, "compiled"));
         var cnn1 = (Get(r, "cnn", 1, false, "eager"), Get(r, "cnn", 1, false, "compiled"));
-        sb.AppendLine(string.Create(inv, $"- **What deferred execution buys over an eager framework's per-op kernels**: training is {cnnTrain.Item1.MedianSeconds / cnnTrain.Item2.MedianSeconds:F2}x eager on the CNN at batch 32, {mlpTrain.Item1.MedianSeconds / mlpTrain.Item2.MedianSeconds:F2}x on the MLP at batch 64 and {lstmTrain.Item1.MedianSeconds / lstmTrain.Item2.MedianSeconds:F2}x on the LSTM. Both modes vectorize and use every core; the difference is fusion (the CNN step is {cnnTrain.Item2.KernelsPerStep} kernels against {cnnTrain.Item1.KernelsPerStep} ops: each optimizer update is one loop instead of a dozen passes over the parameters, backward masks join their producers), memory planning ({cnnTrain.Item2.ArenaBytes / 1e6:F0} MB of reused buffers against the {cnnTrain.Item2.NaiveBytes / 1e6:F0} MB every value would take), and no per-op dispatch (the LSTM's {lstmTrain.Item1.KernelsPerStep} ops a step against {lstmTrain.Item2.KernelsPerStep} kernels)."));
-        sb.AppendLine(string.Create(inv, $"- **Where it buys little**: convolutions and large matmuls are the same library kernels in both modes, so steps dominated by them (the CNN at large batches) run at nearly the same speed. Compiling costs time once ({cnnTrain.Item2.CompileSeconds:F2} s for the CNN step here, without the disk cache), paid back after {BreakEven(cnnTrain.Item2, cnnTrain.Item1)} steps. At batch 1 inference the CNN takes {cnn1.Item1.MedianSeconds * 1000:F2} ms eager and {cnn1.Item2.MedianSeconds * 1000:F2} ms compiled."));
-        sb.AppendLine("- **The interpreter** runs the deferred graph with the ops' reference evaluations, the plain loops every backend is tested against: it is the oracle, not a baseline to beat.");
+        double Ratio((Measurement Eager, Measurement Compiled) m) => m.Eager.MedianSeconds / m.Compiled.MedianSeconds;
+        sb.AppendLine("- **What deferred execution buys over an eager framework's per-op kernels**: " +
+            string.Create(inv, $"training is {Ratio(cnnTrain):F2}x eager ") +
+            string.Create(inv, $"on the CNN at batch 32, {Ratio(mlpTrain):F2}x on the MLP at batch 64 and {Ratio(lstmTrain):F2}x on the LSTM. ") +
+            "Both modes vectorize and use every core; the difference is fusion " +
+            string.Create(inv, $"(the CNN step is {cnnTrain.Item2.KernelsPerStep} kernels against {cnnTrain.Item1.KernelsPerStep} ops: ") +
+            "each optimizer update is one loop instead of a dozen passes over the parameters, backward masks join their producers), " +
+            string.Create(inv, $"memory planning ({cnnTrain.Item2.ArenaBytes / 1e6:F0} MB of reused buffers ") +
+            string.Create(inv, $"against the {cnnTrain.Item2.NaiveBytes / 1e6:F0} MB ") +
+            string.Create(inv, $"every value would take), and no per-op dispatch (the LSTM's {lstmTrain.Item1.KernelsPerStep} ops a step against ") +
+            string.Create(inv, $"{lstmTrain.Item2.KernelsPerStep} kernels)."));
+        sb.AppendLine("- **Where it buys little**: convolutions and large matmuls are the same library kernels in both modes, so steps dominated " +
+            "by them (the CNN at large batches) run at nearly the same speed. " +
+            string.Create(inv, $"Compiling costs time once ({cnnTrain.Item2.CompileSeconds:F2} s for the CNN step here, without the disk cache), ") +
+            string.Create(inv, $"paid back after {BreakEven(cnnTrain.Item2, cnnTrain.Item1)} steps. At batch 1 inference the CNN takes ") +
+            string.Create(inv, $"{cnn1.Item1.MedianSeconds * 1000:F2} ms eager and {cnn1.Item2.MedianSeconds * 1000:F2} ms compiled."));
+        sb.AppendLine("- **The interpreter** runs the deferred graph with the ops' reference evaluations, the plain loops every backend " +
+            "is tested against: it is the oracle, not a baseline to beat.");
         sb.AppendLine();
         sb.AppendLine("![samples per second relative to eager](eager-vs-deferred.png)");
         return sb.ToString();

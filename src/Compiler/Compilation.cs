@@ -15,7 +15,11 @@ public sealed class CompileReport
     public FusionPlan Fusion { get; internal set; } = new();
 
     /// <summary>The generated code (made again from the kernels when the assembly came from the cache).</summary>
-    public GeneratedCode Code { get => code ??= CodeFactory?.Invoke() ?? throw new InvalidOperationException("no code was generated"); internal set => code = value; }
+    public GeneratedCode Code
+    {
+        get => code ??= CodeFactory?.Invoke() ?? throw new InvalidOperationException("no code was generated");
+        internal set => code = value;
+    }
     private GeneratedCode? code;
     internal Func<GeneratedCode>? CodeFactory { get; set; }
 
@@ -72,7 +76,8 @@ public sealed class Compilation
     /// Compiles outside a session, for backends that need no per-session state (the C# backend);
     /// benchmarks use it to time the compiler alone.
     /// </summary>
-    public static CompiledExecutable Compile(Graph graph, IReadOnlyList<Tensor> fetches, IReadOnlyList<Tensor> feeds, CompileOptions options, CompileCache? cache)
+    public static CompiledExecutable Compile(Graph graph, IReadOnlyList<Tensor> fetches, IReadOnlyList<Tensor> feeds, CompileOptions options,
+        CompileCache? cache)
     {
         if (options.Target is not Backends.CSharp.CSharpBackend csharp)
             throw new ArgumentException($"the {options.Target} backend compiles through a Session (it needs the session's device)", nameof(options));

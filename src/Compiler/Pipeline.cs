@@ -60,7 +60,8 @@ public static class Pipeline
             if (dumps is not null) c.Report.DumpFolder = CompileDump.Write(c.Options.DumpDirectory!, c, dumps);
         }
         var report = c.Report;
-        DebugLog.Write(1, $"compiled {report.OpCount} ops into {c.Kernels.Count} kernels in {report.Total.TotalMilliseconds:F0} ms (cache: {report.Cache}); " +
+        DebugLog.Write(1, $"compiled {report.OpCount} ops into {c.Kernels.Count} kernels " +
+            $"in {report.Total.TotalMilliseconds:F0} ms (cache: {report.Cache}); " +
             $"arena {c.Memory.ArenaBytes(32):N0} B vs naive {c.Memory.NaiveBytes(32):N0} B at batch 32");
         if (DebugLog.Level >= 2) foreach (var (s, t) in report.Stages) DebugLog.Write(2, $"  {s,-22} {t.TotalMilliseconds,8:F1} ms");
         if (DebugLog.Level >= 3) DebugLog.Write(3, c.Fusion.Report());

@@ -124,7 +124,8 @@ public sealed class Session : IDisposable
     {
         lock (gate)
             return ExecutableFor(PlanFor(fetches, feeds ?? new Dictionary<Tensor, NDArray>())) as CompiledExecutable
-                ?? throw new InvalidOperationException($"the {Options.Backend} backend compiles nothing; Compiled() needs a compiling backend (csharp, ilgpu)");
+                ?? throw new InvalidOperationException(
+                    $"the {Options.Backend} backend compiles nothing; Compiled() needs a compiling backend (csharp, ilgpu)");
     }
 
     private Executable ExecutableFor(RunPlan plan)

@@ -165,7 +165,9 @@ public class EagerTests
         // losses still match deferred mode, so no array is reused while something still reads it.
         var eagerLosses = Losses(ExecutionMode.Eager, ModelSpec.Mlp, 6, 16);
         var deferred = Losses(ExecutionMode.Deferred, ModelSpec.Mlp, 6, 16);
-        for (int i = 0; i < 6; i++) Assert.True(Math.Abs(eagerLosses[i] - deferred[i]) <= 1e-4 * Math.Abs(deferred[i]), $"step {i}: {eagerLosses[i]} vs {deferred[i]}");
+        for (int i = 0; i < 6; i++)
+            Assert.True(Math.Abs(eagerLosses[i] - deferred[i]) <= 1e-4 * Math.Abs(deferred[i]),
+                $"step {i}: {eagerLosses[i]} vs {deferred[i]}");
         using var exec = new Executor(new Graph(seed: 1), ExecutionMode.Eager);
         var (train, _) = ModelSpec.Mlp.Functions(exec);
         var (x, y) = ModelSpec.Mlp.Batch(64);

@@ -91,7 +91,8 @@ public class NumericsTableTests
                 for (int f = 0; f < expected.Length; f++)
                     for (int i = 0; i < length; i++)
                         if (!Numerics.Agree(expected[f].GetDouble(i), got[f].GetDouble(i)))
-                            Assert.Fail($"{backend} {dtype.ShortName()}: {names[f]}({av.GetDouble(i):R}, {bv.GetDouble(i):R}) at element {i} of {length}: " +
+                            Assert.Fail($"{backend} {dtype.ShortName()}: {names[f]}({av.GetDouble(i):R}, {bv.GetDouble(i):R}) " +
+                                $"at element {i} of {length}: " +
                                 $"interpreter {expected[f].GetDouble(i):R}, {backend} {got[f].GetDouble(i):R}");
             }
             owned.ForEach(o => o.Dispose());

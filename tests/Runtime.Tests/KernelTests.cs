@@ -226,7 +226,8 @@ public class VExpTests
         {
             double e = exact(a[i]);
             // Denormal results are held to the spacing of denormals, not flushed to zero.
-            bool ok = double.IsNaN(e) ? float.IsNaN(y[i]) : double.IsInfinity(e) || Math.Abs(e) > float.MaxValue ? float.IsInfinity(y[i]) && Math.Sign(y[i]) == Math.Sign(e)
+            bool ok = double.IsNaN(e) ? float.IsNaN(y[i])
+                : double.IsInfinity(e) || Math.Abs(e) > float.MaxValue ? float.IsInfinity(y[i]) && Math.Sign(y[i]) == Math.Sign(e)
                 : Math.Abs(y[i] - e) <= rtol * Math.Abs(e) + 5e-45;
             if (e == 0) ok &= float.IsNegative(y[i]) == double.IsNegative(e); // the sign of zero too
             Assert.True(ok, $"{f}({a[i]:R}) = {y[i]:R} at width {width}, exact {e:R}");
@@ -237,7 +238,8 @@ public class VExpTests
     public void ExpIsWithinTwoUlpAndHandlesTheEdges(int width)
     {
         var xs = Enumerable.Range(-4000, 8001).Select(i => i * 0.0219f)
-            .Concat([0f, -0f, 1e-8f, 1e-40f, 88.7f, 88.8f, -87.3f, -88f, -95f, -100f, -103.9f, -104f, -200f, float.PositiveInfinity, float.NegativeInfinity, float.NaN]);
+            .Concat([0f, -0f, 1e-8f, 1e-40f, 88.7f, 88.8f, -87.3f, -88f, -95f, -100f, -103.9f, -104f, -200f,
+                float.PositiveInfinity, float.NegativeInfinity, float.NaN]);
         Check(width, "exp", Math.Exp, xs, 3e-7);
     }
 
@@ -245,14 +247,16 @@ public class VExpTests
     public void LogIsWithinTwoUlpAndHandlesTheEdges(int width)
     {
         var xs = Enumerable.Range(1, 8000).Select(i => i * 1.37e-3f).Concat(Enumerable.Range(-37, 75).Select(e => MathF.Pow(10, e)))
-            .Concat([1.17549435e-38f, 1e-39f, 1e-42f, float.Epsilon, 0.70710677f, 0.7071068f, 1f, float.MaxValue, 0f, -0f, -1f, float.PositiveInfinity, float.NaN]);
+            .Concat([1.17549435e-38f, 1e-39f, 1e-42f, float.Epsilon, 0.70710677f, 0.7071068f, 1f, float.MaxValue, 0f, -0f, -1f,
+                float.PositiveInfinity, float.NaN]);
         Check(width, "log", Math.Log, xs, 3e-7);
     }
 
     [Theory, MemberData(nameof(Widths))]
     public void TanhIsWithinTwoMillionthsAndKeepsTheSignOfZero(int width)
     {
-        var xs = new List<float> { 0f, -0f, 1e-30f, -1e-7f, 0.0624f, 0.0625f, -0.0626f, 0.5f, -1f, 3f, 9f, -20f, 50f, float.PositiveInfinity, float.NegativeInfinity, float.NaN };
+        var xs = new List<float> { 0f, -0f, 1e-30f, -1e-7f, 0.0624f, 0.0625f, -0.0626f, 0.5f, -1f, 3f, 9f, -20f, 50f,
+            float.PositiveInfinity, float.NegativeInfinity, float.NaN };
         for (int i = -2000; i <= 2000; i++) xs.Add(i * 0.005f);
         Check(width, "tanh", Math.Tanh, xs, 2e-6);
     }

@@ -24,7 +24,8 @@ public abstract class Backend
 
     /// <summary>The backend of that name ("csharp" or "compiled", "interpreter", "ilgpu").</summary>
     public static Backend Named(string name) => name == "compiled" ? CSharp
-        : All.FirstOrDefault(b => b.Name == name) ?? throw new ArgumentException($"unknown backend '{name}': use {string.Join(", ", All.Select(b => b.Name))}");
+        : All.FirstOrDefault(b => b.Name == name)
+          ?? throw new ArgumentException($"unknown backend '{name}': use {string.Join(", ", All.Select(b => b.Name))}");
 
     public abstract string Name { get; }
 

@@ -1,6 +1,9 @@
 namespace GraphNet.Compiler;
 
-/// <summary>The build stage: the backend compiles the generated code into an assembly (Roslyn), stored in the disk cache; skipped on a cache hit.</summary>
+/// <summary>
+/// The build stage: the backend compiles the generated code into an assembly (Roslyn), stored in the disk cache;
+/// skipped on a cache hit.
+/// </summary>
 public sealed class Build : Stage
 {
     public override string Name => "build";

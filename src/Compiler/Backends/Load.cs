@@ -14,7 +14,8 @@ public sealed class Load : Stage
     {
         var context = new AssemblyLoadContext("graphnet-" + c.Report.CacheKey[..12], isCollectible: true);
         var assembly = context.LoadFromStream(new MemoryStream(c.Image));
-        var type = assembly.GetType("GraphNet.Generated." + c.ClassName) ?? throw new InvalidOperationException($"generated assembly lacks {c.ClassName}");
+        var type = assembly.GetType("GraphNet.Generated." + c.ClassName)
+            ?? throw new InvalidOperationException($"generated assembly lacks {c.ClassName}");
         c.LoadContext = context;
         c.Executable = c.Backend.Load(c, Activator.CreateInstance(type)!);
     }

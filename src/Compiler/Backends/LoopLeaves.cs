@@ -1,6 +1,9 @@
 namespace GraphNet.Compiler.Backends;
 
-/// <summary>How a loop reads a tensor from outside: element for element, one scalar, broadcast, or strided from a larger buffer (a slice read in place).</summary>
+/// <summary>
+/// How a loop reads a tensor from outside: element for element, one scalar, broadcast, or strided from a larger
+/// buffer (a slice read in place).
+/// </summary>
 internal enum LeafKind { Full, Scalar, Broadcast, Strided }
 
 /// <summary>
@@ -10,7 +13,10 @@ internal enum LeafKind { Full, Scalar, Broadcast, Strided }
 /// </summary>
 internal sealed class LoopLeaves
 {
-    /// <summary>The leaves of a loop over <c>domain</c> computing <c>nodes</c>; <c>viewOf</c> says how a slice read in place lies in its source's buffer (null for any other tensor).</summary>
+    /// <summary>
+    /// The leaves of a loop over <c>domain</c> computing <c>nodes</c>; <c>viewOf</c> says how a slice read in
+    /// place lies in its source's buffer (null for any other tensor).
+    /// </summary>
     public LoopLeaves(Shape domain, IReadOnlyList<Node> nodes, Tensor? extraLeaf, Func<Tensor, LeafView?> viewOf)
     {
         this.viewOf = viewOf;

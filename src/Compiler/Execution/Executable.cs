@@ -52,8 +52,9 @@ public abstract class CompiledExecutable : Executable
         Report = c.Report;
         // For each feed storage, the user's feed that fills it (−1: the placeholder's default).
         FeedSources = Memory.Feeds.Select(n => Unit.Feeds.ToList().FindIndex(f => f.Node == n)).ToArray();
-        Assignments = Unit.Graph.Nodes.Where(n => n.Op is AssignOp).Select(n => (Name: ((VariableOp)n.Inputs[0].Node.Op).VarName,
-            Variable: Memory.Variables.IndexOf(n.Inputs[0].Node), Value: n.Inputs[1], Storage: Memory.StorageOf[MemoryPlan.Root(n.Inputs[1])], Type: n.OutputTypes[0])).ToArray();
+        Assignments = Unit.Graph.Nodes.Where(n => n.Op is AssignOp).Select(n => (
+            Name: ((VariableOp)n.Inputs[0].Node.Op).VarName, Variable: Memory.Variables.IndexOf(n.Inputs[0].Node), Value: n.Inputs[1],
+            Storage: Memory.StorageOf[MemoryPlan.Root(n.Inputs[1])], Type: n.OutputTypes[0])).ToArray();
     }
 
     /// <summary>The optimized unit the code was generated from.</summary>

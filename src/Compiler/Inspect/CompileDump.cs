@@ -21,8 +21,9 @@ public static class CompileDump
         var dir = Path.Combine(root, $"{Sanitize(c.Graph.Name)}-{signature}-{tag}");
         Directory.CreateDirectory(Path.Combine(dir, "stages"));
         foreach (var (file, text) in stageFiles) File.WriteAllText(Path.Combine(dir, "stages", file), text());
-        File.WriteAllText(Path.Combine(dir, "timings.txt"), string.Join("\n", report.Stages.Select(p => $"{p.Stage,-22} {p.Time.TotalMilliseconds,10:F2} ms")) +
-            $"\n{"total",-22} {report.Total.TotalMilliseconds,10:F2} ms\n");
+        var timings = report.Stages.Select(p => $"{p.Stage,-22} {p.Time.TotalMilliseconds,10:F2} ms")
+            .Append($"{"total",-22} {report.Total.TotalMilliseconds,10:F2} ms");
+        File.WriteAllText(Path.Combine(dir, "timings.txt"), string.Join("\n", timings) + "\n");
         if (report.Memory is not null && report.Optimized is not null)
         {
             string? svg = null;
@@ -35,7 +36,8 @@ public static class CompileDump
             }
             catch (GraphException e) { File.WriteAllText(Path.Combine(dir, "fused.svg.txt"), e.Message); }
             try { File.WriteAllText(Path.Combine(dir, "report.html"), HtmlReport.Build(c.Graph, report, svg)); }
-            catch (InvalidOperationException e) { File.WriteAllText(Path.Combine(dir, "report.html.txt"), e.Message); } // no code: the compilation failed first
+            // No code: the compilation failed before generating it.
+            catch (InvalidOperationException e) { File.WriteAllText(Path.Combine(dir, "report.html.txt"), e.Message); }
         }
         DebugLog.Write(1, $"dumped compilation to {dir}");
         return dir;
@@ -80,7 +82,10 @@ public static class CompileDump
     internal static string MemoryJson(MemoryPlan m) => new JsonObject
     {
         ["batch"] = 32, ["arenaBytes"] = m.ArenaBytes(32), ["naiveBytes"] = m.NaiveBytes(32),
-        ["buffers"] = new JsonArray(m.Slots.Select(s => (JsonNode)new JsonObject { ["index"] = s.Index, ["dtype"] = s.DType.ShortName(), ["elements"] = s.Elements(32) }).ToArray()),
+        ["buffers"] = new JsonArray(m.Slots.Select(s => (JsonNode)new JsonObject
+        {
+            ["index"] = s.Index, ["dtype"] = s.DType.ShortName(), ["elements"] = s.Elements(32),
+        }).ToArray()),
         ["lifetimes"] = new JsonArray(m.Lifetimes.Select(l => (JsonNode)new JsonObject
         {
             ["tensor"] = l.Tensor.Name, ["node"] = l.Tensor.Node.Id, ["buffer"] = l.Slot.Index, ["firstKernel"] = l.Def, ["lastKernel"] = l.LastUse,

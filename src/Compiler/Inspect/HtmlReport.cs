@@ -4,7 +4,10 @@ using System.Text;
 
 namespace GraphNet.Compiler;
 
-/// <summary>A self-contained HTML page for one compilation: graph, kernels with their code and lines, fusion reasons, memory timeline, stage timings.</summary>
+/// <summary>
+/// A self-contained HTML page for one compilation: graph, kernels with their code and lines, fusion reasons,
+/// memory timeline, stage timings.
+/// </summary>
 public static class HtmlReport
 {
     public static string Build(Graph graph, CompileReport report, string? fusedSvg)
@@ -46,7 +49,8 @@ public static class HtmlReport
             foreach (var n in k.Nodes)
                 sb.AppendLine($"<tr><td>%{n.Id}</td><td>{E(n.Op.Name)}</td><td>{E(n.Name)}</td><td>{E(n.OutputTypes[0].ToString())}</td><td>{E(n.Source.ToString())}</td><td>{E(n.ForwardOf is { } f ? $"{f.Name} ({f.Source})" : "")}</td></tr>");
             sb.AppendLine("</table>");
-            sb.AppendLine($"<details><summary>generated code</summary><pre>{E(report.Code.FileOf(k.Index)?.Text ?? "(not found)")}</pre></details></section>");
+            var code = report.Code.FileOf(k.Index)?.Text ?? "(not found)";
+            sb.AppendLine($"<details><summary>generated code</summary><pre>{E(code)}</pre></details></section>");
         }
 
         sb.AppendLine("<h2>Fusion decisions</h2><table><tr><th>node</th><th>op</th><th>name</th><th>kernel</th><th>reason</th></tr>");

@@ -38,9 +38,11 @@ public static class Verifier
                 if (seen.TryGetValue(n, out var other))
                     throw new InvalidOperationException($"after stage '{stage}': {n} is in groups {other} and {g.Id}");
                 seen[n] = g.Id;
-                if (plan.GroupOf.GetValueOrDefault(n) != g) throw new InvalidOperationException($"after stage '{stage}': {n} is in group {g.Id} but mapped elsewhere");
+                if (plan.GroupOf.GetValueOrDefault(n) != g)
+                    throw new InvalidOperationException($"after stage '{stage}': {n} is in group {g.Id} but mapped elsewhere");
                 if (g.Pointwise.Contains(n) && n.OutputTypes[0].Shape != g.Domain)
-                    throw new InvalidOperationException($"after stage '{stage}': {n} of shape {n.OutputTypes[0].Shape} is in a loop over {g.Domain} (group {g.Id})");
+                    throw new InvalidOperationException(
+                        $"after stage '{stage}': {n} of shape {n.OutputTypes[0].Shape} is in a loop over {g.Domain} (group {g.Id})");
             }
         foreach (var n in unit.Graph.Nodes)
         {
@@ -56,7 +58,8 @@ public static class Verifier
         var kernelOf = new Dictionary<Node, int>();
         for (int k = 0; k < kernels.Count; k++)
         {
-            if (kernels[k].Index != k) throw new InvalidOperationException($"after stage '{stage}': kernel {kernels[k].Name} at position {k} has index {kernels[k].Index}");
+            if (kernels[k].Index != k)
+                throw new InvalidOperationException($"after stage '{stage}': kernel {kernels[k].Name} at position {k} has index {kernels[k].Index}");
             foreach (var n in kernels[k].Nodes)
                 if (!kernelOf.TryAdd(n, k)) throw new InvalidOperationException($"after stage '{stage}': {n} is in kernels {kernelOf[n]} and {k}");
         }
@@ -77,16 +80,22 @@ public static class Verifier
             foreach (var n in kernel.Nodes)
                 foreach (var i in n.Inputs)
                     if (!inside.Contains(i.Node) && ReadyAt(i) >= k)
-                        throw new InvalidOperationException($"after stage '{stage}': kernel {kernel.Name} reads '{i.Name}' before kernel {ReadyAt(i)} makes it");
+                        throw new InvalidOperationException(
+                            $"after stage '{stage}': kernel {kernel.Name} reads '{i.Name}' before kernel {ReadyAt(i)} makes it");
             foreach (var o in kernel.Outputs)
-                if (!inside.Contains(o.Node)) throw new InvalidOperationException($"after stage '{stage}': kernel {kernel.Name} lists output '{o.Name}' it does not compute");
+                if (!inside.Contains(o.Node))
+                    throw new InvalidOperationException($"after stage '{stage}': kernel {kernel.Name} lists output '{o.Name}' it does not compute");
         }
         foreach (var n in unit.Graph.Nodes)
-            if (!kernelOf.ContainsKey(n) && NodeClasses.Of(n) is not (NodeClass.Input or NodeClass.View) && !plan.SliceViews.Contains(n) && !plan.ConcatViews.Contains(n))
+            if (!kernelOf.ContainsKey(n) && NodeClasses.Of(n) is not (NodeClass.Input or NodeClass.View)
+                && !plan.SliceViews.Contains(n) && !plan.ConcatViews.Contains(n))
                 throw new InvalidOperationException($"after stage '{stage}': {n} runs in no kernel");
     }
 
-    /// <summary>Every value a kernel reads or writes has a buffer; no two values share a buffer while both are alive; the table's entries are distinct.</summary>
+    /// <summary>
+    /// Every value a kernel reads or writes has a buffer; no two values share a buffer while both are alive; the
+    /// table's entries are distinct.
+    /// </summary>
     public static void VerifyMemory(Unit unit, IReadOnlyList<Kernel> kernels, MemoryPlan memory, BufferTable table, string stage)
     {
         foreach (var k in kernels)
@@ -103,14 +112,16 @@ public static class Verifier
             for (int i = 1; i < lives.Count; i++)
                 // A value may take the buffer of one that dies in the same kernel (in place), not of one still alive.
                 if (lives[i].Def < lives[i - 1].LastUse)
-                    throw new InvalidOperationException($"after stage '{stage}': buffer {slot.Key.Index} holds '{lives[i - 1].Tensor.Name}' (kernels {lives[i - 1].Def}..{lives[i - 1].LastUse}) " +
-                        $"and '{lives[i].Tensor.Name}' (from kernel {lives[i].Def}) at once");
+                    throw new InvalidOperationException($"after stage '{stage}': buffer {slot.Key.Index} holds '{lives[i - 1].Tensor.Name}' " +
+                        $"(kernels {lives[i - 1].Def}..{lives[i - 1].LastUse}) and '{lives[i].Tensor.Name}' (from kernel {lives[i].Def}) at once");
         }
         var entries = memory.StorageOf.Values.Distinct().Select(s => (s, i: table.IndexOf(s))).ToList();
         foreach (var (s, i) in entries)
-            if (i < 0 || i >= table.Count) throw new InvalidOperationException($"after stage '{stage}': {s} sits at {i}, outside the buffer table of {table.Count}");
+            if (i < 0 || i >= table.Count)
+                throw new InvalidOperationException($"after stage '{stage}': {s} sits at {i}, outside the buffer table of {table.Count}");
         foreach (var clash in entries.GroupBy(e => e.i).Where(g => g.Count() > 1))
-            throw new InvalidOperationException($"after stage '{stage}': {string.Join(" and ", clash.Select(e => e.s))} share buffer table entry {clash.Key}");
+            throw new InvalidOperationException(
+                $"after stage '{stage}': {string.Join(" and ", clash.Select(e => e.s))} share buffer table entry {clash.Key}");
     }
 }
 

@@ -65,7 +65,11 @@ public static class Lowering
         var state = new Dictionary<FusionGroup, int>();
         void Visit(FusionGroup g)
         {
-            if (state.TryGetValue(g, out var s)) { if (s == 1) throw new InvalidOperationException($"fusion made a cycle through kernel {g.Id}"); return; }
+            if (state.TryGetValue(g, out var s))
+            {
+                if (s == 1) throw new InvalidOperationException($"fusion made a cycle through kernel {g.Id}");
+                return;
+            }
             state[g] = 1;
             foreach (var d in deps[g].OrderBy(d => d.Nodes.Min(n => n.Id))) Visit(d);
             state[g] = 2;

@@ -37,7 +37,8 @@ public sealed class AlgebraicSimplification : Pass
             case BinaryOp { Fn: var fn } when fn == Pointwise.Div && x[1].Node.Op is ConstantOp { Value.Size: 1 } c && c.Value.DType.IsFloat():
                 var inv = r.Add(new ConstantOp(NDArray.Scalar(c.Value.DType, 1 / c.Value.Item()).Reshape(c.Value.Shape)), [], node)[0];
                 return r.Add(new BinaryOp(Pointwise.Mul), [x[0], inv], node);
-            case UnaryOp { Fn: var fn } when fn == Pointwise.Neg && x[0].Node.Op is UnaryOp { Fn: var inner } && inner == Pointwise.Neg: return [x[0].Node.Inputs[0]];
+            case UnaryOp { Fn: var fn } when fn == Pointwise.Neg && x[0].Node.Op is UnaryOp { Fn: var inner } && inner == Pointwise.Neg:
+                return [x[0].Node.Inputs[0]];
             case UnaryOp { Fn: var fn } when fn == Pointwise.Log && x[0].Node.Op is SoftmaxOp { Log: false } sm:
                 return r.Add(new SoftmaxOp(sm.Axis, true), [x[0].Node.Inputs[0]], node);
             case CastOp c when c.To == x[0].DType: return [x[0]];

@@ -123,7 +123,8 @@ public sealed class Graph
     {
         // The same rule in both modes: two layers of one name would silently share weights.
         if (HasVariable(name))
-            throw new GraphException($"a variable named '{name}' already exists in this graph (at {SourceLocation.Capture()}); give each layer a unique name" +
+            throw new GraphException($"a variable named '{name}' already exists in this graph (at {SourceLocation.Capture()}); " +
+                "give each layer a unique name" +
                 (Eager is not null ? " (in eager mode, make layers once, outside the step)" : ""));
         var op = new VariableOp(name, new TensorType(dtype, new Shape(shape)), initializer, trainable);
         return Add1(op, [], name);

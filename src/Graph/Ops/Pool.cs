@@ -70,7 +70,10 @@ public static class PoolReference
                             if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
                             T v = X[(plane * h + iy) * w + ix];
                             // PyTorch: NaN wins a max or min window (it propagates), and the last NaN takes the gradient.
-                            acc = p.Kind switch { PoolKind.Max => v > acc || T.IsNaN(v) ? v : acc, PoolKind.Min => v < acc || T.IsNaN(v) ? v : acc, _ => acc + v };
+                            acc = p.Kind switch
+                            {
+                                PoolKind.Max => v > acc || T.IsNaN(v) ? v : acc, PoolKind.Min => v < acc || T.IsNaN(v) ? v : acc, _ => acc + v,
+                            };
                         }
                     Y[(plane * ho + oy) * wo + ox] = p.Kind == PoolKind.Avg ? acc / count : acc;
                 }

@@ -48,8 +48,9 @@ public abstract class Optimizer(string name)
     {
         if (owned.TryGetValue(varName, out var mine)) return mine;
         if (g.HasVariable(varName))
-            throw new GraphException($"a variable named '{varName}' already exists in this graph: another optimizer named '{Name}' (or one updating the same " +
-                $"parameters) made it; give each optimizer its own name, e.g. new {GetType().Name}(..., name: \"{Name}2\")");
+            throw new GraphException($"a variable named '{varName}' already exists in this graph: another optimizer named '{Name}' " +
+                "(or one updating the same parameters) made it; give each optimizer its own name, " +
+                $"e.g. new {GetType().Name}(..., name: \"{Name}2\")");
         return owned[varName] = g.Variable(varName, shape, init == 0 ? Initializer.Zeros : Initializer.Constant(init), dtype, trainable: false);
     }
 

@@ -15,7 +15,8 @@ public readonly struct DeviceOps32 : IScalarOps<float, bool>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Unary<TF>(float x, float p) where TF : IUnaryFormula => TF.Apply<float, bool, DeviceOps32>(new(x), new(p)).Value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Binary<TF>(float a, float b, float p) where TF : IBinaryFormula => TF.Apply<float, bool, DeviceOps32>(new(a), new(b), new(p)).Value;
+    public static float Binary<TF>(float a, float b, float p) where TF : IBinaryFormula =>
+        TF.Apply<float, bool, DeviceOps32>(new(a), new(b), new(p)).Value;
 
     public static float Const(double c) => (float)c;
     public static float Add(float a, float b) => a + b;
@@ -48,7 +49,8 @@ public readonly struct DeviceOps64 : IScalarOps<double, bool>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Unary<TF>(double x, double p) where TF : IUnaryFormula => TF.Apply<double, bool, DeviceOps64>(new(x), new(p)).Value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double Binary<TF>(double a, double b, double p) where TF : IBinaryFormula => TF.Apply<double, bool, DeviceOps64>(new(a), new(b), new(p)).Value;
+    public static double Binary<TF>(double a, double b, double p) where TF : IBinaryFormula =>
+        TF.Apply<double, bool, DeviceOps64>(new(a), new(b), new(p)).Value;
 
     public static double Const(double c) => c;
     public static double Add(double a, double b) => a + b;

@@ -43,7 +43,8 @@ internal static class EagerKernels
             case ReduceOp r when x[0].DType.IsFloat():
             {
                 var axes = r.NormalizedAxes(x[0].Rank);
-                var shape = x[0].Shape.Select((d, i) => (d, i)).Where(p => r.KeepDims || !axes.Contains(p.i)).Select(p => axes.Contains(p.i) ? 1 : p.d).ToArray();
+                var shape = x[0].Shape.Select((d, i) => (d, i)).Where(p => r.KeepDims || !axes.Contains(p.i))
+                    .Select(p => axes.Contains(p.i) ? 1 : p.d).ToArray();
                 var y = pool.Rent(x[0].DType, shape);
                 ReduceKernels.Reduce(r, x[0], y);
                 return [y];

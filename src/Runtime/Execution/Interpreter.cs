@@ -53,12 +53,16 @@ public static class Interpreter
 /// (<paramref name="at"/>, when the node did not record one: eager mode finds it on failure).
 /// </summary>
 public sealed class GraphRunException(Node node, Exception inner, SourceLocation? at = null)
-    : GraphException($"{inner.Message}\n  while running {node.Op.Name} '{node.Name}' (at {at ?? node.Source})\n  inputs: {string.Join(", ", node.Inputs.Select(i => $"'{i.Name}' {i.Type}"))}", inner)
+    : GraphException($"{inner.Message}\n  while running {node.Op.Name} '{node.Name}' (at {at ?? node.Source})\n" +
+        $"  inputs: {string.Join(", ", node.Inputs.Select(i => $"'{i.Name}' {i.Type}"))}", inner)
 {
     public Node Node { get; } = node;
 }
 
-/// <summary>Checks feeds against their placeholders (or an eager function's inputs against its specs): dtype, rank, static sizes and one batch size.</summary>
+/// <summary>
+/// Checks feeds against their placeholders (or an eager function's inputs against its specs): dtype, rank, static
+/// sizes and one batch size.
+/// </summary>
 public static class FeedCheck
 {
     /// <summary>Checks the feeds and returns the batch size N they agree on (null when none has N).</summary>
@@ -80,7 +84,8 @@ public static class FeedCheck
     private static void Check(string name, TensorType type, NDArray v, ref int? batch, ref string? batchFrom)
     {
         if (v.DType != type.DType)
-            throw new GraphException($"feed for '{name}' has dtype {v.DType.ShortName()} but the placeholder is {type}; convert the data or the placeholder's dtype");
+            throw new GraphException(
+                $"feed for '{name}' has dtype {v.DType.ShortName()} but the placeholder is {type}; convert the data or the placeholder's dtype");
         if (v.Rank != type.Shape.Rank)
             throw new GraphException($"feed for '{name}' has shape {v.ShapeString} but the placeholder is {type} (rank {type.Shape.Rank})");
         for (int i = 0; i < type.Shape.Rank; i++)
@@ -90,10 +95,12 @@ public static class FeedCheck
             {
                 if (batch is null) { batch = v.Shape[i]; batchFrom = name; }
                 else if (batch != v.Shape[i])
-                    throw new GraphException($"feed for '{name}' has batch size {v.Shape[i]} but '{batchFrom}' has {batch}; all fed batch dimensions N must agree");
+                    throw new GraphException(
+                        $"feed for '{name}' has batch size {v.Shape[i]} but '{batchFrom}' has {batch}; all fed batch dimensions N must agree");
             }
             else if (want != v.Shape[i])
-                throw new GraphException($"feed for '{name}' has shape {v.ShapeString} but the placeholder is {type} (dimension {i}: {v.Shape[i]} vs {want})");
+                throw new GraphException(
+                    $"feed for '{name}' has shape {v.ShapeString} but the placeholder is {type} (dimension {i}: {v.Shape[i]} vs {want})");
         }
     }
 }

@@ -167,7 +167,8 @@ public static unsafe class Conv
         fixed (float* py = y.As<float>()) fixed (float* pb = bias?.As<float>())
         {
             nint Y = (nint)py, B = (nint)pb;
-            Kernels.Work.Dynamic(y.Shape[0] * channels, Workers(y.Shape[0], (long)y.Size), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, i) =>
+            Kernels.Work.Dynamic(y.Shape[0] * channels, Workers(y.Shape[0], (long)y.Size),
+                [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, i) =>
             {
                 var epilogue = new ChannelEpilogue((float*)B, relu);
                 float* row = (float*)Y + (long)i * plane;

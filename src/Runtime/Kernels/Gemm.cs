@@ -378,7 +378,10 @@ public static unsafe class Gemm
             for (int j = 0; j < nr; j++) c[(long)r * ldc + j] = alpha * t[r * NR + j] + (store ? 0 : c[(long)r * ldc + j]);
     }
 
-    /// <summary>One row of an edge tile: the lanes of <paramref name="m0"/> and <paramref name="m1"/> (columns 0..15 and 16..31), set or added.</summary>
+    /// <summary>
+    /// One row of an edge tile: the lanes of <paramref name="m0"/> and <paramref name="m1"/> (columns 0..15 and
+    /// 16..31), set or added.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void EdgeRow(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> alpha, Vector512<float> m0, Vector512<float> m1, bool store)
     {
@@ -422,7 +425,8 @@ public static unsafe class Gemm
             {
                 if (rh >= mr) break;
                 // The accumulators are locals of this loop (not out parameters of a helper), so the JIT keeps them in registers.
-                Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+                Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+                Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
                 float* ap = a + rh, bp = b + ch;
                 for (int p = 0; p < kc; p++, ap += MR, bp += ldb)
                 {
@@ -441,8 +445,10 @@ public static unsafe class Gemm
                     continue;
                 }
                 float* q = t + rh * NR + ch;
-                Vector256.Store(c00 * al, q); Vector256.Store(c01 * al, q + 8); Vector256.Store(c10 * al, q + NR); Vector256.Store(c11 * al, q + NR + 8);
-                Vector256.Store(c20 * al, q + 2 * NR); Vector256.Store(c21 * al, q + 2 * NR + 8); Vector256.Store(c30 * al, q + 3 * NR); Vector256.Store(c31 * al, q + 3 * NR + 8);
+                Vector256.Store(c00 * al, q); Vector256.Store(c01 * al, q + 8);
+                Vector256.Store(c10 * al, q + NR); Vector256.Store(c11 * al, q + NR + 8);
+                Vector256.Store(c20 * al, q + 2 * NR); Vector256.Store(c21 * al, q + 2 * NR + 8);
+                Vector256.Store(c30 * al, q + 3 * NR); Vector256.Store(c31 * al, q + 3 * NR + 8);
             }
         }
         if (full) return;

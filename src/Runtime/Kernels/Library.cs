@@ -30,7 +30,10 @@ public static class Library
         };
     }
 
-    /// <summary>One node: its library kernel where one exists, else its reference evaluation (copied into <paramref name="into"/> when given).</summary>
+    /// <summary>
+    /// One node: its library kernel where one exists, else its reference evaluation (copied into <paramref
+    /// name="into"/> when given).
+    /// </summary>
     public static NDArray[] Evaluate(Node node, NDArray[] x, EvalContext ctx, NDArray? into = null)
     {
         if (TryRun(node, x, into) is { } y) return [y];

@@ -69,7 +69,8 @@ internal static unsafe class MaxPool2x2
                 int load = InPlane(oy, ox, h, w) ? 16 : n;
                 var (a, b) = Pairs(r0 + 2 * ox, load);
                 var (c, d) = Pairs(r1 + 2 * ox, load);
-                var grad = n == 16 || (long)oy * wo + ox + 16 <= (long)ho * wo ? Vector512.Load(dy + (long)oy * wo + ox) : LaneMask.Load(dy + (long)oy * wo + ox, n);
+                float* g = dy + (long)oy * wo + ox;
+                var grad = n == 16 || (long)oy * wo + ox + 16 <= (long)ho * wo ? Vector512.Load(g) : LaneMask.Load(g, n);
                 // Running maximum in window order a, b, c, d; a later element wins if strictly greater, or NaN.
                 var gtB = Vector512.GreaterThan(b, a) | IsNaN(b); var best = Vector512.ConditionalSelect(gtB, b, a);
                 var gtC = Vector512.GreaterThan(c, best) | IsNaN(c); best = Vector512.ConditionalSelect(gtC, c, best);

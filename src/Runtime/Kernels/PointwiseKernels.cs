@@ -84,14 +84,23 @@ public static class PointwiseKernels
         public bool Invoke<TF>() where TF : struct, IBinaryFormula
         {
             T[] A = a.As<T>(), B = b.As<T>(), Y = y.As<T>();
-            if (A.Length == Y.Length && B.Length == Y.Length) { Split(Y.Length, (lo, hi) => Run<TF, T>(A, lo, 1, B, lo, 1, Y, lo, hi - lo, p)); return true; }
-            if (B.Length == 1 && A.Length == Y.Length) { Split(Y.Length, (lo, hi) => Run<TF, T>(A, lo, 1, B, 0, 0, Y, lo, hi - lo, p)); return true; }
-            if (A.Length == 1 && B.Length == Y.Length) { Split(Y.Length, (lo, hi) => Run<TF, T>(A, 0, 0, B, lo, 1, Y, lo, hi - lo, p)); return true; }
+            // Same shapes, or one side a single value: one flat run.
+            int sa = A.Length == Y.Length ? 1 : A.Length == 1 ? 0 : -1, sb = B.Length == Y.Length ? 1 : B.Length == 1 ? 0 : -1;
+            if (sa >= 0 && sb >= 0)
+            {
+                Split(Y.Length, (lo, hi) => Run<TF, T>(A, lo * sa, sa, B, lo * sb, sb, Y, lo, hi - lo, p));
+                return true;
+            }
             var plan = new BroadcastPlan(y.Shape, a.Shape, b.Shape);
             var visitor = new Visitor<TF, T> { A = A, B = B, Y = Y, P = p };
             int workers = Math.Min(Math.Min(Environment.ProcessorCount, plan.Runs), plan.Size / ParallelThreshold);
             if (workers <= 1) plan.ForEachRun(ref visitor);
-            else Work.Ranges(plan.Runs, 4 * workers, workers, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (lo, hi) => { var v = visitor; plan.ForEachRun(ref v, lo, hi); });
+            else
+                Work.Ranges(plan.Runs, 4 * workers, workers, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (lo, hi) =>
+                {
+                    var v = visitor;
+                    plan.ForEachRun(ref v, lo, hi);
+                });
             return true;
         }
     }

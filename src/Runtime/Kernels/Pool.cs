@@ -47,7 +47,12 @@ public static class Pool
                             int ix = ox * sx - px + kx;
                             if ((uint)ix >= (uint)w) continue;
                             float v = X[xo + iy * w + ix];
-                            acc = p.Kind switch { PoolKind.Max => v > acc || float.IsNaN(v) ? v : acc, PoolKind.Min => v < acc || float.IsNaN(v) ? v : acc, _ => acc + v };
+                            acc = p.Kind switch
+                            {
+                                PoolKind.Max => v > acc || float.IsNaN(v) ? v : acc,
+                                PoolKind.Min => v < acc || float.IsNaN(v) ? v : acc,
+                                _ => acc + v,
+                            };
                         }
                     }
                     Y[yo + oy * wo + ox] = p.Kind == PoolKind.Avg ? acc * inv : acc;

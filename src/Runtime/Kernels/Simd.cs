@@ -88,8 +88,10 @@ public readonly struct Simd512<T> : IVectorOps<T, Vector512<T>> where T : unmana
         TF.Apply<Vector512<T>, Vector512<T>, Simd512<T>>(new(a), new(b), new(p)).Value;
 
     public static int Count => Vector512<T>.Count;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Load(ref T source, nuint index) => Vector512.LoadUnsafe(ref source, index);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<T> value, ref T destination, nuint index) => value.StoreUnsafe(ref destination, index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Load(ref T source, nuint index) => Vector512.LoadUnsafe(ref source, index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<T> value, ref T destination, nuint index) => value.StoreUnsafe(ref destination, index);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Splat(T value) => Vector512.Create(value);
     public static Vector512<T> Create(ReadOnlySpan<T> lanes) => Vector512.Create(lanes);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Lane(Vector512<T> value, int index) => value[index];
@@ -100,10 +102,12 @@ public readonly struct Simd512<T> : IVectorOps<T, Vector512<T>> where T : unmana
         if (typeof(T) == typeof(float))
         {
             var u = Vector512.Narrow(Simd.Uniform8(key, start), Simd.Uniform8(key, start + 8));
-            return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(u, Vector512.Create(rate)), Vector512.Create(scale).As<T, float>(), default).As<float, T>();
+            var kept = Vector512.GreaterThanOrEqual(u, Vector512.Create(rate));
+            return Vector512.ConditionalSelect(kept, Vector512.Create(scale).As<T, float>(), default).As<float, T>();
         }
         var d = Simd.Uniform8(key, start);
-        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(d, Vector512.Create((double)rate)), Vector512.Create(scale).As<T, double>(), default).As<double, T>();
+        var keep = Vector512.GreaterThanOrEqual(d, Vector512.Create((double)rate));
+        return Vector512.ConditionalSelect(keep, Vector512.Create(scale).As<T, double>(), default).As<double, T>();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Const(double c) => Vector512.Create(T.CreateTruncating(c));
@@ -135,9 +139,12 @@ public readonly struct Simd512<T> : IVectorOps<T, Vector512<T>> where T : unmana
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Equal(Vector512<T> a, Vector512<T> b) => Vector512.Equals(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> NotEqual(Vector512<T> a, Vector512<T> b) => ~Vector512.Equals(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Less(Vector512<T> a, Vector512<T> b) => Vector512.LessThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> LessEqual(Vector512<T> a, Vector512<T> b) => Vector512.LessThanOrEqual(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Greater(Vector512<T> a, Vector512<T> b) => Vector512.GreaterThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> GreaterEqual(Vector512<T> a, Vector512<T> b) => Vector512.GreaterThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> LessEqual(Vector512<T> a, Vector512<T> b) => Vector512.LessThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Greater(Vector512<T> a, Vector512<T> b) => Vector512.GreaterThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> GreaterEqual(Vector512<T> a, Vector512<T> b) => Vector512.GreaterThanOrEqual(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Select(Vector512<T> m, Vector512<T> a, Vector512<T> b) => Vector512.ConditionalSelect(m, a, b);
 
@@ -161,8 +168,10 @@ public readonly struct Simd256<T> : IVectorOps<T, Vector256<T>> where T : unmana
         TF.Apply<Vector256<T>, Vector256<T>, Simd256<T>>(new(a), new(b), new(p)).Value;
 
     public static int Count => Vector256<T>.Count;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Load(ref T source, nuint index) => Vector256.LoadUnsafe(ref source, index);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<T> value, ref T destination, nuint index) => value.StoreUnsafe(ref destination, index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Load(ref T source, nuint index) => Vector256.LoadUnsafe(ref source, index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<T> value, ref T destination, nuint index) => value.StoreUnsafe(ref destination, index);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Splat(T value) => Vector256.Create(value);
     public static Vector256<T> Create(ReadOnlySpan<T> lanes) => Vector256.Create(lanes);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Lane(Vector256<T> value, int index) => value[index];
@@ -173,10 +182,12 @@ public readonly struct Simd256<T> : IVectorOps<T, Vector256<T>> where T : unmana
         if (typeof(T) == typeof(float))
         {
             var u = Vector256.Narrow(Simd.Uniform4(key, start), Simd.Uniform4(key, start + 4));
-            return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(u, Vector256.Create(rate)), Vector256.Create(scale).As<T, float>(), default).As<float, T>();
+            var kept = Vector256.GreaterThanOrEqual(u, Vector256.Create(rate));
+            return Vector256.ConditionalSelect(kept, Vector256.Create(scale).As<T, float>(), default).As<float, T>();
         }
         var d = Simd.Uniform4(key, start);
-        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(d, Vector256.Create((double)rate)), Vector256.Create(scale).As<T, double>(), default).As<double, T>();
+        var keep = Vector256.GreaterThanOrEqual(d, Vector256.Create((double)rate));
+        return Vector256.ConditionalSelect(keep, Vector256.Create(scale).As<T, double>(), default).As<double, T>();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Const(double c) => Vector256.Create(T.CreateTruncating(c));
@@ -208,9 +219,12 @@ public readonly struct Simd256<T> : IVectorOps<T, Vector256<T>> where T : unmana
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Equal(Vector256<T> a, Vector256<T> b) => Vector256.Equals(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> NotEqual(Vector256<T> a, Vector256<T> b) => ~Vector256.Equals(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Less(Vector256<T> a, Vector256<T> b) => Vector256.LessThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> LessEqual(Vector256<T> a, Vector256<T> b) => Vector256.LessThanOrEqual(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Greater(Vector256<T> a, Vector256<T> b) => Vector256.GreaterThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> GreaterEqual(Vector256<T> a, Vector256<T> b) => Vector256.GreaterThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> LessEqual(Vector256<T> a, Vector256<T> b) => Vector256.LessThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Greater(Vector256<T> a, Vector256<T> b) => Vector256.GreaterThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> GreaterEqual(Vector256<T> a, Vector256<T> b) => Vector256.GreaterThanOrEqual(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Select(Vector256<T> m, Vector256<T> a, Vector256<T> b) => Vector256.ConditionalSelect(m, a, b);
 

@@ -9,7 +9,8 @@ public static class VMath
 {
     /// <summary>Dropout's factor for flat index i (the reference's <see cref="DropoutOp.Factor{T}"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static T DropoutScale<T>(ulong key, long i, float rate, T scale) where T : IFloatingPointIeee754<T> => DropoutOp.Factor(key, i, rate, scale);
+    public static T DropoutScale<T>(ulong key, long i, float rate, T scale) where T : IFloatingPointIeee754<T> =>
+        DropoutOp.Factor(key, i, rate, scale);
 
     /// <summary>Checks one_hot's labels before a loop uses them, with the reference evaluation's message.</summary>
     public static void CheckIndices(long[] labels, int depth)

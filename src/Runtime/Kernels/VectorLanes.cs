@@ -83,12 +83,14 @@ internal static unsafe class Quads
             return (p01.GetLower(), p01.GetUpper(), p23.GetLower(), p23.GetUpper());
         }
         var (k0, k1, k2, k3) = Transpose(Vector256.Load(e), Vector256.Load(e + 8), Vector256.Load(e + 16), Vector256.Load(e + 24));
-        return (Avx2.PermuteVar8x32(k0, Interleaved), Avx2.PermuteVar8x32(k1, Interleaved), Avx2.PermuteVar8x32(k2, Interleaved), Avx2.PermuteVar8x32(k3, Interleaved));
+        return (Avx2.PermuteVar8x32(k0, Interleaved), Avx2.PermuteVar8x32(k1, Interleaved),
+            Avx2.PermuteVar8x32(k2, Interleaved), Avx2.PermuteVar8x32(k3, Interleaved));
     }
 
     /// <summary>The 32 floats whose phases are c0..c3 (the inverse of <see cref="Split"/>), as four vectors of eight.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Join(Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3)
+    public static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Join(
+        Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3)
     {
         if (Avx512F.IsSupported)
         {
@@ -103,7 +105,8 @@ internal static unsafe class Quads
 
     /// <summary>The 4×4 transpose of rows a, b, c, d within each 128-bit lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Transpose(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+    private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Transpose(
+        Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
     {
         var t0 = Avx.UnpackLow(a, b); var t1 = Avx.UnpackHigh(a, b); var t2 = Avx.UnpackLow(c, d); var t3 = Avx.UnpackHigh(c, d);
         return (Avx.Shuffle(t0, t2, 0x44), Avx.Shuffle(t0, t2, 0xEE), Avx.Shuffle(t1, t3, 0x44), Avx.Shuffle(t1, t3, 0xEE));

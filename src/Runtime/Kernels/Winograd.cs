@@ -28,7 +28,10 @@ public enum WinogradTile { F2x2, F4x4 }
 /// </summary>
 public static unsafe class Winograd
 {
-    /// <summary>Whether Winograd serves this convolution: 3×3, stride 1, no dilation or groups, and channels enough to make the GEMMs worth it.</summary>
+    /// <summary>
+    /// Whether Winograd serves this convolution: 3×3, stride 1, no dilation or groups, and channels enough to
+    /// make the GEMMs worth it.
+    /// </summary>
     public static bool Applies(int inChannels, int outChannels, int kh, int kw, ConvParams p) =>
         kh == 3 && kw == 3 && p.Groups == 1 && p.Stride[0] == 1 && p.Stride[1] == 1 && p.Dilation[0] == 1 && p.Dilation[1] == 1
         && inChannels >= 16 && outChannels >= 16 && Simd.Shuffles;

@@ -73,7 +73,10 @@ internal unsafe struct WinogradF2 : IWinogradTile
         Vector512.Store(odd - odd2, dst + first + 3 * plane);
     }
 
-    /// <summary>16 tiles at a time; each pair of output rows is written whole (interleaving the even and odd columns), clipped at the edges.</summary>
+    /// <summary>
+    /// 16 tiles at a time; each pair of output rows is written whole (interleaving the even and odd columns),
+    /// clipped at the edges.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void OutputTiles(in WinogradLayout l, float* m, int ld, int plane, int o0, int o1, int r0, int r1, float* y, ChannelEpilogue epilogue)
     {

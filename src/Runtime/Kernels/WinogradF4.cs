@@ -86,7 +86,10 @@ internal unsafe struct WinogradF4 : IWinogradTile
         return (four * d0 - five * d2 + d4, t1 + t2, t1 - t2, t3 + t4, t3 - t4, four * d1 - five * d3 + d5);
     }
 
-    /// <summary>Eight tiles at a time: Aᵀ over the tile's rows, then over its columns, one output row (32 columns) at a time, clipped at the edges.</summary>
+    /// <summary>
+    /// Eight tiles at a time: Aᵀ over the tile's rows, then over its columns, one output row (32 columns) at a
+    /// time, clipped at the edges.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void OutputTiles(in WinogradLayout l, float* m, int ld, int plane, int o0, int o1, int r0, int r1, float* y, ChannelEpilogue epilogue)
     {
@@ -125,12 +128,19 @@ internal unsafe struct WinogradF4 : IWinogradTile
         return (m0 + s12 + s34, d12 + Vector256.Create(2f) * d34, s12 + Vector256.Create(4f) * s34, d12 + Vector256.Create(8f) * d34 + m5);
     }
 
-    /// <summary>Columns 0..3 of eight tiles, interleaved into 32 consecutive floats of an output row (the first <paramref name="count"/> written).</summary>
+    /// <summary>
+    /// Columns 0..3 of eight tiles, interleaved into 32 consecutive floats of an output row (the first <paramref
+    /// name="count"/> written).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(float* dst, Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3, int count)
     {
         var (r0, r1, r2, r3) = Quads.Join(c0, c1, c2, c3);
-        if (count == 32) { Vector256.Store(r0, dst); Vector256.Store(r1, dst + 8); Vector256.Store(r2, dst + 16); Vector256.Store(r3, dst + 24); return; }
+        if (count == 32)
+        {
+            Vector256.Store(r0, dst); Vector256.Store(r1, dst + 8); Vector256.Store(r2, dst + 16); Vector256.Store(r3, dst + 24);
+            return;
+        }
         // A clipped row (the book's 24-wide images end every row here): masked stores.
         StorePart(dst, r0, count); StorePart(dst + 8, r1, count - 8); StorePart(dst + 16, r2, count - 16); StorePart(dst + 24, r3, count - 24);
     }

@@ -13,7 +13,10 @@ namespace GraphNet.Runtime.Kernels;
 /// </summary>
 public static class Work
 {
-    /// <summary>Runs <paramref name="body"/>(worker, item) for every item in [0, items) on up to <paramref name="workers"/> threads; worker ids are 0..workers−1, and one id never runs on two threads at once.</summary>
+    /// <summary>
+    /// Runs <paramref name="body"/>(worker, item) for every item in [0, items) on up to <paramref
+    /// name="workers"/> threads; worker ids are 0..workers−1, and one id never runs on two threads at once.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Dynamic(int items, int workers, Action<int, int> body)
     {
@@ -29,7 +32,10 @@ public static class Work
         });
     }
 
-    /// <summary>Splits [0, size) into about <paramref name="chunks"/> ranges aligned to <paramref name="align"/> and runs them as <see cref="Dynamic"/> items.</summary>
+    /// <summary>
+    /// Splits [0, size) into about <paramref name="chunks"/> ranges aligned to <paramref name="align"/> and runs
+    /// them as <see cref="Dynamic"/> items.
+    /// </summary>
     public static void Ranges(int size, int chunks, int workers, int align, Action<int, int> body)
     {
         chunks = Math.Max(1, Math.Min(chunks, size / Math.Max(1, align)));

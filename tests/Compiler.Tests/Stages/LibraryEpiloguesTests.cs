@@ -18,7 +18,8 @@ public class LibraryEpiloguesTests
     {
         var c = Conv(readBiasSumTwice: false);
         var kernel = c.Kernels.Single(k => k.Anchor?.Op is Conv2dOp);
-        if (!Runtime.Kernels.Winograd.Applies(16, 16, 3, 3, ((Conv2dOp)kernel.Anchor!.Op).P)) return; // no Winograd on this machine: nothing to absorb
+        // No Winograd on this machine: nothing to absorb.
+        if (!Runtime.Kernels.Winograd.Applies(16, 16, 3, 3, ((Conv2dOp)kernel.Anchor!.Op).P)) return;
         Assert.NotNull(kernel.Absorbed);
         Assert.True(kernel.Absorbed!.Relu);
         Assert.NotNull(kernel.Absorbed.Bias);

@@ -33,6 +33,7 @@ public class LowerTests
 
     private static Kernel Reindexed(Kernel k, int index) => new()
     {
-        Index = index, Name = k.Name, Anchor = k.Anchor, Prologue = k.Prologue, Epilogue = k.Epilogue, Domain = k.Domain, Leaves = k.Leaves, Outputs = k.Outputs,
+        Index = index, Name = k.Name, Anchor = k.Anchor, Prologue = k.Prologue, Epilogue = k.Epilogue,
+        Domain = k.Domain, Leaves = k.Leaves, Outputs = k.Outputs,
     };
 }

@@ -29,7 +29,8 @@ public class PlanMemoryTests
         var c = Chain();
         var lifetimes = c.Memory.Lifetimes;
         // A planted bug: a value made while another is still read gets that one's buffer too.
-        var pair = lifetimes.SelectMany(a => lifetimes.Select(b => (a, b))).First(p => p.a.Slot != p.b.Slot && p.a.Def < p.b.Def && p.b.Def < p.a.LastUse);
+        var pair = lifetimes.SelectMany(a => lifetimes.Select(b => (a, b)))
+            .First(p => p.a.Slot != p.b.Slot && p.a.Def < p.b.Def && p.b.Def < p.a.LastUse);
         lifetimes[lifetimes.IndexOf(pair.b)] = pair.b with { Slot = pair.a.Slot };
         var e = Assert.Throws<InvalidOperationException>(() => StageTestKit.Named("plan_memory").Verify(c));
         Assert.Contains("after stage 'plan_memory'", e.Message);

@@ -16,8 +16,8 @@ internal static class CSharpEmitter
         "GraphNet", "GraphNet.Compiler", "GraphNet.Runtime.Kernels",
     ];
 
-    public static GeneratedCode Emit(IReadOnlyList<Kernel> kernels, MemoryPlan mem, BufferTable table, string className, IReadOnlyDictionary<string, string> metadata,
-        int vectorWidth)
+    public static GeneratedCode Emit(IReadOnlyList<Kernel> kernels, MemoryPlan mem, BufferTable table, string className,
+        IReadOnlyDictionary<string, string> metadata, int vectorWidth)
     {
         string Buffer(Tensor t) => $"(({ElementName(t.DType)}[])c.B[{table.IndexOf(mem.StorageOf[t])}])";
 
@@ -100,13 +100,18 @@ internal static class CSharpEmitter
                 break;
             case { Op: ReduceOp r } a:
                 EmitReduce(k, a, r, T, buffer, viewOf, width, structs, body);
-                if (k.Epilogue.Count > 0) EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0]).ToList(), buffer, viewOf, width, structs, body);
+                if (k.Epilogue.Count > 0)
+                    EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0]).ToList(),
+                        buffer, viewOf, width, structs, body);
                 break;
             case var a:
                 body.AppendLine($"        c.Call({k.Index}); // {a.Op.Name} through the runtime's {(NodeClasses.Of(a) == NodeClass.Library ? "library kernel" : "reference evaluation")}"
                     + (k.Absorbed is { } absorbed ? $", which applies {string.Join(" and ", absorbed.Nodes.Select(n => n.Op.Name))} itself as it stores" : ""));
                 if (k.Epilogue.Count > 0)
-                    EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, k.Outputs.Where(o => o != a.Outputs[0] && o != k.Absorbed?.Result).ToList(), buffer, viewOf, width, structs, body);
+                {
+                    var stores = k.Outputs.Where(o => o != a.Outputs[0] && o != k.Absorbed?.Result).ToList();
+                    EmitLoop(k, "Epilogue", T, k.Domain, k.Epilogue, stores, buffer, viewOf, width, structs, body);
+                }
                 break;
         }
         body.AppendLine("    }");
@@ -128,12 +133,13 @@ internal static class CSharpEmitter
         else body.AppendLine($"        Loops.Planned(c.Plan({k.Index}) ?? c.SetPlan({k.Index}, {loop.PlanExpression(domain, null, Dims)}), {v});");
     }
 
-    private static void EmitReduce(Kernel k, Node anchor, ReduceOp r, string T, Func<Tensor, string> buffer, Func<Tensor, LeafView?> viewOf, int width,
-        StringBuilder structs, StringBuilder body)
+    private static void EmitReduce(Kernel k, Node anchor, ReduceOp r, string T, Func<Tensor, string> buffer, Func<Tensor, LeafView?> viewOf,
+        int width, StringBuilder structs, StringBuilder body)
     {
         var input = anchor.Inputs[0];
         string name = $"{Method(k)}_Reduce";
-        var loop = new LoopEmitter(name, T, input.Shape, k.Prologue, [], buffer, viewOf, width, extraLeaf: k.Prologue.Any(p => p == input.Node) ? null : input);
+        var extraLeaf = k.Prologue.Any(p => p == input.Node) ? null : input;
+        var loop = new LoopEmitter(name, T, input.Shape, k.Prologue, [], buffer, viewOf, width, extraLeaf);
         structs.AppendLine();
         structs.Append(loop.EmitStruct(r, input));
         body.Append(loop.EmitInit("reduce", Dims));

@@ -60,7 +60,10 @@ internal sealed class CpuExecutable : CompiledExecutable
             slotsByBatch[batch] = slots = Memory.Slots.Select(s => Array.CreateInstance(ClrType(s.DType), s.Elements(batch))).ToArray();
         Array.Copy(slots, 0, b, Buffers.SlotBase, slots.Length);
         for (int i = 0; i < nextBuffers.Length; i++)
-            b[Buffers.NextBase + i] = nextBuffers[i] ??= Array.CreateInstance(ClrType(Memory.Variables[i].OutputTypes[0].DType), (int)Memory.Variables[i].OutputTypes[0].Shape.StaticSize);
+        {
+            var type = Memory.Variables[i].OutputTypes[0];
+            b[Buffers.NextBase + i] = nextBuffers[i] ??= Array.CreateInstance(ClrType(type.DType), (int)type.Shape.StaticSize);
+        }
 
         ctx.Batch = batch; ctx.B = b; ctx.RunCounter = eval.RunCounter; ctx.GraphSeed = eval.GraphSeed;
         evalContext = eval;
@@ -108,13 +111,17 @@ internal sealed class CpuExecutable : CompiledExecutable
 
     private readonly CallSite?[] sites;
 
-    /// <summary>A library or reference kernel, called from generated code: through the library dispatcher, else the op's reference evaluation.</summary>
+    /// <summary>
+    /// A library or reference kernel, called from generated code: through the library dispatcher, else the op's
+    /// reference evaluation.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Call(int k)
     {
         var (anchor, output) = calls[k];
         var absorbed = Kernels[k].Absorbed;
-        var site = sites[k] ??= new CallSite(anchor.Inputs.Select(Buffers.IndexOf).ToArray(), absorbed?.Bias is { } bias ? Buffers.IndexOf(bias) : -1);
+        var site = sites[k] ??= new CallSite(anchor.Inputs.Select(Buffers.IndexOf).ToArray(),
+            absorbed?.Bias is { } bias ? Buffers.IndexOf(bias) : -1);
         try
         {
             Array[] b = ctx.B; int batch = ctx.Batch;

@@ -160,8 +160,14 @@ internal sealed class LoopEmitter
     private void EmitReduction(StringBuilder sb, ReduceOp r, Tensor root)
     {
         // Max and min are the handlers' NaN-propagating ones, so a NaN anywhere reaches the result.
-        string combineV(string a, string b) => r.Kind switch { ReduceKind.Max => $"{VO}.Max({a}, {b})", ReduceKind.Min => $"{VO}.Min({a}, {b})", _ => $"{VO}.Add({a}, {b})" };
-        string combineS(string a, string b) => r.Kind switch { ReduceKind.Max => $"{SO}.Max({a}, {b})", ReduceKind.Min => $"{SO}.Min({a}, {b})", _ => $"({a} + {b})" };
+        string combineV(string a, string b) => r.Kind switch
+        {
+            ReduceKind.Max => $"{VO}.Max({a}, {b})", ReduceKind.Min => $"{VO}.Min({a}, {b})", _ => $"{VO}.Add({a}, {b})",
+        };
+        string combineS(string a, string b) => r.Kind switch
+        {
+            ReduceKind.Max => $"{SO}.Max({a}, {b})", ReduceKind.Min => $"{SO}.Min({a}, {b})", _ => $"({a} + {b})",
+        };
         string init = r.Kind switch { ReduceKind.Max => $"{T}.NegativeInfinity", ReduceKind.Min => $"{T}.PositiveInfinity", _ => $"({T})0" };
         sb.AppendLine("            int a = offs[0];");
         sb.AppendLine("            if (st[0] == 0)");
@@ -180,7 +186,10 @@ internal sealed class LoopEmitter
         sb.AppendLine("            {");
         sb.AppendLine($"                ref {T} A = ref Acc[a];");
         if (vectorize)
-            EmitVectorLoop(sb, "                ", () => [$"{VO}.Store({combineV($"{VO}.Load(ref A, (nuint)j)", Value(root, true))}, ref A, (nuint)j);"]);
+        {
+            var sum = combineV($"{VO}.Load(ref A, (nuint)j)", Value(root, true));
+            EmitVectorLoop(sb, "                ", () => [$"{VO}.Store({sum}, ref A, (nuint)j);"]);
+        }
         EmitScalarLoop(sb, "                ", () => [$"Unsafe.Add(ref A, j) = {combineS("Unsafe.Add(ref A, j)", Value(root, false))};"]);
         sb.AppendLine("            }");
     }
@@ -218,7 +227,8 @@ internal sealed class LoopEmitter
                 string scale = Literal(1 / (1 - d.Rate)), rate = ((float)d.Rate).ToString("R", CultureInfo.InvariantCulture) + "f";
                 return vec ? $"(Train{n.Id} ? {VO}.Mul({X(0)}, {VO}.DropoutScale(Key{n.Id}, o + j, {rate}, {scale})) : {X(0)})"
                            : $"(Train{n.Id} ? {X(0)} * VMath.DropoutScale<{T}>(Key{n.Id}, o + j, {rate}, {scale}) : {X(0)})";
-            case OneHotOp o: return vec ? $"VMath.OneHotV<{T}, {VT}, {VO}>(Labels{n.Id}, o + j, {o.Depth})" : $"VMath.OneHot<{T}>(Labels{n.Id}, o + j, {o.Depth})";
+            case OneHotOp o:
+                return vec ? $"VMath.OneHotV<{T}, {VT}, {VO}>(Labels{n.Id}, o + j, {o.Depth})" : $"VMath.OneHot<{T}>(Labels{n.Id}, o + j, {o.Depth})";
             default: throw new NotSupportedException($"the C# backend cannot put {n.Op.Name} in a loop");
         }
     }

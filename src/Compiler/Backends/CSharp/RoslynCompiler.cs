@@ -35,7 +35,8 @@ internal static class RoslynCompiler
         {
             try
             {
-                var file = new SourceFile("WarmUp.cs", "namespace GraphNet.Generated; public static class WarmUp { public static int Twice(int x) => 2 * x; }", null);
+                const string source = "namespace GraphNet.Generated; public static class WarmUp { public static int Twice(int x) => 2 * x; }";
+                var file = new SourceFile("WarmUp.cs", source, null);
                 Compile(new GeneratedCode("WarmUp", [file], new Dictionary<string, int>()), warmUpCancel.Token);
             }
             catch (OperationCanceledException) { DebugLog.Write(2, "Roslyn warm-up stopped: the compile cache had the code"); }

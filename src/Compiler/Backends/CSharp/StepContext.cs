@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using GraphNet.Runtime.Kernels;
 namespace GraphNet.Compiler;
 
@@ -60,26 +61,26 @@ public static class Loops
     /// when large: a convolution's bias-and-ReLU epilogue or an LSTM's input projection bias is
     /// millions of elements. (Not for reductions: their runs may add into the same accumulator.)
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Planned<TLoop>(BroadcastPlan plan, TLoop loop) where TLoop : struct, IRunVisitor
     {
         int runs = plan.Runs;
         int workers = Math.Min(Math.Min(Environment.ProcessorCount, runs), plan.Size / (ParallelThreshold / 2));
         if (workers <= 1) { plan.ForEachRun(ref loop); return; }
-        Work.Ranges(runs, 4 * workers, workers, 1, [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] (lo, hi) =>
+        Work.Ranges(runs, 4 * workers, workers, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (lo, hi) =>
         {
             var l = loop;
             plan.ForEachRun(ref l, lo, hi);
         });
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Flat<TLoop>(TLoop loop, int size) where TLoop : struct, IRunVisitor
     {
         int workers = Math.Min(Environment.ProcessorCount, size / (ParallelThreshold / 2));
         if (workers <= 1) { loop.Run(0, default, default, size); return; }
         // A few ranges per core (aligned to whole vectors), handed out as cores come free.
-        Work.Ranges(size, 4 * workers, workers, 64, [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] (lo, hi) =>
+        Work.Ranges(size, 4 * workers, workers, 64, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (lo, hi) =>
         {
             var l = loop;
             l.Run(lo, default, default, hi - lo);

@@ -178,7 +178,8 @@ internal sealed class DeviceLoopEmitter
         switch (n.Op)
         {
             case UnaryOp u: return $"{O}.Unary<{LoopLeaves.Formula(u.Fn.Formula)}>({X(0)}, {(u.Fn.ParamName is null ? "0" : Literal(u.Param))})";
-            case BinaryOp b: return $"{O}.Binary<{LoopLeaves.Formula(b.Fn.Formula)}>({X(0)}, {X(1)}, {(b.Fn.ParamName is null ? "0" : Literal(b.Param))})";
+            case BinaryOp b:
+                return $"{O}.Binary<{LoopLeaves.Formula(b.Fn.Formula)}>({X(0)}, {X(1)}, {(b.Fn.ParamName is null ? "0" : Literal(b.Param))})";
             case CompareOp c: return $"{O}.{c.Kind}({X(0)}, {X(1)})";
             case WhereOp: return $"{O}.Select({X(0)}, {X(1)}, {X(2)})";
             case CastOp c when c.To == DType.Bool: return $"({X(0)} != ({T})0)";

@@ -2,7 +2,10 @@ using GraphNet.Runtime;
 
 namespace GraphNet.Compiler.Backends.Interpreter;
 
-/// <summary>The reference backend: every node of the plan through the runtime's interpreter (library kernels, else the op's reference evaluation). Nothing is compiled.</summary>
+/// <summary>
+/// The reference backend: every node of the plan through the runtime's interpreter (library kernels, else the
+/// op's reference evaluation). Nothing is compiled.
+/// </summary>
 internal sealed class InterpreterBackend : Backend
 {
     public override string Name => "interpreter";

@@ -221,7 +221,8 @@ public static class Formulas
     {
         public static string Name => "leaky_relu_grad";
         public static string? ParamName => "alpha";
-        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> dy, Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => Where(x > 0, dy, dy * p);
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> dy, Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> =>
+            Where(x > 0, dy, dy * p);
         public static (Tensor?, Tensor?) Gradient(BinaryGradient g) => NoSecondOrder(g.Y);
     }
 

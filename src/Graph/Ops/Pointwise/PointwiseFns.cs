@@ -80,7 +80,11 @@ internal sealed class BinaryFn<TF> : BinaryFn where TF : struct, IBinaryFormula
 
     public override void Map<T>(T[] a, int[] aShape, T[] b, int[] bShape, T[] y, int[] yShape, T p)
     {
-        if (a.Length == y.Length && b.Length == y.Length) { for (int i = 0; i < y.Length; i++) y[i] = Reference<T>.Binary<TF>(a[i], b[i], p); return; }
+        if (a.Length == y.Length && b.Length == y.Length)
+        {
+            for (int i = 0; i < y.Length; i++) y[i] = Reference<T>.Binary<TF>(a[i], b[i], p);
+            return;
+        }
         var v = new Visitor<T> { A = a, B = b, Y = y, P = p };
         new BroadcastPlan(yShape, aShape, bShape).ForEachRun(ref v);
     }

@@ -118,7 +118,9 @@ public sealed record WhereOp : Op
     public override Tensor?[] Gradient(GradContext g)
     {
         var z = F.ZerosLike(g.Dy);
-        return [null, g.Needs(1) ? F.SumTo(F.Where(g.X[0], g.Dy, z), g.X[1].Shape) : null, g.Needs(2) ? F.SumTo(F.Where(g.X[0], z, g.Dy), g.X[2].Shape) : null];
+        return [null,
+            g.Needs(1) ? F.SumTo(F.Where(g.X[0], g.Dy, z), g.X[1].Shape) : null,
+            g.Needs(2) ? F.SumTo(F.Where(g.X[0], z, g.Dy), g.X[2].Shape) : null];
     }
 
     public override NDArray[] Evaluate(EvalContext ctx, NDArray[] x)
