@@ -108,6 +108,26 @@ public class CompiledOpTests
     }
 
     [Fact]
+    public void AnLstmCellSteppedByHandEqualsTheLstmLayerWithTheSameWeights()
+    {
+        var g = new Graph(seed: 2);
+        var x = g.Placeholder([-1, 3, 2], "x");
+        var lstm = new LSTM(g, "lstm", 2, 4);
+        var cell = new LSTMCell(g, "cell", 2, 4);
+        var (_, last) = lstm.Forward(x);
+        (Tensor H, Tensor C)? state = null;
+        for (int t = 0; t < 3; t++) state = cell.Forward(F.Reshape(F.Slice(x, 1, t, 1), [-1, 2]), state);
+        using var s = new Session(g, new SessionOptions { UseCompileCache = false });
+        foreach (var (from, to) in new[] { ("weight_ih_l0", "weight_ih"), ("weight_hh_l0", "weight_hh"), ("bias_ih_l0", "bias_ih"), ("bias_hh_l0", "bias_hh") })
+            s.SetVariable($"cell.{to}", s.GetVariable($"lstm.{from}"));
+        var feed = new Dictionary<Tensor, NDArray> { [x] = BackendParity.Random(new Random(5), [2, 3, 2]) };
+        var results = s.Run([last, state!.Value.H], feed);
+        var (a, b) = (results[0].As<float>(), results[1].As<float>());
+        Assert.Equal(8, a.Length);
+        for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 5);
+    }
+
+    [Fact]
     public void EveryOpTypeIsLoweredOrSentToTheReferencePath()
     {
         var opTypes = typeof(Op).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Op)) && !t.IsAbstract);

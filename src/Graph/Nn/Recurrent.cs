@@ -91,3 +91,41 @@ public sealed class GRU(Graph g, string name, int inputSize, int hiddenSize) : R
         return (hNext, null);
     }
 }
+
+/// <summary>
+/// One LSTM step, as PyTorch's <c>nn.LSTMCell</c>: (h, c) from x [N, input] and the state
+/// [N, H] each (zeros when null). Parameters weight_ih [4H, input], weight_hh [4H, H], bias_ih,
+/// bias_hh; gate order i, f, g, o.
+/// </summary>
+public sealed class LSTMCell : Module
+{
+    public LSTMCell(Graph g, string name, int inputSize, int hiddenSize) : base(g, name)
+    {
+        HiddenSize = hiddenSize;
+        var init = FanInUniform(hiddenSize);
+        WeightIh = Parameter("weight_ih", [4 * hiddenSize, inputSize], init);
+        WeightHh = Parameter("weight_hh", [4 * hiddenSize, hiddenSize], init);
+        BiasIh = Parameter("bias_ih", [4 * hiddenSize], init);
+        BiasHh = Parameter("bias_hh", [4 * hiddenSize], init);
+    }
+
+    public int HiddenSize { get; }
+    public Tensor WeightIh { get; }
+    public Tensor WeightHh { get; }
+    public Tensor BiasIh { get; }
+    public Tensor BiasHh { get; }
+
+    public (Tensor H, Tensor C) Forward(Tensor x, (Tensor H, Tensor C)? state = null)
+    {
+        using var _ = Graph.NameScope(Name);
+        var z = F.MatMul(x, WeightIh, transB: true) + BiasIh + BiasHh;
+        if (state is { } s) z += F.MatMul(s.H, WeightHh, transB: true);
+        Tensor Gate(int k) => F.Slice(z, 1, k * HiddenSize, HiddenSize);
+        var i = F.Sigmoid(Gate(0));
+        var f = F.Sigmoid(Gate(1));
+        var gg = F.Tanh(Gate(2));
+        var o = F.Sigmoid(Gate(3));
+        var c = state is { } s2 ? f * s2.C + i * gg : i * gg;
+        return (o * F.Tanh(c), c);
+    }
+}
