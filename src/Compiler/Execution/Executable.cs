@@ -101,14 +101,17 @@ public abstract class CompiledExecutable : Executable
         }
     }
 
-    /// <summary>Names the kernel (its nodes and user lines) a generated-code exception came from, by the generated members on its stack.</summary>
-    private protected string DescribeFailure(Exception e)
+    /// <summary>
+    /// Names the kernel (its nodes and user lines) a generated-code exception came from: the
+    /// kernel that was running when the backend knows it, else by the generated members on its stack.
+    /// </summary>
+    private protected string DescribeFailure(Exception e, int running = -1)
     {
-        var code = Report.Code; // made again from the kernels if the assembly came from the cache
-        int? index = null;
-        foreach (var frame in new System.Diagnostics.StackTrace(e).GetFrames())
+        int? index = running >= 0 ? running : null;
+        foreach (var frame in index is null ? new System.Diagnostics.StackTrace(e).GetFrames() : [])
         {
             if (frame.GetMethod() is not { DeclaringType: { Namespace: "GraphNet.Generated" } type } m) continue;
+            var code = Report.Code; // made again from the kernels if the assembly came from the cache
             index = code.KernelOf(m.Name) ?? code.KernelOf(type.Name);
             if (index is not null) break;
         }

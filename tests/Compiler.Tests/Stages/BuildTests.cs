@@ -26,7 +26,7 @@ public class BuildTests : IDisposable
     public void CodeThatDoesNotCompileNamesItsFileAndKeepsTheSource()
     {
         const string source = "namespace GraphNet.Generated; class Broken { int F() => \"x\"; }";
-        var bad = new GeneratedCode("Broken", [new SourceFile("K0_Broken.cs", source, 0)], new Dictionary<string, int>());
+        var bad = new GeneratedCode("Broken", [new SourceFile("K0_Broken.cs", source, [0])], new Dictionary<string, int>());
         var e = Assert.Throws<InvalidOperationException>(() => Backends.CSharp.RoslynCompiler.Compile(bad));
         Assert.Contains("K0_Broken.cs(1,", e.Message);
         Assert.Contains("the generated C# does not compile", e.Message);

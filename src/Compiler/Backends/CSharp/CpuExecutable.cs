@@ -67,10 +67,11 @@ internal sealed class CpuExecutable : CompiledExecutable
 
         ctx.Batch = batch; ctx.B = b; ctx.RunCounter = eval.RunCounter; ctx.GraphSeed = eval.GraphSeed;
         evalContext = eval;
+        ctx.Current = -1;
         try { step.Run(ctx); }
         catch (GraphRunException) { throw; }
         catch (NonFiniteException) { throw; }
-        catch (Exception e) { throw new GraphException(DescribeFailure(e), e); }
+        catch (Exception e) { throw new GraphException(DescribeFailure(e, ctx.Current), e); }
 
         var results = Unit.Fetches.Select(f => Value(f, b, batch).Clone()).ToArray();
         // Assignments: swap in the second buffer the kernel wrote, or copy a value from elsewhere.

@@ -19,6 +19,10 @@ internal sealed class LoopEmitter
     private readonly HashSet<Node> local;
     private readonly IReadOnlyList<Tensor> stores;
     private readonly Func<Tensor, string> buffer;
+    /// <summary>The C# expression of an integer that differs between kernels sharing this code (an offset, a seed).</summary>
+    private readonly Func<int, string> arg;
+    /// <summary>Each node's position in the loop: local names use it, not the node's id, so equal loops have equal text.</summary>
+    private readonly Dictionary<Node, int> position;
     private readonly LoopLeaves leaves;
     private readonly List<string> fields = [], init = [];
     private readonly bool vectorize;
@@ -27,11 +31,12 @@ internal sealed class LoopEmitter
     /// <summary>Per store, its layout when it is written in place into a larger buffer (a piece of a concatenation), else null.</summary>
     private readonly LeafView?[] storeViews;
 
-    // buffer: the C# expression of a tensor's buffer array, e.g. "((float[])c.B[3])".
+    // buffer: the C# expression of a tensor's buffer array, e.g. "((float[])c.B[args[3]])".
     public LoopEmitter(string name, string elementType, Shape domain, IReadOnlyList<Node> nodes, IReadOnlyList<Tensor> stores, Func<Tensor, string> buffer,
-        Func<Tensor, LeafView?> viewOf, int vectorWidth, Tensor? extraLeaf = null)
+        Func<int, string> arg, Func<Tensor, LeafView?> viewOf, int vectorWidth, Tensor? extraLeaf = null)
     {
-        (this.name, T, this.domain, this.nodes, this.stores, this.buffer) = (name, elementType, domain, nodes, stores, buffer);
+        (this.name, T, this.domain, this.nodes, this.stores, this.buffer, this.arg) = (name, elementType, domain, nodes, stores, buffer, arg);
+        position = nodes.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i);
         leaves = new LoopLeaves(domain, nodes, extraLeaf, viewOf);
         local = leaves.Local;
         storeViews = stores.Select(viewOf).ToArray();
@@ -61,11 +66,12 @@ internal sealed class LoopEmitter
         // Strided stores come after the leaves, in store order.
         var strides = (first is null ? [] : new[] { $"BroadcastPlan.StridesFor({dims(first)}, {outDims})" })
             .Concat(inputs.Select(l => l.Kind == LeafKind.Strided
-                ? "new int[] { " + string.Join(", ", leaves.Views[l.T].Strides) + " }"
+                ? "new int[] { " + string.Join(", ", leaves.Views[l.T].Strides.Select(arg)) + " }"
                 : $"BroadcastPlan.StridesFor({dims(l.T.Shape)}, {outDims})"))
-            .Concat(views.Select(v => "new int[] { " + string.Join(", ", v.Strides) + " }"));
-        var offsets = (first is null ? [] : new[] { 0 }).Concat(inputs.Select(l => l.Kind == LeafKind.Strided ? leaves.Views[l.T].Offset : 0))
-            .Concat(views.Select(v => v.Offset));
+            .Concat(views.Select(v => "new int[] { " + string.Join(", ", v.Strides.Select(arg)) + " }"));
+        var offsets = (first is null ? Array.Empty<string>() : ["0"])
+            .Concat(inputs.Select(l => l.Kind == LeafKind.Strided ? arg(leaves.Views[l.T].Offset) : "0"))
+            .Concat(views.Select(v => arg(v.Offset)));
         return $"new BroadcastPlan({outDims}, new int[][] {{ {string.Join(", ", strides)} }}, new int[] {{ {string.Join(", ", offsets)} }})";
     }
 
@@ -99,9 +105,9 @@ internal sealed class LoopEmitter
         foreach (var n in nodes)
             switch (n.Op)
             {
-                case DropoutOp: sb.AppendLine($"        public bool Train{n.Id}; public ulong Key{n.Id};"); break;
-                case OneHotOp: sb.AppendLine($"        public long[] Labels{n.Id};"); break;
-                case CountOfOp: sb.AppendLine($"        public {T} Count{n.Id};"); break;
+                case DropoutOp: sb.AppendLine($"        public bool Train{position[n]}; public ulong Key{position[n]};"); break;
+                case OneHotOp: sb.AppendLine($"        public long[] Labels{position[n]};"); break;
+                case CountOfOp: sb.AppendLine($"        public {T} Count{position[n]};"); break;
             }
         sb.AppendLine("        [MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         sb.AppendLine("        public void Run(int o, ReadOnlySpan<int> offs, ReadOnlySpan<int> st, int n)");
@@ -195,12 +201,12 @@ internal sealed class LoopEmitter
     }
 
     /// <summary>One statement per local node, in order.</summary>
-    private IEnumerable<string> Body(bool vec) => nodes.Select(n => $"var v{n.Id} = {Expr(n, vec)};");
+    private IEnumerable<string> Body(bool vec) => nodes.Select(n => $"var v{position[n]} = {Expr(n, vec)};");
 
     /// <summary>The value of a tensor at the current element: a local or a leaf read.</summary>
     private string Value(Tensor t, bool vec)
     {
-        if (local.Contains(t.Node)) return $"v{t.Node.Id}";
+        if (local.Contains(t.Node)) return $"v{position[t.Node]}";
         int i = LeafIndex(t);
         var kind = leaves[i].Kind;
         if (kind == LeafKind.Scalar) return vec ? $"VS{i}" : $"S{i}";
@@ -222,13 +228,13 @@ internal sealed class LoopEmitter
             case CastOp c when c.To == DType.Bool: return $"{O}.NotEqual({X(0)}, {O}.Const(0))";
             case CastOp: return vec ? $"{VO}.Select({X(0)}, {VO}.Const(1), {VO}.Const(0))" : $"({X(0)} ? ({T})1 : ({T})0)";
             case BroadcastLikeOp: return X(0);
-            case CountOfOp: return vec ? $"{VO}.Splat(Count{n.Id})" : $"Count{n.Id}";
+            case CountOfOp: return vec ? $"{VO}.Splat(Count{position[n]})" : $"Count{position[n]}";
             case DropoutOp d:
                 string scale = Literal(1 / (1 - d.Rate)), rate = ((float)d.Rate).ToString("R", CultureInfo.InvariantCulture) + "f";
-                return vec ? $"(Train{n.Id} ? {VO}.Mul({X(0)}, {VO}.DropoutScale(Key{n.Id}, o + j, {rate}, {scale})) : {X(0)})"
-                           : $"(Train{n.Id} ? {X(0)} * VMath.DropoutScale<{T}>(Key{n.Id}, o + j, {rate}, {scale}) : {X(0)})";
+                return vec ? $"(Train{position[n]} ? {VO}.Mul({X(0)}, {VO}.DropoutScale(Key{position[n]}, o + j, {rate}, {scale})) : {X(0)})"
+                           : $"(Train{position[n]} ? {X(0)} * VMath.DropoutScale<{T}>(Key{position[n]}, o + j, {rate}, {scale}) : {X(0)})";
             case OneHotOp o:
-                return vec ? $"VMath.OneHotV<{T}, {VT}, {VO}>(Labels{n.Id}, o + j, {o.Depth})" : $"VMath.OneHot<{T}>(Labels{n.Id}, o + j, {o.Depth})";
+                return vec ? $"VMath.OneHotV<{T}, {VT}, {VO}>(Labels{position[n]}, o + j, {o.Depth})" : $"VMath.OneHot<{T}>(Labels{position[n]}, o + j, {o.Depth})";
             default: throw new NotSupportedException($"the C# backend cannot put {n.Op.Name} in a loop");
         }
     }
@@ -250,15 +256,15 @@ internal sealed class LoopEmitter
             switch (n.Op)
             {
                 case DropoutOp d:
-                    sb.AppendLine($"        {var}.Train{n.Id} = {buffer(n.Inputs[1])}[0]; {var}.Key{n.Id} = c.DropoutKey({d.Seed});");
+                    sb.AppendLine($"        {var}.Train{position[n]} = {buffer(n.Inputs[1])}[0]; {var}.Key{position[n]} = c.DropoutKey({arg(d.Seed)});");
                     break;
                 case OneHotOp oh:
-                    sb.AppendLine($"        {var}.Labels{n.Id} = {buffer(n.Inputs[0])}; VMath.CheckIndices({var}.Labels{n.Id}, {oh.Depth});");
+                    sb.AppendLine($"        {var}.Labels{position[n]} = {buffer(n.Inputs[0])}; VMath.CheckIndices({var}.Labels{position[n]}, {oh.Depth});");
                     break;
                 case CountOfOp co:
                     var s = n.Inputs[0].Shape;
                     var count = string.Join(" * ", co.Axes.Select(a => s[a] == Shape.Batch ? "N" : s[a].ToString()).DefaultIfEmpty("1"));
-                    sb.AppendLine($"        {var}.Count{n.Id} = ({T})({count});");
+                    sb.AppendLine($"        {var}.Count{position[n]} = ({T})({count});");
                     break;
             }
         return sb.ToString();

@@ -19,8 +19,15 @@ public sealed class StepContext
     internal Action<int, long, long>? OnKernel { get; set; }
     private long kernelStart;
 
-    /// <summary>Marks the start of a kernel (for the profiler).</summary>
-    public void Begin(int kernel) { if (OnKernel is not null) kernelStart = System.Diagnostics.Stopwatch.GetTimestamp(); }
+    /// <summary>The kernel running now (−1 before the first): kernels share code, so a failure's stack cannot name it.</summary>
+    internal int Current { get; set; } = -1;
+
+    /// <summary>Marks the start of a kernel (for the profiler, and to name the kernel of a failure).</summary>
+    public void Begin(int kernel)
+    {
+        Current = kernel;
+        if (OnKernel is not null) kernelStart = System.Diagnostics.Stopwatch.GetTimestamp();
+    }
 
     /// <summary>Marks the end of a kernel (for the profiler).</summary>
     public void End(int kernel) => OnKernel?.Invoke(kernel, kernelStart, System.Diagnostics.Stopwatch.GetTimestamp());
@@ -43,6 +50,14 @@ public sealed class StepContext
 
     /// <summary>The dropout key of an op's seed in this run.</summary>
     public ulong DropoutKey(int seed) => DropoutOp.Key(GraphSeed, seed, RunCounter);
+}
+
+/// <summary>Decodes the tables generated code carries as text.</summary>
+public static class StepData
+{
+    /// <summary>The integers of a comma-separated list ("" is none).</summary>
+    public static int[] Ints(string list) =>
+        list.Length == 0 ? [] : Array.ConvertAll(list.Split(','), v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture));
 }
 
 /// <summary>The base class of generated code: one method that runs every kernel of a step in order.</summary>

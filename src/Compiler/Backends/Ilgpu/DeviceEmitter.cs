@@ -34,7 +34,7 @@ internal static class DeviceEmitter
         foreach (var k in kernels) main.AppendLine($"        c.Begin({k.Index}); {CSharpEmitter.Method(k)}(c); c.End({k.Index});");
         main.AppendLine("    }");
         main.AppendLine("}");
-        var files = new List<SourceFile> { new($"{className}.cs", main.ToString(), null) };
+        var files = new List<SourceFile> { new($"{className}.cs", main.ToString(), []) };
         foreach (var k in kernels)
         {
             var sb = new StringBuilder(CSharpEmitter.Head(Usings, $"// kernel {k.Index}"));
@@ -44,7 +44,7 @@ internal static class DeviceEmitter
             sb.AppendLine("{");
             sb.Append(EmitKernel(k, table.IndexOf, mem.ViewOf));
             sb.AppendLine("}");
-            files.Add(new SourceFile($"{CSharpEmitter.Method(k)}.cs", sb.ToString(), k.Index));
+            files.Add(new SourceFile($"{CSharpEmitter.Method(k)}.cs", sb.ToString(), [k.Index]));
         }
         // Besides the C# emitter's names: each loop's argument struct and each kernel's loader.
         var members = CSharpEmitter.MemberMap(kernels,
