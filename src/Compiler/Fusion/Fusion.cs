@@ -9,19 +9,33 @@ namespace GraphNet.Compiler;
 /// </summary>
 public static class Fusion
 {
+    /// <summary>
+    /// Plans fusion with a cycle check that walks back only as far as the nodes being merged
+    /// (linear in the graph for the usual short-range merges); a plan whose kernels still form a
+    /// cycle, which that bound can miss in contrived graphs, is made again with the exact check.
+    /// </summary>
     public static FusionPlan Plan(Unit unit)
     {
+        var plan = Plan(unit, bounded: true);
+        return KernelsAreAcyclic(plan) ? plan : Plan(unit, bounded: false);
+    }
+
+    private static FusionPlan Plan(Unit unit, bool bounded)
+    {
         var plan = new FusionPlan();
+        var removed = new HashSet<FusionGroup>();
+        var decisionOf = new Dictionary<Node, int>();
         var consumers = Consumers(unit.Graph);
         var fetched = new HashSet<Tensor>(unit.Fetches);
         foreach (var node in unit.Graph.Nodes)
         {
+            decisionOf[node] = plan.Decisions.Count;
             var cls = NodeClasses.Of(node);
             switch (cls)
             {
                 case NodeClass.Input: plan.Decisions.Add(new(node, -1, "input: exists before the step")); break;
                 case NodeClass.View: plan.Decisions.Add(new(node, -1, node.Op is AssignOp ? "assignment: the value is written back after the step" : "view: shares its input's buffer")); break;
-                case NodeClass.Pointwise: PlacePointwise(plan, node); break;
+                case NodeClass.Pointwise: PlacePointwise(plan, node, removed, bounded); break;
                 case NodeClass.Reference when node.Op is SliceOp && Compiler.SliceViews.Qualifies(node, consumers, fetched):
                     plan.SliceViews.Add(node);
                     plan.Decisions.Add(new(node, -1, "view: its readers' loops read the slice's rows in place (strided), no copy"));
@@ -30,25 +44,28 @@ public static class Fusion
                     plan.ConcatViews.Add(node);
                     plan.Decisions.Add(new(node, -1, "view: the loops that compute its pieces store them in place (strided), no copy"));
                     break;
-                case NodeClass.Reduce: PlaceReduce(plan, node, consumers, fetched); break;
+                case NodeClass.Reduce: PlaceReduce(plan, node, consumers, fetched, removed, decisionOf); break;
                 default:
-                    var g = NewGroup(plan, node.OutputTypes[0].Shape, node);
+                    var g = NewGroup(plan, node.OutputTypes[0].Shape, node, removed);
                     plan.Decisions.Add(new(node, g.Id, cls == NodeClass.Library ? $"library kernel ({node.Op.Name})" : $"reference evaluation: {node.Op.Name} has no generated or library kernel for {node.Inputs.FirstOrDefault()?.DType.ShortName()}"));
                     break;
             }
         }
+        // Merged-away groups leave the list once, at the end (removing each at once is quadratic).
+        plan.Groups.RemoveAll(removed.Contains);
         return plan;
     }
 
-    private static FusionGroup NewGroup(FusionPlan plan, Shape domain, Node? anchor)
+    /// <summary>A group's id is the number of live groups when it is made (as if merged groups had left the list at once).</summary>
+    private static FusionGroup NewGroup(FusionPlan plan, Shape domain, Node? anchor, HashSet<FusionGroup> removed)
     {
-        var g = new FusionGroup(plan.Groups.Count, domain, anchor);
+        var g = new FusionGroup(plan.Groups.Count - removed.Count, domain, anchor);
         plan.Groups.Add(g);
         if (anchor is not null) plan.GroupOf[anchor] = g;
         return g;
     }
 
-    private static void PlacePointwise(FusionPlan plan, Node node)
+    private static void PlacePointwise(FusionPlan plan, Node node, HashSet<FusionGroup> removed, bool bounded)
     {
         var domain = node.OutputTypes[0].Shape;
         var candidates = new List<FusionGroup>();
@@ -75,7 +92,7 @@ public static class Fusion
                     refusals.Add($"kernel {other.Id} computes an input of {anchor.Op.Name} %{anchor.Id}");
                 }
         // Drop candidates whose merge would make a cycle through a node outside the kernels.
-        while (candidates.Count > 0 && CreatesCycle(plan, candidates, node) is { } bad)
+        while (candidates.Count > 0 && CreatesCycle(plan, candidates, node, bounded) is { } bad)
         {
             candidates.Remove(bad);
             refusals.Add($"joining kernel {bad.Id} would make a cycle between kernels");
@@ -83,7 +100,7 @@ public static class Fusion
         string why = refusals.Count > 0 ? " (not with: " + string.Join("; ", refusals) + ")" : "";
         if (candidates.Count == 0)
         {
-            var g = NewGroup(plan, domain, null);
+            var g = NewGroup(plan, domain, null, removed);
             Join(plan, g, node);
             plan.Decisions.Add(new(node, g.Id, "starts a pointwise kernel" + why));
             return;
@@ -93,7 +110,7 @@ public static class Fusion
         {
             foreach (var n in other.Pointwise) { target.Pointwise.Add(n); plan.GroupOf[n] = target; }
             other.Pointwise.Clear();
-            plan.Groups.Remove(other);
+            removed.Add(other);
         }
         target.Pointwise.Sort((a, b) => a.Id.CompareTo(b.Id));
         Join(plan, target, node);
@@ -103,10 +120,11 @@ public static class Fusion
 
     private static void Join(FusionPlan plan, FusionGroup g, Node node) { g.Pointwise.Add(node); plan.GroupOf[node] = g; }
 
-    private static void PlaceReduce(FusionPlan plan, Node node, Dictionary<Tensor, List<Node>> consumers, HashSet<Tensor> fetched)
+    private static void PlaceReduce(FusionPlan plan, Node node, Dictionary<Tensor, List<Node>> consumers, HashSet<Tensor> fetched,
+        HashSet<FusionGroup> removed, Dictionary<Node, int> decisionOf)
     {
         var input = node.Inputs[0];
-        var g = NewGroup(plan, node.OutputTypes[0].Shape, node);
+        var g = NewGroup(plan, node.OutputTypes[0].Shape, node, removed);
         if (plan.GroupOf.TryGetValue(input.Node, out var producer) && producer.Anchor is null && producer != g
             && producer.Pointwise.All(n => n.Outputs.All(o => o == input || (consumers.GetValueOrDefault(o) ?? []).All(c => plan.GroupOf.GetValueOrDefault(c) == producer)))
             && consumers[input].Count == 1 && !fetched.Contains(input)
@@ -115,10 +133,10 @@ public static class Fusion
             // The producer's only result feeds this reduction: compute it inside the reduction's loop.
             g.Prologue.AddRange(producer.Pointwise);
             foreach (var n in producer.Pointwise) plan.GroupOf[n] = g;
-            plan.Groups.Remove(producer);
+            removed.Add(producer);
             foreach (var n in producer.Pointwise)
             {
-                int i = plan.Decisions.FindIndex(d => d.Node == n);
+                int i = decisionOf[n];
                 plan.Decisions[i] = plan.Decisions[i] with { Group = g.Id, Reason = plan.Decisions[i].Reason + $"; then moved into the loop of reduction kernel {g.Id}" };
             }
             plan.Decisions.Add(new(node, g.Id, $"reduction kernel with its pointwise producer inside the loop"));
@@ -130,11 +148,15 @@ public static class Fusion
     /// <summary>
     /// A candidate kernel whose merge with the others and the node would close a cycle between
     /// kernels, or null. The walk goes backwards from the merged kernel's outside inputs, and a
-    /// kernel once entered counts whole (all its nodes run together).
+    /// kernel once entered counts whole (all its nodes run together). <paramref name="bounded"/>:
+    /// stop at kernels (and lone nodes) made wholly before the earliest member, since edges run
+    /// from earlier nodes to later ones; only a kernel that mixes early and late nodes can lead
+    /// past that bound, and <see cref="KernelsAreAcyclic"/> catches what that misses.
     /// </summary>
-    private static FusionGroup? CreatesCycle(FusionPlan plan, List<FusionGroup> candidates, Node node)
+    private static FusionGroup? CreatesCycle(FusionPlan plan, List<FusionGroup> candidates, Node node, bool bounded)
     {
         var members = new HashSet<Node>(candidates.SelectMany(c => c.Nodes)) { node };
+        int earliest = bounded ? members.Min(m => m.Id) : int.MinValue;
         var seen = new HashSet<Node>();
         var stack = new Stack<Node>();
         foreach (var m in members)
@@ -145,6 +167,7 @@ public static class Fusion
             var n = stack.Pop();
             if (!seen.Add(n)) continue;
             IEnumerable<Node> unit = plan.GroupOf.TryGetValue(n, out var h) ? h.Nodes : [n];
+            if (bounded && unit.All(u => u.Id < earliest)) continue;
             foreach (var u in unit)
             {
                 seen.Add(u);
@@ -156,6 +179,36 @@ public static class Fusion
             }
         }
         return null;
+    }
+
+    /// <summary>Whether the kernels of a plan can run in some order (no kernel reads, through others, what it makes).</summary>
+    private static bool KernelsAreAcyclic(FusionPlan plan)
+    {
+        // Kahn's algorithm over kernels, looking through views to the kernels that make their values.
+        var producersOf = new Dictionary<Node, List<FusionGroup>>();
+        List<FusionGroup> Producers(Node n)
+        {
+            if (producersOf.TryGetValue(n, out var known)) return known;
+            var found = new List<FusionGroup>();
+            if (plan.GroupOf.TryGetValue(n, out var g)) found.Add(g);
+            else foreach (var i in n.Inputs) found.AddRange(Producers(i.Node));
+            return producersOf[n] = found.Distinct().ToList();
+        }
+        var readers = plan.Groups.ToDictionary(g => g, _ => new HashSet<FusionGroup>());
+        var pending = plan.Groups.ToDictionary(g => g, _ => 0);
+        foreach (var g in plan.Groups)
+            foreach (var p in g.Nodes.SelectMany(n => n.Inputs).SelectMany(i => Producers(i.Node)).Where(p => p != g).Distinct())
+                if (readers[p].Add(g)) pending[g]++;
+        var ready = new Queue<FusionGroup>(plan.Groups.Where(g => pending[g] == 0));
+        int ran = 0;
+        while (ready.Count > 0)
+        {
+            var g = ready.Dequeue();
+            ran++;
+            foreach (var r in readers[g])
+                if (--pending[r] == 0) ready.Enqueue(r);
+        }
+        return ran == plan.Groups.Count;
     }
 
     /// <summary>Whether <paramref name="node"/> reads, directly or not, any of <paramref name="nodes"/>.</summary>

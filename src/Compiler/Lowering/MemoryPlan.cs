@@ -77,10 +77,11 @@ public sealed class MemoryPlan
         // Values assigned to variables go straight to the variable's second buffer.
         var varIndex = plan.Variables.Select((v, i) => (v, i)).ToDictionary(p => p.v, p => p.i);
         var assigned = new Dictionary<Tensor, int>();
+        var computed = kernels.SelectMany(k => k.Outputs).ToHashSet();
         foreach (var n in g.Nodes.Where(n => n.Op is AssignOp))
         {
             var value = Root(n.Inputs[1]);
-            if (kernels.Any(k => k.Outputs.Contains(value)) && !assigned.ContainsKey(value))
+            if (computed.Contains(value) && !assigned.ContainsKey(value))
                 assigned[value] = varIndex[n.Inputs[0].Node];
         }
 
@@ -101,10 +102,42 @@ public sealed class MemoryPlan
                 if (plan.Pieces.TryGetValue(o, out var piece))
                     lastUse[piece.Concat.Outputs[0]] = Math.Max(lastUse.GetValueOrDefault(piece.Concat.Outputs[0], k), k);
 
-        var free = new List<Storage>();
-        var dying = new Dictionary<int, List<Tensor>>();
+        // Each slot is busy until the last use of any tensor stored in it: a slot whose tensors all
+        // die at kernel k is free for the kernels after k (one pass over the schedule, no rescans).
+        var free = new FreeSlots();
+        var busyUntil = new Dictionary<Storage, int>();
+        var freesAt = new List<Storage>?[kernels.Count];
+        int current = 0;
+        void Store(Tensor t, Storage s)
+        {
+            plan.StorageOf[t] = s;
+            if (s.Kind != StorageKind.Slot) return;
+            int until = fetchedRoots.Contains(t) ? int.MaxValue : lastUse.GetValueOrDefault(t, -1);
+            if (busyUntil.TryGetValue(s, out int was) && was >= until) return;
+            busyUntil[s] = until;
+            if (until != int.MaxValue) (freesAt[Math.Max(until, current)] ??= []).Add(s);
+        }
+        // Views take their source's storage (a slice read in place, its input's) once the source has one.
+        var viewsOf = new Dictionary<Tensor, List<Tensor>>();
+        foreach (var n in g.Nodes)
+        {
+            if (n.OutputTypes.Count == 0 || plan.StorageOf.ContainsKey(n.Outputs[0])) continue;
+            var source = plan.SliceViews.Contains(n) ? Root(n.Inputs[0]) : NodeClasses.Of(n) == NodeClass.View ? Root(n.Outputs[0]) : null;
+            if (source is not null && source != n.Outputs[0]) (viewsOf.TryGetValue(source, out var l) ? l : viewsOf[source] = []).Add(n.Outputs[0]);
+        }
+        var viewsPending = new List<Tensor>();
+        void ShareWithViews(Tensor source)
+        {
+            if (!viewsOf.TryGetValue(source, out var views)) return;
+            foreach (var v in views) if (!plan.StorageOf.ContainsKey(v)) viewsPending.Add(v);
+        }
+        foreach (var t in plan.StorageOf.Keys.ToList()) ShareWithViews(t);
+        // The kernel each tensor is defined at (a concatenation stored in place: where its first piece is written).
+        var definedAt = new Dictionary<Tensor, int>();
+
         for (int k = 0; k < kernels.Count; k++)
         {
+            current = k;
             var kernel = kernels[k];
             bool elementwise = kernel.Kind is NodeClass.Pointwise;
             var inPlaceCandidates = elementwise
@@ -113,21 +146,29 @@ public sealed class MemoryPlan
                 : [];
             foreach (var o in kernel.Outputs)
             {
+                definedAt.TryAdd(o, k);
                 if (plan.Pieces.TryGetValue(o, out var piece))
                 {
                     // Into the concatenation's buffer, made when its first piece is written.
                     var whole = piece.Concat.Outputs[0];
+                    definedAt.TryAdd(whole, k);
                     if (!plan.StorageOf.TryGetValue(whole, out var wholeSlot))
-                        plan.StorageOf[whole] = wholeSlot = assigned.TryGetValue(whole, out int wv)
+                    {
+                        wholeSlot = assigned.TryGetValue(whole, out int wv)
                             ? new Storage(StorageKind.VariableNext, wv, whole.DType, whole.Shape.StaticSize, false)
-                            : FreeOrNewSlot(plan, free, whole);
-                    plan.StorageOf[o] = wholeSlot;
+                            : free.Take(whole) ?? NewSlot(plan, whole);
+                        Store(whole, wholeSlot);
+                        ShareWithViews(whole);
+                    }
                     lastUse.TryAdd(o, k);
+                    Store(o, wholeSlot);
+                    ShareWithViews(o);
                     continue;
                 }
                 if (assigned.TryGetValue(o, out int vi))
                 {
-                    plan.StorageOf[o] = new Storage(StorageKind.VariableNext, vi, o.DType, o.Shape.StaticSize, false);
+                    Store(o, new Storage(StorageKind.VariableNext, vi, o.DType, o.Shape.StaticSize, false));
+                    ShareWithViews(o);
                     continue;
                 }
                 Storage? slot = null;
@@ -138,40 +179,69 @@ public sealed class MemoryPlan
                          && anchorSlot.Kind == StorageKind.Slot && lastUse.GetValueOrDefault(a.Outputs[0], k) == k && !fetchedRoots.Contains(a.Outputs[0]) && Fits(anchorSlot, o)
                          && !kernel.Outputs.Take(kernel.Outputs.ToList().IndexOf(o)).Any(p => p != a.Outputs[0] && plan.StorageOf.GetValueOrDefault(p) == anchorSlot))
                     slot = anchorSlot;
-                else slot = FreeOrNewSlot(plan, free, o);
-                plan.StorageOf[o] = slot;
+                else slot = free.Take(o) ?? NewSlot(plan, o);
                 if (!lastUse.ContainsKey(o) && !fetchedRoots.Contains(o)) lastUse[o] = k; // written, never read: dies at once
+                Store(o, slot);
+                ShareWithViews(o);
             }
-            // Views take their source's storage (a slice read in place, its input's).
-            foreach (var n in g.Nodes)
+            // Views whose sources now have storage (a view of a view after its source, in graph order).
+            while (viewsPending.Count > 0)
             {
-                if (n.OutputTypes.Count == 0 || plan.StorageOf.ContainsKey(n.Outputs[0])) continue;
-                var source = plan.SliceViews.Contains(n) ? Root(n.Inputs[0]) : NodeClasses.Of(n) == NodeClass.View ? Root(n.Outputs[0]) : null;
-                if (source is not null && plan.StorageOf.TryGetValue(source, out var vs)) plan.StorageOf[n.Outputs[0]] = vs;
+                var ready = viewsPending.Distinct().OrderBy(v => v.Node.Id).ThenBy(v => v.Index).ToList();
+                viewsPending.Clear();
+                foreach (var v in ready)
+                {
+                    if (plan.StorageOf.ContainsKey(v)) continue;
+                    var n = v.Node;
+                    var source = plan.SliceViews.Contains(n) ? Root(n.Inputs[0]) : Root(v);
+                    if (!plan.StorageOf.TryGetValue(source, out var vs)) continue;
+                    Store(v, vs);
+                    ShareWithViews(v);
+                }
             }
-            // Free slots whose tensors die at this kernel.
-            var live = new HashSet<Storage>(plan.StorageOf.Where(kv => kv.Value.Kind == StorageKind.Slot && (lastUse.GetValueOrDefault(kv.Key, -1) > k || fetchedRoots.Contains(kv.Key))).Select(kv => kv.Value));
-            foreach (var s in plan.Slots)
-                if (!live.Contains(s) && !free.Contains(s) && plan.StorageOf.Any(kv => kv.Value == s && lastUse.GetValueOrDefault(kv.Key, -1) <= k))
-                    free.Add(s);
+            // Free slots whose tensors all die at this kernel, in slot order.
+            if (freesAt[k] is { } dying)
+                foreach (var s in dying.Distinct().OrderBy(s => s.Index))
+                    if (busyUntil[s] <= k) free.Add(s);
         }
         foreach (var kv in plan.StorageOf.Where(kv => kv.Value.Kind == StorageKind.Slot && kv.Key.Node.Op is not (ReshapeOp or GroupOp or AssignOp)
                      && !plan.SliceViews.Contains(kv.Key.Node) && !plan.Pieces.ContainsKey(kv.Key)))
         {
-            // A concatenation stored in place is defined where its first piece is written.
-            int def = kernels.FindIndex(k => k.Outputs.Any(o => o == kv.Key || plan.Pieces.TryGetValue(o, out var p) && p.Concat.Outputs[0] == kv.Key));
+            int def = definedAt.GetValueOrDefault(kv.Key, -1);
             plan.Lifetimes.Add((kv.Key, kv.Value, def, fetchedRoots.Contains(kv.Key) ? kernels.Count : lastUse.GetValueOrDefault(kv.Key, def)));
         }
         return plan;
     }
 
-    private static Storage FreeOrNewSlot(MemoryPlan plan, List<Storage> free, Tensor t)
+    private static Storage NewSlot(MemoryPlan plan, Tensor t)
     {
-        var slot = free.FirstOrDefault(s => Fits(s, t));
-        if (slot is not null) { free.Remove(slot); return slot; }
-        slot = new Storage(StorageKind.Slot, plan.Slots.Count, t.DType, t.Shape.StaticSize, t.Shape.IsSymbolic);
+        var slot = new Storage(StorageKind.Slot, plan.Slots.Count, t.DType, t.Shape.StaticSize, t.Shape.IsSymbolic);
         plan.Slots.Add(slot);
         return slot;
+    }
+
+    /// <summary>Free slots by element type and size, each kind in the order the slots came free.</summary>
+    private sealed class FreeSlots
+    {
+        private readonly Dictionary<(DType, long, bool), List<Storage>> byKind = [];
+        private readonly HashSet<Storage> all = [];
+
+        public void Add(Storage s)
+        {
+            if (!all.Add(s)) return;
+            var key = (s.DType, s.StaticSize, s.Symbolic);
+            (byKind.TryGetValue(key, out var l) ? l : byKind[key] = []).Add(s);
+        }
+
+        /// <summary>The first free slot that fits <paramref name="t"/>, taken, or null.</summary>
+        public Storage? Take(Tensor t)
+        {
+            if (!byKind.TryGetValue((t.DType, t.Shape.StaticSize, t.Shape.IsSymbolic), out var l) || l.Count == 0) return null;
+            var s = l[0];
+            l.RemoveAt(0);
+            all.Remove(s);
+            return s;
+        }
     }
 
     private static bool Fits(Storage s, Tensor t) =>
