@@ -139,8 +139,10 @@ public sealed class Session : IDisposable
         return executables[key] = exe;
     }
 
-    private string SignatureKey(IEnumerable<Tensor> fetches, IEnumerable<Tensor> fed) =>
-        string.Join(",", fetches.Select(f => $"{f.Node.Id}:{f.Index}")) + "|" + string.Join(",", fed.Select(f => $"{f.Node.Id}:{f.Index}")) + "|" + Graph.Nodes.Count;
+    // What a run computes depends only on its fetches and feeds: nodes are immutable and read
+    // only earlier nodes, so nodes added later (a new Executor function) change no plan.
+    private static string SignatureKey(IEnumerable<Tensor> fetches, IEnumerable<Tensor> fed) =>
+        string.Join(",", fetches.Select(f => $"{f.Node.Id}:{f.Index}")) + "|" + string.Join(",", fed.Select(f => $"{f.Node.Id}:{f.Index}"));
 
     /// <summary>
     /// A copy of a variable's current value, by name. (A copy: compiled steps reuse the arrays of

@@ -37,6 +37,25 @@ public class CompilerBehaviourTests
     }
 
     [Fact]
+    public void AddingAStepFunctionLeavesTheFirstOnesExecutableInPlace()
+    {
+        using var exec = new Executor(new Graph(seed: 1), ExecutionMode.Deferred, new SessionOptions { UseCompileCache = false });
+        var (train, _) = ModelSpec.Mlp.Functions(exec);
+        var (x, labels) = ModelSpec.Mlp.Batch(8);
+        train.Run([x, labels]);
+        var session = exec.Session!;
+        var plan = session.LastPlan!;
+        var feeds = plan.FedTensors.ToDictionary(t => t, t => (NDArray)null!);
+        var first = session.Compiled(plan.Fetches, feeds);
+        // A new function adds nodes to the graph; the first function's signature is unchanged.
+        var evaluate = exec.Function([TensorSpec.Float("probe", -1, 784)], xs => [F.Sum(xs[0])]);
+        evaluate.Run([x]);
+        train.Run([x, labels]);
+        Assert.Same(first, session.Compiled(plan.Fetches, feeds));
+        Assert.Equal(2, session.CompileCount);
+    }
+
+    [Fact]
     public void TheCnnStepIsFusedAndMemoryPlanned()
     {
         var m = BenchModel.Cnn();
