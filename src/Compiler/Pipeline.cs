@@ -34,24 +34,39 @@ public static class Pipeline
         new Load(),                      //    load it: the executable
     ];
 
+    /// <summary>When a compilation first says how far it is, on standard error, and how often after that.</summary>
+    public static readonly TimeSpan ProgressAfter = TimeSpan.FromSeconds(3), ProgressEvery = TimeSpan.FromSeconds(5);
+
     /// <summary>Runs every stage on the compilation and returns its executable.</summary>
     internal static CompiledExecutable Run(Compilation c)
     {
         var total = Stopwatch.StartNew();
         var dumps = c.Options.DumpDirectory is null ? null : new List<(string File, Func<string> Text)>();
         var stages = Stages(c.Backend);
+        int running = 0;
+        // A long compilation says what it is doing, so that a user can tell progress from a hang.
+        using var progress = new Timer(_ =>
+        {
+            int i = Volatile.Read(ref running);
+            if (i < stages.Count)
+                Console.Error.WriteLine($"[graphnet] compiling {c.Report.OpCount:N0} ops: stage {i + 1} of {stages.Count} ({stages[i].Name}), " +
+                    $"{total.Elapsed.TotalSeconds:F0} s so far");
+        }, null, ProgressAfter, ProgressEvery);
         try
         {
             for (int i = 0; i < stages.Count; i++)
             {
                 var stage = stages[i];
+                Volatile.Write(ref running, i);
                 var sw = Stopwatch.StartNew();
                 stage.Run(c);
                 c.Report.Stages.Add((stage.Name, sw.Elapsed));
+                DebugLog.Write(1, $"  {stage.Name,-22} {sw.Elapsed.TotalMilliseconds,8:F1} ms");
                 if (c.Options.Verify) stage.Verify(c);
                 if (dumps is not null) foreach (var (file, text) in stage.Dump(c)) dumps.Add(($"{i:D2}-{stage.Name}.{file}", text));
                 if (stage is DeadCodeElimination) c.Report.Optimized = c.Unit;
             }
+            Volatile.Write(ref running, stages.Count);
         }
         finally
         {
@@ -63,7 +78,6 @@ public static class Pipeline
         DebugLog.Write(1, $"compiled {report.OpCount} ops into {c.Kernels.Count} kernels " +
             $"in {report.Total.TotalMilliseconds:F0} ms (cache: {report.Cache}); " +
             $"arena {c.Memory.ArenaBytes(32):N0} B vs naive {c.Memory.NaiveBytes(32):N0} B at batch 32");
-        if (DebugLog.Level >= 2) foreach (var (s, t) in report.Stages) DebugLog.Write(2, $"  {s,-22} {t.TotalMilliseconds,8:F1} ms");
         if (DebugLog.Level >= 3) DebugLog.Write(3, c.Fusion.Report());
         if (DebugLog.Level >= 4) DebugLog.Write(4, report.Source);
         return c.Executable;
