@@ -18,7 +18,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
           peak                                                                FP32 FMA peak: peak_gflops_1core= and peak_gflops_all=
           gemm --m M --n N --k K [--threads T]                                 GEMM gflops= and fraction_of_peak= for T threads
           versus-libtorch [--rounds R] [--out DIR]                             GraphNet compiled vs libtorch (bench/libtorch) in alternating rounds; writes vs-libtorch.md
-          compile-scaling [--lengths 50,100,200,400,800]                     compile time of an unrolled LSTM per length, and cache hits, each in a fresh process
+          compile-scaling [--lengths 50,100,200,400,800]                     unrolled-LSTM compile time per length, cache hits
           bdn [BenchmarkDotNet args]                                          run the BenchmarkDotNet suites
         """);
     return 0;
@@ -35,7 +35,8 @@ switch (args[0])
     case "checkpoint-writer": return CheckpointWriter(args[1], int.Parse(args[2]));
     case "report": return Report.Run(opts.GetValueOrDefault("out", "bench/results"), double.Parse(opts.GetValueOrDefault("seconds", "2.5")));
     case "versus-libtorch": return Versus.Command(int.Parse(opts.GetValueOrDefault("rounds", "3")), opts.GetValueOrDefault("out", "bench/results"));
-    case "compile-scaling": return CompileScaling.Command(opts.GetValueOrDefault("lengths", "50,100,200,400,800").Split(',').Select(int.Parse).ToArray());
+    case "compile-scaling":
+        return CompileScaling.Command(opts.GetValueOrDefault("lengths", "50,100,200,400,800").Split(',').Select(int.Parse).ToArray());
     case "compile-once": return CompileScaling.Once(opts["model"], int.Parse(opts.GetValueOrDefault("steps", "0")),
         opts.GetValueOrDefault("cache", "off") is "off" ? null : opts["cache"]);
     case "bdn": BenchmarkSwitcher.FromAssembly(typeof(BenchModel).Assembly).Run(args.Skip(1).ToArray()); return 0;

@@ -118,7 +118,8 @@ public class CompiledOpTests
         (Tensor H, Tensor C)? state = null;
         for (int t = 0; t < 3; t++) state = cell.Forward(F.Reshape(F.Slice(x, 1, t, 1), [-1, 2]), state);
         using var s = new Session(g, new SessionOptions { UseCompileCache = false });
-        foreach (var (from, to) in new[] { ("weight_ih_l0", "weight_ih"), ("weight_hh_l0", "weight_hh"), ("bias_ih_l0", "bias_ih"), ("bias_hh_l0", "bias_hh") })
+        var names = new[] { ("weight_ih_l0", "weight_ih"), ("weight_hh_l0", "weight_hh"), ("bias_ih_l0", "bias_ih"), ("bias_hh_l0", "bias_hh") };
+        foreach (var (from, to) in names)
             s.SetVariable($"cell.{to}", s.GetVariable($"lstm.{from}"));
         var feed = new Dictionary<Tensor, NDArray> { [x] = BackendParity.Random(new Random(5), [2, 3, 2]) };
         var results = s.Run([last, state!.Value.H], feed);

@@ -2,7 +2,10 @@ using System.Text;
 
 namespace GraphNet.Compiler;
 
-/// <summary>One compilation unit of generated code; <paramref name="Kernels"/> are the kernels whose code it holds (kernels can share code).</summary>
+/// <summary>
+/// One compilation unit of generated code; <paramref name="Kernels"/> are the kernels whose code
+/// it holds (kernels can share code).
+/// </summary>
 public sealed record SourceFile(string Name, string Text, IReadOnlyList<int> Kernels);
 
 /// <summary>

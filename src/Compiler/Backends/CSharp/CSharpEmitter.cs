@@ -144,7 +144,10 @@ internal static class CSharpEmitter
 
     private static string Size(Shape s) => s.IsSymbolic ? $"N * {s.StaticSize}" : s.StaticSize.ToString();
 
-    /// <summary>A kernel's method and loop structs, named <see cref="NamePlaceholder"/>; every per-kernel number comes from <paramref name="args"/>.</summary>
+    /// <summary>
+    /// A kernel's method and loop structs, named <see cref="NamePlaceholder"/>; every per-kernel
+    /// number comes from <paramref name="args"/>.
+    /// </summary>
     private static string EmitKernel(Kernel k, KernelArgs args, Func<Tensor, LeafView?> viewOf, int width)
     {
         var sb = new StringBuilder();
@@ -168,7 +171,8 @@ internal static class CSharpEmitter
                         args, viewOf, width, structs, body);
                 break;
             case var a:
-                body.AppendLine($"        c.Call(kernel); // {a.Op.Name} through the runtime's {(NodeClasses.Of(a) == NodeClass.Library ? "library kernel" : "reference evaluation")}"
+                string path = NodeClasses.Of(a) == NodeClass.Library ? "library kernel" : "reference evaluation";
+                body.AppendLine($"        c.Call(kernel); // {a.Op.Name} through the runtime's {path}"
                     + (k.Absorbed is { } absorbed ? $", which applies {string.Join(" and ", absorbed.Nodes.Select(n => n.Op.Name))} itself as it stores" : ""));
                 if (k.Epilogue.Count > 0)
                 {

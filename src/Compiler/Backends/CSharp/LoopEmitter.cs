@@ -234,7 +234,8 @@ internal sealed class LoopEmitter
                 return vec ? $"(Train{position[n]} ? {VO}.Mul({X(0)}, {VO}.DropoutScale(Key{position[n]}, o + j, {rate}, {scale})) : {X(0)})"
                            : $"(Train{position[n]} ? {X(0)} * VMath.DropoutScale<{T}>(Key{position[n]}, o + j, {rate}, {scale}) : {X(0)})";
             case OneHotOp o:
-                return vec ? $"VMath.OneHotV<{T}, {VT}, {VO}>(Labels{position[n]}, o + j, {o.Depth})" : $"VMath.OneHot<{T}>(Labels{position[n]}, o + j, {o.Depth})";
+                return vec ? $"VMath.OneHotV<{T}, {VT}, {VO}>(Labels{position[n]}, o + j, {o.Depth})"
+                           : $"VMath.OneHot<{T}>(Labels{position[n]}, o + j, {o.Depth})";
             default: throw new NotSupportedException($"the C# backend cannot put {n.Op.Name} in a loop");
         }
     }
@@ -256,10 +257,12 @@ internal sealed class LoopEmitter
             switch (n.Op)
             {
                 case DropoutOp d:
-                    sb.AppendLine($"        {var}.Train{position[n]} = {buffer(n.Inputs[1])}[0]; {var}.Key{position[n]} = c.DropoutKey({arg(d.Seed)});");
+                    sb.AppendLine($"        {var}.Train{position[n]} = {buffer(n.Inputs[1])}[0]; " +
+                        $"{var}.Key{position[n]} = c.DropoutKey({arg(d.Seed)});");
                     break;
                 case OneHotOp oh:
-                    sb.AppendLine($"        {var}.Labels{position[n]} = {buffer(n.Inputs[0])}; VMath.CheckIndices({var}.Labels{position[n]}, {oh.Depth});");
+                    sb.AppendLine($"        {var}.Labels{position[n]} = {buffer(n.Inputs[0])}; " +
+                        $"VMath.CheckIndices({var}.Labels{position[n]}, {oh.Depth});");
                     break;
                 case CountOfOp co:
                     var s = n.Inputs[0].Shape;
