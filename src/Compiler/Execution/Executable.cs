@@ -108,12 +108,15 @@ public abstract class CompiledExecutable : Executable
     private protected string DescribeFailure(Exception e, int running = -1)
     {
         int? index = running >= 0 ? running : null;
-        foreach (var frame in index is null ? new System.Diagnostics.StackTrace(e).GetFrames() : [])
+        if (index is null)
         {
-            if (frame.GetMethod() is not { DeclaringType: { Namespace: "GraphNet.Generated" } type } m) continue;
             var code = Report.Code; // made again from the kernels if the assembly came from the cache
-            index = code.KernelOf(m.Name) ?? code.KernelOf(type.Name);
-            if (index is not null) break;
+            foreach (var frame in new System.Diagnostics.StackTrace(e).GetFrames())
+            {
+                if (frame.GetMethod() is not { DeclaringType: { Namespace: "GraphNet.Generated" } type } m) continue;
+                index = code.KernelOf(m.Name) ?? code.KernelOf(type.Name);
+                if (index is not null) break;
+            }
         }
         if (index is not { } i || i < 0 || i >= Kernels.Count) return $"compiled step failed: {e.Message}";
         var k = Kernels[i];

@@ -185,19 +185,10 @@ public static class Fusion
     private static bool KernelsAreAcyclic(FusionPlan plan)
     {
         // Kahn's algorithm over kernels, looking through views to the kernels that make their values.
-        var producersOf = new Dictionary<Node, List<FusionGroup>>();
-        List<FusionGroup> Producers(Node n)
-        {
-            if (producersOf.TryGetValue(n, out var known)) return known;
-            var found = new List<FusionGroup>();
-            if (plan.GroupOf.TryGetValue(n, out var g)) found.Add(g);
-            else foreach (var i in n.Inputs) found.AddRange(Producers(i.Node));
-            return producersOf[n] = found.Distinct().ToList();
-        }
         var readers = plan.Groups.ToDictionary(g => g, _ => new HashSet<FusionGroup>());
         var pending = plan.Groups.ToDictionary(g => g, _ => 0);
         foreach (var g in plan.Groups)
-            foreach (var p in g.Nodes.SelectMany(n => n.Inputs).SelectMany(i => Producers(i.Node)).Where(p => p != g).Distinct())
+            foreach (var p in g.Nodes.SelectMany(n => n.Inputs).SelectMany(i => Lowering.Producers(plan, i.Node)).Where(p => p != g).Distinct())
                 if (readers[p].Add(g)) pending[g]++;
         var ready = new Queue<FusionGroup>(plan.Groups.Where(g => pending[g] == 0));
         int ran = 0;

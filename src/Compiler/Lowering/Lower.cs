@@ -80,7 +80,7 @@ public static class Lowering
     }
 
     /// <summary>The kernels that produce a node's value, looking through views (slices read in place included).</summary>
-    private static IEnumerable<FusionGroup> Producers(FusionPlan plan, Node n)
+    internal static IEnumerable<FusionGroup> Producers(FusionPlan plan, Node n)
     {
         if (plan.GroupOf.TryGetValue(n, out var g)) { yield return g; yield break; }
         if (NodeClasses.Of(n) == NodeClass.View || plan.SliceViews.Contains(n) || plan.ConcatViews.Contains(n))

@@ -108,16 +108,7 @@ public sealed class MemoryPlan
         var busyUntil = new Dictionary<Storage, int>();
         var freesAt = new List<Storage>?[kernels.Count];
         int current = 0;
-        void Store(Tensor t, Storage s)
-        {
-            plan.StorageOf[t] = s;
-            if (s.Kind != StorageKind.Slot) return;
-            int until = fetchedRoots.Contains(t) ? int.MaxValue : lastUse.GetValueOrDefault(t, -1);
-            if (busyUntil.TryGetValue(s, out int was) && was >= until) return;
-            busyUntil[s] = until;
-            if (until != int.MaxValue) (freesAt[Math.Max(until, current)] ??= []).Add(s);
-        }
-        // Views take their source's storage (a slice read in place, its input's) once the source has one.
+        // Views take their source's storage (a slice read in place, its input's) as soon as the source has one.
         var viewsOf = new Dictionary<Tensor, List<Tensor>>();
         foreach (var n in g.Nodes)
         {
@@ -125,13 +116,23 @@ public sealed class MemoryPlan
             var source = plan.SliceViews.Contains(n) ? Root(n.Inputs[0]) : NodeClasses.Of(n) == NodeClass.View ? Root(n.Outputs[0]) : null;
             if (source is not null && source != n.Outputs[0]) (viewsOf.TryGetValue(source, out var l) ? l : viewsOf[source] = []).Add(n.Outputs[0]);
         }
-        var viewsPending = new List<Tensor>();
-        void ShareWithViews(Tensor source)
+        void Store(Tensor t, Storage s)
         {
-            if (!viewsOf.TryGetValue(source, out var views)) return;
-            foreach (var v in views) if (!plan.StorageOf.ContainsKey(v)) viewsPending.Add(v);
+            plan.StorageOf[t] = s;
+            if (s.Kind == StorageKind.Slot)
+            {
+                int until = fetchedRoots.Contains(t) ? int.MaxValue : lastUse.GetValueOrDefault(t, -1);
+                if (!busyUntil.TryGetValue(s, out int was) || was < until)
+                {
+                    busyUntil[s] = until;
+                    if (until != int.MaxValue) (freesAt[Math.Max(until, current)] ??= []).Add(s);
+                }
+            }
+            if (viewsOf.TryGetValue(t, out var views))
+                foreach (var v in views)
+                    if (!plan.StorageOf.ContainsKey(v)) Store(v, s);
         }
-        foreach (var t in plan.StorageOf.Keys.ToList()) ShareWithViews(t);
+        foreach (var (t, s) in plan.StorageOf.ToList()) Store(t, s);
         // The kernel each tensor is defined at (a concatenation stored in place: where its first piece is written).
         var definedAt = new Dictionary<Tensor, int>();
 
@@ -158,17 +159,14 @@ public sealed class MemoryPlan
                             ? new Storage(StorageKind.VariableNext, wv, whole.DType, whole.Shape.StaticSize, false)
                             : free.Take(whole) ?? NewSlot(plan, whole);
                         Store(whole, wholeSlot);
-                        ShareWithViews(whole);
                     }
                     lastUse.TryAdd(o, k);
                     Store(o, wholeSlot);
-                    ShareWithViews(o);
                     continue;
                 }
                 if (assigned.TryGetValue(o, out int vi))
                 {
                     Store(o, new Storage(StorageKind.VariableNext, vi, o.DType, o.Shape.StaticSize, false));
-                    ShareWithViews(o);
                     continue;
                 }
                 Storage? slot = null;
@@ -182,22 +180,6 @@ public sealed class MemoryPlan
                 else slot = free.Take(o) ?? NewSlot(plan, o);
                 if (!lastUse.ContainsKey(o) && !fetchedRoots.Contains(o)) lastUse[o] = k; // written, never read: dies at once
                 Store(o, slot);
-                ShareWithViews(o);
-            }
-            // Views whose sources now have storage (a view of a view after its source, in graph order).
-            while (viewsPending.Count > 0)
-            {
-                var ready = viewsPending.Distinct().OrderBy(v => v.Node.Id).ThenBy(v => v.Index).ToList();
-                viewsPending.Clear();
-                foreach (var v in ready)
-                {
-                    if (plan.StorageOf.ContainsKey(v)) continue;
-                    var n = v.Node;
-                    var source = plan.SliceViews.Contains(n) ? Root(n.Inputs[0]) : Root(v);
-                    if (!plan.StorageOf.TryGetValue(source, out var vs)) continue;
-                    Store(v, vs);
-                    ShareWithViews(v);
-                }
             }
             // Free slots whose tensors all die at this kernel, in slot order.
             if (freesAt[k] is { } dying)

@@ -22,7 +22,8 @@ internal static class CSharpEmitter
         // Kernels that differ only in their buffers, offsets and seeds share one method (a
         // template): an unrolled sequence model is the same few kernels per step, so the code,
         // Roslyn's work and the JIT's grow with the number of distinct kernels, not the steps.
-        var templates = new Dictionary<string, Template>();
+        var templates = new List<Template>();
+        var templateByText = new Dictionary<string, Template>();
         var templateOf = new List<int>();
         var argStart = new List<int> { 0 };
         var allArgs = new List<int>();
@@ -31,7 +32,11 @@ internal static class CSharpEmitter
         {
             var args = new KernelArgs(mem, table);
             string text = EmitKernel(k, args, mem.ViewOf, vectorWidth);
-            if (!templates.TryGetValue(text, out var t)) templates[text] = t = new Template(templates.Count, Method(k), text);
+            if (!templateByText.TryGetValue(text, out var t))
+            {
+                templateByText[text] = t = new Template(templates.Count, Method(k), text);
+                templates.Add(t);
+            }
             t.Kernels.Add(k.Index);
             templateOf.Add(t.Index);
             allArgs.AddRange(args.Values);
@@ -53,12 +58,12 @@ internal static class CSharpEmitter
         main.AppendLine($"public sealed unsafe partial class {className} : CompiledStep");
         main.AppendLine("{");
         main.AppendLine("    // Kernel k runs template TemplateOf[k] on Args[ArgStart[k] .. ArgStart[k + 1]]: its buffers' indices,");
-        main.AppendLine("    // offsets and seeds. The lower stage's dump lists each kernel's nodes.");
+        main.AppendLine("    // offsets and seeds. The listing before this file names each kernel's nodes.");
         main.AppendLine($"    private static readonly int[] TemplateOf = {Ints(templateOf)};");
         main.AppendLine($"    private static readonly int[] ArgStart = {Ints(argStart)};");
         main.AppendLine($"    private static readonly int[] Args = {Ints(allArgs)};");
         main.AppendLine($"    private static readonly delegate*<StepContext, int, ReadOnlySpan<int>, void>[] Templates =");
-        main.AppendLine($"        [{string.Join(", ", templates.Values.Select(t => "&" + t.Method))}];");
+        main.AppendLine($"        [{string.Join(", ", templates.Select(t => "&" + t.Method))}];");
         main.AppendLine();
         main.AppendLine("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         main.AppendLine("    public override void Run(StepContext c)");
@@ -76,7 +81,7 @@ internal static class CSharpEmitter
         main.AppendLine("}");
         var files = new List<SourceFile> { new($"{className}.cs", main.ToString(), []) };
         // One file per template (a partial class), so Roslyn binds and emits them in parallel.
-        foreach (var t in templates.Values)
+        foreach (var t in templates)
         {
             var sb = new StringBuilder(Head(Usings, $"// kernels {string.Join(", ", t.Kernels)}"));
             sb.AppendLine("namespace GraphNet.Generated;");
@@ -87,8 +92,14 @@ internal static class CSharpEmitter
             sb.AppendLine("}");
             files.Add(new SourceFile($"{t.Method}.cs", sb.ToString(), t.Kernels));
         }
-        return new GeneratedCode(className, files, MemberMap(kernels, _ => []), index.ToString());
+        // A template's members name its first kernel (a failure names the kernel that was running).
+        var members = templates.SelectMany(t => MemberSuffixes.Select(suffix => (Name: t.Method + suffix, Kernel: t.Kernels[0])))
+            .ToDictionary(m => m.Name, m => m.Kernel);
+        return new GeneratedCode(className, files, members, index.ToString());
     }
+
+    /// <summary>The endings of the names a kernel's code declares: its method and its loop structs.</summary>
+    private static readonly string[] MemberSuffixes = ["", "_Loop", "_Reduce", "_Epilogue"];
 
     /// <summary>Stands for the template's name in a kernel's text until the text is known to be new.</summary>
     private const string NamePlaceholder = "__KERNEL__";
@@ -125,7 +136,7 @@ internal static class CSharpEmitter
     {
         var map = new Dictionary<string, int>();
         foreach (var k in kernels)
-            foreach (var name in new[] { "", "_Loop", "_Reduce", "_Epilogue" }.Select(s => Method(k) + s).Concat(extra(k)))
+            foreach (var name in MemberSuffixes.Select(s => Method(k) + s).Concat(extra(k)))
                 map[name] = k.Index;
         return map;
     }
