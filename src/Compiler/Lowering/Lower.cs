@@ -61,21 +61,36 @@ public static class Lowering
                 foreach (var i in n.Inputs)
                     foreach (var p in Producers(plan, i.Node))
                         if (p != g) deps[g].Add(p);
+        // Depth first, each kernel's inputs in the order of their first nodes, with an explicit
+        // stack: an unrolled sequence has chains of thousands of kernels.
         var order = new List<FusionGroup>();
-        var state = new Dictionary<FusionGroup, int>();
-        void Visit(FusionGroup g)
+        var state = new Dictionary<FusionGroup, int>(); // 1: on the stack, 2: placed
+        var stack = new Stack<(FusionGroup Group, IEnumerator<FusionGroup> Deps)>();
+        foreach (var root in plan.Groups.OrderBy(g => g.Nodes.Min(n => n.Id)))
         {
-            if (state.TryGetValue(g, out var s))
+            if (state.ContainsKey(root)) continue;
+            state[root] = 1;
+            stack.Push((root, deps[root].OrderBy(d => d.Nodes.Min(n => n.Id)).GetEnumerator()));
+            while (stack.Count > 0)
             {
-                if (s == 1) throw new InvalidOperationException($"fusion made a cycle through kernel {g.Id}");
-                return;
+                var (g, rest) = stack.Peek();
+                if (rest.MoveNext())
+                {
+                    var d = rest.Current;
+                    if (state.TryGetValue(d, out var s))
+                    {
+                        if (s == 1) throw new InvalidOperationException($"fusion made a cycle through kernel {d.Id}");
+                        continue;
+                    }
+                    state[d] = 1;
+                    stack.Push((d, deps[d].OrderBy(e => e.Nodes.Min(n => n.Id)).GetEnumerator()));
+                    continue;
+                }
+                stack.Pop();
+                state[g] = 2;
+                order.Add(g);
             }
-            state[g] = 1;
-            foreach (var d in deps[g].OrderBy(d => d.Nodes.Min(n => n.Id))) Visit(d);
-            state[g] = 2;
-            order.Add(g);
         }
-        foreach (var g in plan.Groups.OrderBy(g => g.Nodes.Min(n => n.Id))) Visit(g);
         return order;
     }
 

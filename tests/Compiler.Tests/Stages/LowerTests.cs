@@ -31,6 +31,28 @@ public class LowerTests
         Assert.Contains("before kernel 1 makes it", e.Message);
     }
 
+    [Fact]
+    public void AChainOfThousandsOfKernelsIsOrderedOnASmallStack()
+    {
+        // An unrolled sequence is a long chain of kernels; ordering them must not recurse per kernel.
+        var g = new Graph(seed: 1);
+        var x = g.Placeholder([-1, 4], "x");
+        var w = g.Variable("w", [4, 4], Initializer.Uniform(-1, 1));
+        // The last kernel also computes an early node (fused into its epilogue), so it comes
+        // first among the kernels by first node and every other kernel is below it.
+        var early = F.Tanh(x);
+        var h = x;
+        for (int i = 0; i < 20000; i++) h = F.Tanh(F.MatMul(h, w));
+        var y = h + early;
+        Compilation? c = null;
+        var thread = new Thread(() => c = StageTestKit.RunThrough("lower", g, [y], [x]), maxStackSize: 256 << 10);
+        thread.Start();
+        thread.Join();
+        Assert.Equal(20000, c!.Kernels.Count);
+        Assert.Contains(c.Kernels[^1].Nodes, n => n.Name == early.Name); // the compiler works on a copy of the graph
+        for (int k = 1; k < c.Kernels.Count; k++) Assert.Same(c.Kernels[k - 1].Outputs[^1], c.Kernels[k].Anchor!.Inputs[0]);
+    }
+
     private static Kernel Reindexed(Kernel k, int index) => new()
     {
         Index = index, Name = k.Name, Anchor = k.Anchor, Prologue = k.Prologue, Epilogue = k.Epilogue,
