@@ -15,7 +15,8 @@ public sealed record ModelSpec(string Name, int[] SampleShape, Func<Graph, Func<
         "cnn" => Cnn,
         "mlp" => Mlp,
         "lstm" => Lstm,
-        _ => throw new ArgumentException($"unknown model '{name}': use cnn, mlp or lstm"),
+        "lstm-unrolled" => LstmUnrolled,
+        _ => throw new ArgumentException($"unknown model '{name}': use cnn, mlp, lstm or lstm-unrolled"),
     };
 
     /// <summary>The book's CNN (log-probabilities out), NLL loss, Adadelta at lr 0.5.</summary>
@@ -43,10 +44,15 @@ public sealed record ModelSpec(string Name, int[] SampleShape, Func<Graph, Func<
         return x => l3.Forward(F.Relu(l2.Forward(F.Relu(l1.Forward(x)))));
     }, F.CrossEntropy, () => new Adam());
 
-    /// <summary>LSTM (28 → 128 over 28 steps), then Linear(128, 10), cross entropy, Adam.</summary>
-    public static readonly ModelSpec Lstm = new("lstm", [28, 28], g =>
+    /// <summary>LSTM (28 → 128 over 28 steps, an F.Scan), then Linear(128, 10), cross entropy, Adam.</summary>
+    public static readonly ModelSpec Lstm = LstmModel("lstm", unroll: false);
+
+    /// <summary>The same LSTM unrolled over its 28 steps.</summary>
+    public static readonly ModelSpec LstmUnrolled = LstmModel("lstm-unrolled", unroll: true);
+
+    private static ModelSpec LstmModel(string name, bool unroll) => new(name, [28, 28], g =>
     {
-        var lstm = new LSTM(g, "lstm", 28, 128);
+        var lstm = new LSTM(g, "lstm", 28, 128) { Unroll = unroll };
         var fc = new Linear(g, "fc", 128, 10);
         return x => fc.Forward(lstm.Forward(x).Last);
     }, F.CrossEntropy, () => new Adam());
@@ -85,6 +91,7 @@ public sealed record BenchModel(Graph Graph, Tensor Input, Tensor Labels, Tensor
     public static BenchModel Cnn() => Build(ModelSpec.Cnn);
     public static BenchModel Mlp() => Build(ModelSpec.Mlp);
     public static BenchModel Lstm() => Build(ModelSpec.Lstm);
+    public static BenchModel LstmUnrolled() => Build(ModelSpec.LstmUnrolled);
 
     public static BenchModel Build(ModelSpec spec)
     {

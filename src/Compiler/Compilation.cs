@@ -100,6 +100,8 @@ public sealed class Compilation
     public List<Kernel> Kernels { get => kernels ?? throw Missing("lowering"); internal set => kernels = value; }
     public MemoryPlan Memory { get => memory ?? throw Missing("memory planning"); internal set => memory = value; }
     public BufferTable Buffers { get => buffers ?? throw Missing("memory planning"); internal set => buffers = value; }
+    /// <summary>Each scan kernel's compiled body, by the scan's node.</summary>
+    public IReadOnlyDictionary<Node, CompiledExecutable> Bodies { get => bodies ?? throw Missing("scan bodies"); internal set => bodies = value; }
     /// <summary>The compiled assembly's bytes (built, or read from the disk cache).</summary>
     public byte[] Image { get => image ?? throw Missing("building"); internal set => image = value; }
     public CompiledExecutable Executable { get => executable ?? throw Missing("loading"); internal set => executable = value; }
@@ -111,6 +113,7 @@ public sealed class Compilation
     private List<Kernel>? kernels;
     private MemoryPlan? memory;
     private BufferTable? buffers;
+    private IReadOnlyDictionary<Node, CompiledExecutable>? bodies;
     private byte[]? image;
     private CompiledExecutable? executable;
 

@@ -18,6 +18,8 @@ public static class Pipeline
         new ConstantFolding(),           // 3. simplify: fold constants,
         new AlgebraicSimplification(),   //    apply algebraic rules,
         new CommonSubexpressions(),      //    merge repeated work,
+        new ScanTwins(),                 //    run a scan and its twin that keeps residuals as one,
+        new ScanOutputs(),               //    drop the step outputs of scans that nothing reads,
         new DeadCodeElimination(),       //    drop what became unused
     ];
 
@@ -29,6 +31,7 @@ public static class Pipeline
         new Lower(),                     // 5. lower each group to a kernel, in a valid order
         .. backend.KernelPasses,         //    the backend's own kernel passes (C#: epilogues into library calls)
         new PlanMemory(),                // 6. plan memory: buffers, reuse, in place; the buffer table
+        new ScanBodies(),                //    compile each scan's body on its own
         new Generate(),                  // 7. generate the backend's code (a cache hit skips it),
         new Build(),                     //    compile it (or read it from the disk cache),
         new Load(),                      //    load it: the executable

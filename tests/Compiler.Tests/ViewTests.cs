@@ -58,9 +58,9 @@ public class ViewTests
     }
 
     [Fact]
-    public void AnLstmStepCopiesNoSlicesAndWritesItsGateGradientsInPlace()
+    public void AnUnrolledLstmStepCopiesNoSlicesAndWritesItsGateGradientsInPlace()
     {
-        var m = Bench.BenchModel.Lstm();
+        var m = Bench.BenchModel.LstmUnrolled();
         using var s = new Session(m.Graph, new SessionOptions { UseCompileCache = false });
         var exe = s.Compiled([m.Loss, m.TrainStep], m.Batch(4));
         var slices = m.Graph.Nodes.Count(n => n.Op is SliceOp);

@@ -8,6 +8,17 @@ public abstract class Executable : IDisposable
     /// <summary>Runs one step: feeds in, fetched values out; assignments update the variables.</summary>
     public abstract NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval);
 
+    /// <summary>
+    /// Runs one step with the fetched values copied into <paramref name="into"/> (arrays of the
+    /// fetches' sizes) rather than into new arrays: a scan's body runs this way every step. The
+    /// arrays must not be among the feeds: a backend may compute the fetches in them directly.
+    /// </summary>
+    public virtual void RunInto(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval, NDArray[] into)
+    {
+        var outs = Run(feeds, variables, eval);
+        for (int i = 0; i < outs.Length; i++) Array.Copy(outs[i].Data, into[i].Data, into[i].Size);
+    }
+
     /// <summary>Receives one event per kernel (or node) run when profiling.</summary>
     public Profiler? Profiler
     {
@@ -50,12 +61,34 @@ public abstract class CompiledExecutable : Executable
     {
         Unit = c.Unit; UserFetches = c.UserFetches; UserFeeds = c.UserFeeds; Kernels = c.Kernels; Memory = c.Memory; Buffers = c.Buffers;
         Report = c.Report;
+        scans = c.Bodies.ToDictionary(kv => kv.Key, kv => new ScanRunner((ScanOp)kv.Key.Op, kv.Value));
+        Bodies = c.Bodies;
+        bodies = c.Bodies.Values.ToArray();
         // For each feed storage, the user's feed that fills it (−1: the placeholder's default).
         FeedSources = Memory.Feeds.Select(n => Unit.Feeds.ToList().FindIndex(f => f.Node == n)).ToArray();
         Assignments = Unit.Graph.Nodes.Where(n => n.Op is AssignOp).Select(n => (
             Name: ((VariableOp)n.Inputs[0].Node.Op).VarName, Variable: Memory.Variables.IndexOf(n.Inputs[0].Node), Value: n.Inputs[1],
             Storage: Memory.StorageOf[MemoryPlan.Root(n.Inputs[1])], Type: n.OutputTypes[0])).ToArray();
     }
+
+    private readonly Dictionary<Node, ScanRunner> scans;
+
+    /// <summary>Each scan kernel's compiled body, by the scan's node.</summary>
+    public IReadOnlyDictionary<Node, CompiledExecutable> Bodies { get; }
+    private readonly CompiledExecutable[] bodies;
+
+    /// <summary>Runs a scan kernel: its compiled body once per step, the outputs into <paramref name="into"/> when given.</summary>
+    private protected NDArray[] RunScan(Node anchor, NDArray[] inputs, NDArray[]? into, EvalContext eval) =>
+        scans[anchor].Run(inputs, into, eval);
+
+    protected sealed override void Release()
+    {
+        ReleaseBackend();
+        foreach (var b in bodies) b.Dispose();
+    }
+
+    /// <summary>Frees what the backend holds (generated code, device memory).</summary>
+    private protected virtual void ReleaseBackend() { }
 
     /// <summary>The optimized unit the code was generated from.</summary>
     public Unit Unit { get; }

@@ -53,5 +53,6 @@ public static class NodeClasses
     public static readonly IReadOnlySet<Type> ReferenceOnly = new HashSet<Type>
     {
         typeof(ArgMaxOp), typeof(TransposeOp), typeof(ConcatOp), typeof(SliceOp), typeof(PadOp), typeof(GatherOp), typeof(GatherGradOp),
+        typeof(ScanOp), // its body is compiled on its own and run once per step (see ScanBodies)
     };
 }

@@ -35,7 +35,7 @@ public static class Lowering
                     if (!pointwise.Contains(i.Node) && !leaves.Contains(i) && !(n.Op is BroadcastLikeOp && n.Inputs[1] == i))
                         leaves.Add(i);
             var outputs = new List<Tensor>();
-            if (g.Anchor is { } a) outputs.Add(a.Outputs[0]);
+            if (g.Anchor is { } a) outputs.AddRange(a.Outputs);
             foreach (var n in g.Pointwise)
             {
                 var o = n.Outputs[0];

@@ -38,14 +38,13 @@ public static partial class F
         foreach (var node in relevant.OrderByDescending(n => n.Id))
         {
             if (node.Inputs.Count == 0) continue;
-            var outGrad = node.Outputs.Count == 1 && grads.TryGetValue(node.Outputs[0], out var parts) ? SumParts(parts) : null;
-            if (outGrad is null) continue;
-            if (!node.OutputTypes[0].DType.IsFloat()) continue;
+            var outGrads = node.Outputs.Select(o => grads.TryGetValue(o, out var parts) && o.DType.IsFloat() ? SumParts(parts) : null).ToArray();
+            if (outGrads.All(d => d is null)) continue;
             Tensor?[] inGrads;
             g.CurrentForward = node;
             var needs = new bool[node.Inputs.Count];
             for (int i = 0; i < needs.Length; i++) needs[i] = relevant.Contains(node.Inputs[i].Node) && node.Inputs[i].DType.IsFloat();
-            try { inGrads = node.Op.Gradient(new GradContext(node, outGrad, needs)); }
+            try { inGrads = node.Op.Gradient(new GradContext(node, outGrads, needs)); }
             finally { g.CurrentForward = null; }
             for (int i = 0; i < node.Inputs.Count; i++)
             {

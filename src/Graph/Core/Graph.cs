@@ -16,6 +16,41 @@ public sealed class Graph
 
     public Graph(int seed = 0) { Seed = seed; }
 
+    /// <summary>
+    /// A scan's body: a graph of its own inside <paramref name="outer"/>. A tensor of an enclosing
+    /// graph used in it is captured (it becomes a placeholder here, fed the outer value), and an op
+    /// given tensors of both is added here, so model code builds bodies with the usual API.
+    /// </summary>
+    internal static Graph BodyOf(Graph outer, string name) => new(outer.Seed) { Outer = outer, Name = outer.Name + "/" + name };
+
+    /// <summary>The graph a scan body is built inside, or null for a top-level graph.</summary>
+    public Graph? Outer { get; private init; }
+    private readonly Dictionary<Tensor, Tensor> captureOf = [];
+    private readonly List<(Tensor Outer, Tensor Inner)> captures = [];
+
+    /// <summary>The tensors of the outer graph this body captured, with their placeholders here, in order.</summary>
+    internal IReadOnlyList<(Tensor Outer, Tensor Inner)> Captures => captures;
+
+    /// <summary>Whether this graph is a body built inside <paramref name="g"/> (at any depth).</summary>
+    internal bool IsInside(Graph g)
+    {
+        for (var o = Outer; o is not null; o = o.Outer) if (o == g) return true;
+        return false;
+    }
+
+    /// <summary>The placeholder standing for a tensor of an enclosing graph (made on first use).</summary>
+    internal Tensor Capture(Tensor t)
+    {
+        if (t.Graph == this) return t;
+        if (captureOf.TryGetValue(t, out var inner)) return inner;
+        if (!IsInside(t.Graph)) throw new GraphException($"'{t.Name}' belongs to a graph this scan body is not built inside");
+        var fromOuter = t.Graph == Outer ? t : Outer!.Capture(t);
+        inner = Append(new PlaceholderOp(t.Type), [], "capture/" + t.Name.Replace(':', '_'), SourceLocation.Unknown, null).Outputs[0];
+        captureOf[t] = inner;
+        captures.Add((fromOuter, inner));
+        return inner;
+    }
+
     /// <summary>Seed of the counter-based generator for initializers and dropout.</summary>
     public int Seed { get; }
     public IReadOnlyList<Node> Nodes => nodes;
@@ -84,9 +119,22 @@ public sealed class Graph
 
     private Node Append(Op op, IReadOnlyList<Tensor> inputs, string? name, SourceLocation source, Node? forwardOf)
     {
-        foreach (var t in inputs)
-            if (t.Graph != this)
-                throw new GraphException($"{op.Name} (at {source}): input '{t.Name}' belongs to another Graph; tensors of two graphs cannot be mixed");
+        // An op on tensors of a scan body and of a graph around it belongs to the body.
+        var home = this;
+        foreach (var t in inputs) if (t.Graph != home && t.Graph.IsInside(home)) home = t.Graph;
+        if (home != this) return home.Append(op, inputs, name, source, forwardOf);
+        if (inputs.Any(t => t.Graph != this))
+        {
+            var local = inputs.ToArray();
+            for (int i = 0; i < local.Length; i++)
+            {
+                if (local[i].Graph == this) continue;
+                if (!IsInside(local[i].Graph))
+                    throw new GraphException($"{op.Name} (at {source}): input '{local[i].Name}' belongs to another Graph; tensors of two graphs cannot be mixed");
+                local[i] = Capture(local[i]);
+            }
+            inputs = local;
+        }
         TensorType[] types;
         try { types = op.InferTypes(inputs.Select(t => t.Type).ToArray()); }
         catch (ShapeException e)
@@ -121,6 +169,9 @@ public sealed class Graph
     /// </summary>
     public Tensor Variable(string name, int[] shape, Initializer? initializer, DType dtype = DType.Float32, bool trainable = true)
     {
+        if (Outer is not null)
+            throw new GraphException($"variable '{name}' is made inside a scan body (at {SourceLocation.Capture()}); " +
+                "make layers and variables outside F.Scan and use them in the body");
         // The same rule in both modes: two layers of one name would silently share weights.
         if (HasVariable(name))
             throw new GraphException($"a variable named '{name}' already exists in this graph (at {SourceLocation.Capture()}); " +
@@ -145,7 +196,8 @@ public sealed class Graph
     /// The graph's training switch: a bool scalar that is true unless fed false. Dropout reads it;
     /// feed <c>false</c> for evaluation, like PyTorch's <c>model.eval()</c>.
     /// </summary>
-    public Tensor Training => training ??= PlaceholderWithDefault(NDArray.From([true]), [], "training");
+    public Tensor Training => training ??= Outer is { } outer ? Capture(outer.Training)
+        : PlaceholderWithDefault(NDArray.From([true]), [], "training");
 
     /// <summary>Whether the training switch exists yet (reading <see cref="Training"/> creates it).</summary>
     public bool HasTrainingSwitch => training is not null;

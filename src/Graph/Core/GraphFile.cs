@@ -22,6 +22,9 @@ public static class GraphFile
 
     public static void Save(Graph g, string path)
     {
+        if (g.Nodes.FirstOrDefault(n => n.Op is ScanOp) is { } scan)
+            throw new NotSupportedException($"graph files cannot store scans yet ({scan.Describe()}); " +
+                "save the variables with a checkpoint and build the graph again from code");
         var nodes = new JsonArray();
         foreach (var n in g.Nodes)
             nodes.Add(new JsonObject

@@ -1,8 +1,8 @@
 namespace GraphNet.Nn;
 
 /// <summary>
-/// A one-layer recurrent network over a batch-first sequence [N, T, input], unrolled over T
-/// (static, like TF1's static_rnn) from primitive ops, so its gradient needs no rule of its own.
+/// A one-layer recurrent network over a batch-first sequence [N, T, input]: an F.Scan over T
+/// whose step is the cell (its gradient a scan back), or unrolled over T (TF1's static_rnn).
 /// Parameter names, layouts and gate orders are PyTorch's: weight_ih_l0 [gates*H, input],
 /// weight_hh_l0 [gates*H, H], bias_ih_l0, bias_hh_l0.
 /// </summary>
@@ -28,25 +28,45 @@ public abstract class RecurrentBase : Module
     internal void OverrideParameters(Tensor wih, Tensor whh, Tensor bih, Tensor bhh) =>
         (WeightIh, WeightHh, BiasIh, BiasHh) = (wih, whh, bih, bhh);
 
+    /// <summary>
+    /// Unroll the sequence into one copy of the cell per step (TF1's static_rnn) instead of
+    /// running it as an <see cref="F.Scan"/> (the default), whose step is compiled once for any length.
+    /// </summary>
+    public bool Unroll { get; init; }
+
     /// <summary>Runs the sequence; returns all hidden states [N, T, H] and the last one [N, H].</summary>
     public (Tensor Output, Tensor Last) Forward(Tensor x, Tensor? h0 = null)
     {
         if (x.Rank != 3) throw new GraphException($"{GetType().Name} '{Name}' expects a batch-first sequence [N, T, features], got {x.Shape}");
         using var _ = Graph.NameScope(Name);
-        int steps = x.Shape[1];
         // One matmul projects every time step's input at once.
         var xProj = F.MatMul(x, WeightIh, transB: true) + BiasIh;
+        if (!Unroll)
+        {
+            var zeros = F.ZerosLike(F.Slice(F.Reshape(F.Slice(xProj, 1, 0, 1), [-1, xProj.Shape[2]]), 1, 0, HiddenSize));
+            Tensor[] init = HasCell ? [h0 ?? zeros, zeros] : [h0 ?? zeros];
+            var (last, ys) = F.Scan((state, xt) =>
+            {
+                var (h, c) = Cell(xt[0], state[0], HasCell ? state[1] : null);
+                return (HasCell ? [h, c!] : [h], [h]);
+            }, init, [xProj], axis: 1, name: "steps");
+            return (ys[0], last[0]);
+        }
+        int steps = x.Shape[1];
         var outputs = new List<Tensor>();
-        Tensor? h = h0;
-        Tensor? c = null;
+        Tensor? hs = h0;
+        Tensor? cs = null;
         for (int t = 0; t < steps; t++)
         {
             var xt = F.Reshape(F.Slice(xProj, 1, t, 1), [-1, xProj.Shape[2]]);
-            (h, c) = Cell(xt, h, c);
-            outputs.Add(F.Reshape(h, [-1, 1, HiddenSize]));
+            (hs, cs) = Cell(xt, hs, cs);
+            outputs.Add(F.Reshape(hs, [-1, 1, HiddenSize]));
         }
-        return (F.Concat(outputs, 1), h!);
+        return (F.Concat(outputs, 1), hs!);
     }
+
+    /// <summary>Whether the cell carries a second state (the LSTM's c).</summary>
+    protected virtual bool HasCell => false;
 
     /// <summary>The recurrent projection h Wₕₕᵀ + bₕₕ; with no state yet, just the bias.</summary>
     protected Tensor Recur(Tensor? h) => h is null ? BiasHh : F.MatMul(h, WeightHh, transB: true) + BiasHh;
@@ -65,6 +85,8 @@ public sealed class RNN(Graph g, string name, int inputSize, int hiddenSize) : R
 /// <summary>LSTM with PyTorch's gate order i, f, g, o.</summary>
 public sealed class LSTM(Graph g, string name, int inputSize, int hiddenSize) : RecurrentBase(g, name, inputSize, hiddenSize, 4)
 {
+    protected override bool HasCell => true;
+
     protected override (Tensor, Tensor?) Cell(Tensor xp, Tensor? h, Tensor? c)
     {
         var z = xp + Recur(h);

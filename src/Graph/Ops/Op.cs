@@ -43,14 +43,19 @@ public abstract record Op
     }
 }
 
-/// <summary>What a gradient rule sees: the forward node, its inputs and output, and the output's gradient.</summary>
-public sealed class GradContext(Node node, Tensor dy, bool[]? needs = null)
+/// <summary>What a gradient rule sees: the forward node, its inputs and outputs, and the outputs' gradients.</summary>
+public sealed class GradContext(Node node, Tensor?[] dys, bool[]? needs = null)
 {
+    public GradContext(Node node, Tensor dy, bool[]? needs = null) : this(node, [dy], needs) { }
+
     public Node Node { get; } = node;
     public Graph Graph => Node.Graph;
     public IReadOnlyList<Tensor> X => Node.Inputs;
     public Tensor Y => Node.Outputs[0];
-    public Tensor Dy { get; } = dy;
+    /// <summary>The gradient of the (first) output.</summary>
+    public Tensor Dy => dys[0] ?? throw new InvalidOperationException($"no gradient flows into the first output of {Node.Describe()}");
+    /// <summary>The gradient of each output; null where none flows (a node of several outputs).</summary>
+    public IReadOnlyList<Tensor?> Dys { get; } = dys;
 
     /// <summary>
     /// Whether input i's gradient is wanted (PyTorch's needs_input_grad): a rule may skip the

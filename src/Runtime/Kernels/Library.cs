@@ -36,6 +36,8 @@ public static class Library
     /// </summary>
     public static NDArray[] Evaluate(Node node, NDArray[] x, EvalContext ctx, NDArray? into = null)
     {
+        // A scan's step runs its nodes the same way, library kernels included.
+        if (node.Op is ScanOp scan) return scan.Run(x, ScanOp.Copying(inputs => scan.Body.Step(inputs, (n, v) => Evaluate(n, v, ctx))));
         if (TryRun(node, x, into) is { } y) return [y];
         var outs = node.Op.Evaluate(ctx, x);
         if (into is not null) { Array.Copy(outs[0].Data, into.Data, into.Size); return [into]; }

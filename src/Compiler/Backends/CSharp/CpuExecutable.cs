@@ -27,7 +27,15 @@ internal sealed class CpuExecutable : CompiledExecutable
             ? (a, Buffers.IndexOf(k.Absorbed?.Result ?? a.Outputs[0])) : (null!, -1)).ToArray();
         sites = new CallSite?[calls.Length];
         ctx.CallKernel = Call;
+        // A fetch alone in a slot of its own size can be computed straight into a caller's array.
+        var fetchIndex = Unit.Fetches.Select(Buffers.IndexOf).ToArray();
+        directFetch = Unit.Fetches.Select((f, i) => Memory.StorageOf[MemoryPlan.Root(f)] is { Kind: StorageKind.Slot } st
+            && st.StaticSize == f.Shape.StaticSize && st.Symbolic == f.Shape.IsSymbolic && fetchIndex.Count(x => x == fetchIndex[i]) == 1
+            ? fetchIndex[i] : -1).ToArray();
     }
+
+    /// <summary>For each fetch, its buffer index where <see cref="RunInto"/> may lend it the caller's array, else −1.</summary>
+    private readonly int[] directFetch;
 
     /// <summary>The collectible context holding the generated assembly (tests check that it unloads).</summary>
     internal override AssemblyLoadContext? LoadContext => context;
@@ -45,8 +53,14 @@ internal sealed class CpuExecutable : CompiledExecutable
     private protected override (Array Data, int Count) OutputValues(Tensor o) =>
         (ctx.B[Buffers.IndexOf(o)], (int)(o.Shape.StaticSize * (o.Shape.IsSymbolic ? ctx.Batch : 1)));
 
+    public override NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval) =>
+        Execute(feeds, variables, eval, null);
+
+    public override void RunInto(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval, NDArray[] into) =>
+        Execute(feeds, variables, eval, into);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override NDArray[] Run(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval)
+    private NDArray[] Execute(IReadOnlyDictionary<Tensor, NDArray> feeds, VariableStore variables, EvalContext eval, NDArray[]? into)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         int batch = FeedCheck.Validate(UserFeeds, feeds) ?? 1;
@@ -59,6 +73,10 @@ internal sealed class CpuExecutable : CompiledExecutable
         if (!slotsByBatch.TryGetValue(batch, out var slots))
             slotsByBatch[batch] = slots = Memory.Slots.Select(s => Array.CreateInstance(ClrType(s.DType), s.Elements(batch))).ToArray();
         Array.Copy(slots, 0, b, Buffers.SlotBase, slots.Length);
+        // The caller's arrays (a scan's next carries and step outputs, never read by this step) as the fetches' own slots.
+        if (into is not null)
+            for (int i = 0; i < into.Length; i++)
+                if (directFetch[i] >= 0 && b[directFetch[i]].Length == into[i].Size) b[directFetch[i]] = into[i].Data;
         for (int i = 0; i < nextBuffers.Length; i++)
         {
             var type = Memory.Variables[i].OutputTypes[0];
@@ -73,7 +91,17 @@ internal sealed class CpuExecutable : CompiledExecutable
         catch (NonFiniteException) { throw; }
         catch (Exception e) { throw new GraphException(DescribeFailure(e, ctx.Current), e); }
 
-        var results = Unit.Fetches.Select(f => Value(f, b, batch).Clone()).ToArray();
+        NDArray[] results;
+        if (into is null) results = Unit.Fetches.Select(f => Value(f, b, batch).Clone()).ToArray();
+        else
+        {
+            for (int i = 0; i < into.Length; i++)
+            {
+                var data = b[Buffers.IndexOf(Unit.Fetches[i])];
+                if (!ReferenceEquals(data, into[i].Data)) Array.Copy(data, into[i].Data, into[i].Size);
+            }
+            results = into;
+        }
         // Assignments: swap in the second buffer the kernel wrote, or copy a value from elsewhere.
         foreach (var (name, vi, value, storage, type) in Assignments)
         {
@@ -134,6 +162,12 @@ internal sealed class CpuExecutable : CompiledExecutable
                 if (!ReferenceEquals(inputs[i]?.Data, data))
                     inputs[i] = new NDArray(anchor.Inputs[i].DType, anchor.Inputs[i].Shape.Resolve(batch), data);
             }
+            if (anchor.Op is ScanOp)
+            {
+                var outs = anchor.Outputs.Select(o => new NDArray(o.DType, o.Shape.Resolve(batch), b[Buffers.IndexOf(o)])).ToArray();
+                RunScan(anchor, inputs!, outs, evalContext);
+                return;
+            }
             if (!ReferenceEquals(site.Into?.Data, b[output]))
                 site.Into = new NDArray(anchor.OutputTypes[0].DType, anchor.OutputTypes[0].Shape.Resolve(batch), b[output]);
             if (absorbed is null) { Library.Evaluate(anchor, inputs!, evalContext, site.Into); return; }
@@ -145,5 +179,5 @@ internal sealed class CpuExecutable : CompiledExecutable
     }
 
     /// <summary>Unloads the generated code.</summary>
-    protected override void Release() => context?.Unload();
+    private protected override void ReleaseBackend() => context?.Unload();
 }

@@ -152,13 +152,20 @@ public sealed class IlgpuExecutable : CompiledExecutable
             // Reference evaluation on the host: inputs down, the op's reference code, the output up.
             accelerator.Synchronize();
             var inputs = anchor.Inputs.Select((t, i) => DeviceBuffers.Download(ctx.B[Buffers.IndexOf(t)], t.DType, S(i))).ToArray();
+            if (anchor.Op is ScanOp)
+            {
+                // The body runs as compiled device kernels, its steps' values passing through the host.
+                var outs = RunScan(anchor, inputs, null, evalContext);
+                for (int i = 0; i < outs.Length; i++) DeviceBuffers.Upload(ctx.B[Buffers.IndexOf(anchor.Outputs[i])], outs[i].Data);
+                return;
+            }
             var output = Runtime.Kernels.Library.Evaluate(anchor, inputs, evalContext)[0];
             DeviceBuffers.Upload(ctx.B[Buffers.IndexOf(y)], output.Data);
         }
         catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(anchor, e); }
     }
 
-    protected override void Release()
+    private protected override void ReleaseBackend()
     {
         accelerator.Synchronize();
         foreach (var buffers in slotsByBatch.Values.Concat(feedsByBatch.Values).Append(constants))

@@ -1,0 +1,80 @@
+namespace GraphNet;
+
+public static partial class F
+{
+    /// <summary>
+    /// A loop over a sequence axis, as JAX's <c>lax.scan</c> and TF1's <c>tf.scan</c>:
+    /// <paramref name="body"/> maps (carries, one step of each sequence) to (next carries, the
+    /// step's outputs). Returns the final carries and each output stacked along <paramref
+    /// name="axis"/>. The body is built once as a graph of its own and compiled once for any
+    /// length; tensors from around it (weights) may be used in it freely. The length comes from the
+    /// sequences (it may be the symbolic N, so a new length does not recompile), or from
+    /// <paramref name="length"/> when there are none. <paramref name="recompute"/>: the gradient
+    /// keeps only each step's carries and recomputes the rest of the step (less memory) instead
+    /// of keeping every value the backward step reads. In eager mode the body runs step by step,
+    /// as a Python loop would in PyTorch.
+    /// </summary>
+    public static (Tensor[] Carries, Tensor[] Ys) Scan(Func<Tensor[], Tensor[], (Tensor[] Carries, Tensor[] Ys)> body,
+        IReadOnlyList<Tensor> init, IReadOnlyList<Tensor> xs, int axis = 0, int? length = null, bool reverse = false,
+        bool recompute = false, string name = "scan")
+    {
+        var g = init.Concat(xs).FirstOrDefault()?.Graph
+            ?? throw new GraphException("F.Scan needs at least one initial carry or sequence");
+        var at = SourceLocation.Capture();
+        foreach (var x in xs)
+            if (axis < 0 || axis >= x.Rank) throw new GraphException($"F.Scan (at {at}): axis {axis} is out of range for sequence '{x.Name}' {x.Type}");
+        int steps = xs.Count > 0 ? xs[0].Shape[axis] : length
+            ?? throw new GraphException($"F.Scan (at {at}): with no sequences, give the number of steps as length");
+        foreach (var x in xs)
+            if (x.Shape[axis] != steps)
+                throw new GraphException($"F.Scan (at {at}): sequences differ in length along axis {axis}: '{xs[0].Name}' {xs[0].Type} and '{x.Name}' {x.Type}");
+        if (length is { } l && l != steps)
+            throw new GraphException($"F.Scan (at {at}): length {l} differs from the sequences' {Shape.Dim(steps)} steps");
+        return g.Eager is not null ? ScanEagerly(body, init, xs, axis, steps, reverse)
+            : ScanDeferred(g, body, init, xs, axis, steps, reverse, recompute, name, at);
+    }
+
+    private static (Tensor[], Tensor[]) ScanDeferred(Graph g, Func<Tensor[], Tensor[], (Tensor[], Tensor[])> body,
+        IReadOnlyList<Tensor> init, IReadOnlyList<Tensor> xs, int axis, int steps, bool reverse, bool recompute, string name, SourceLocation at)
+    {
+        var b = Graph.BodyOf(g, name);
+        var carries = init.Select((c, i) => b.Placeholder(c.DType, c.Shape.ToArray(), $"carry{i}")).ToArray();
+        var slices = xs.Select((x, i) => b.Placeholder(x.DType, x.Shape.Dims.Where((_, d) => d != axis).ToArray(), $"x{i}")).ToArray();
+        var (carryOut, ys) = body(carries, slices);
+        if (carryOut.Length != carries.Length)
+            throw new GraphException($"F.Scan (at {at}): the body returns {carryOut.Length} carries for {carries.Length} given");
+        // Outputs made outside the body (a weight returned as is) are captured like any other use.
+        carryOut = carryOut.Select(b.Capture).ToArray();
+        ys = ys.Select(b.Capture).ToArray();
+        var captures = b.Captures.ToArray();
+        var scanBody = new ScanBody(b, carries, slices, captures.Select(c => c.Inner).ToArray(), carryOut, ys);
+        if (steps == Shape.Batch && scanBody.Inputs.Concat(scanBody.Outputs).Any(t => t.Shape.IsSymbolic))
+            throw new GraphException($"F.Scan (at {at}): the sequences' length is the symbolic N, so the body cannot use N as well " +
+                "(one graph has one symbolic dimension); give the batch a fixed size or the sequences a fixed length");
+        var op = new ScanOp(scanBody, steps, axis, reverse, Recompute: recompute);
+        var node = g.AddNode(op, [.. init, .. xs, .. captures.Select(c => c.Outer)], name);
+        return (node.Outputs.Take(carries.Length).ToArray(), node.Outputs.Skip(carries.Length).ToArray());
+    }
+
+    private static (Tensor[], Tensor[]) ScanEagerly(Func<Tensor[], Tensor[], (Tensor[], Tensor[])> body,
+        IReadOnlyList<Tensor> init, IReadOnlyList<Tensor> xs, int axis, int steps, bool reverse)
+    {
+        var carries = init.ToArray();
+        var outputs = new List<Tensor>[0];
+        for (int s = 0; s < steps; s++)
+        {
+            int t = reverse ? steps - 1 - s : s;
+            var slices = xs.Select(x => Reshape(Slice(x, axis, t, 1), x.Shape.Dims.Where((_, d) => d != axis).ToArray())).ToArray();
+            (carries, var ys) = body(carries, slices);
+            if (s == 0) outputs = ys.Select(_ => new List<Tensor>()).ToArray();
+            for (int i = 0; i < ys.Length; i++)
+            {
+                var dims = ys[i].Shape.Dims.ToList();
+                dims.Insert(axis, 1);
+                outputs[i].Add(Reshape(ys[i], ReshapeTarget(new Shape([.. dims]))));
+            }
+        }
+        if (reverse) foreach (var o in outputs) o.Reverse();
+        return (carries, outputs.Select(o => o.Count == 1 ? o[0] : Concat(o, axis)).ToArray());
+    }
+}
