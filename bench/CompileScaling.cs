@@ -61,6 +61,22 @@ public static class CompileScaling
             }
             finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
         }
+        Console.Error.WriteLine("time_sequence_prediction through F.Scan (999 steps, 97 sequences), in a fresh process...");
+        var scan = Child("scan", 999, cacheDir: null);
+        foreach (var key in new[] { "scan_compile_seconds", "scan_step_ms", "eager_step_ms", "scan_loss_first", "scan_loss_last" })
+            results.Add((key, scan[key]));
+        Console.Error.WriteLine($"  compiled in {scan["scan_compile_seconds"]:F2} s; step {scan["scan_step_ms"]:F0} ms compiled, " +
+            $"{scan["eager_step_ms"]:F0} ms eager; loss {scan["scan_loss_first"]:F4} -> {scan["scan_loss_last"]:F4}");
+        // The bench LSTM (28 steps, batch 64) as a scan and unrolled, in alternating rounds.
+        var (scanned, unrolled) = (new List<double>(), new List<double>());
+        for (int round = 0; round < 5; round++)
+        {
+            scanned.Add(Measure.Run("lstm", "compiled", 64, true, 40).MedianSeconds * 1000);
+            unrolled.Add(Measure.Run("lstm-unrolled", "compiled", 64, true, 40).MedianSeconds * 1000);
+            Console.Error.WriteLine($"  LSTM training step, round {round + 1}: scan {scanned[^1]:F2} ms, unrolled {unrolled[^1]:F2} ms");
+        }
+        results.Add(("lstm_scan_step_ms", scanned.Order().ElementAt(2)));
+        results.Add(("lstm_unrolled_step_ms", unrolled.Order().ElementAt(2)));
         Console.WriteLine($"machine={Report.Machine()}");
         if (lengths.Contains(100) && lengths.Contains(800))
             results.Add(("ratio_T800_T100", results.First(r => r.Key == "compile_seconds_T800").Value
@@ -72,6 +88,7 @@ public static class CompileScaling
     /// <summary>The child: builds one model, compiles its training step once, prints what it took.</summary>
     public static int Once(string model, int steps, string? cacheDir)
     {
+        if (model == "scan") return ScanOnce(steps, cacheDir);
         var (graph, fetches, feeds) = model switch
         {
             "lstm" => UnrolledLstm(steps),
@@ -91,6 +108,51 @@ public static class CompileScaling
         Console.WriteLine($"kernel_methods={report.Code.Files.Count - 1}");
         Console.WriteLine($"cache={(report.Cache.Length == 0 ? "off" : report.Cache.Replace(' ', '_'))}");
         foreach (var (stage, time) in report.Stages) Console.WriteLine($"stage_{stage.Replace(' ', '_')}={time.TotalSeconds:F4}");
+        return 0;
+    }
+
+    /// <summary>
+    /// The child for time_sequence_prediction through F.Scan: compiles its training step (the
+    /// first call), times compiled steps and eager steps of the same code, and reports the loss.
+    /// </summary>
+    private static int ScanOnce(int steps, string? cacheDir)
+    {
+        var (input, target, _, _) = TimeSequenceModel.SineWaves(length: steps + 1);
+        int n = input.Shape[0];
+        var options = new SessionOptions { UseCompileCache = cacheDir is not null, CacheDirectory = cacheDir, VerifyPasses = false };
+        using (var exec = new Executor(new Graph(seed: 0), ExecutionMode.Deferred, options))
+        {
+            var train = TimeSequenceModel.TrainStep(exec, n, steps);
+            double first = train.Run([input, target])[0].Item();
+            var plan = exec.Session!.LastPlan!;
+            var exe = exec.Session.Compiled(plan.Fetches, plan.FedTensors.ToDictionary(t => t, t => (NDArray)null!));
+            Console.WriteLine($"scan_compile_seconds={exe.Report.Total.TotalSeconds:F4}");
+            Console.WriteLine($"kernels={exe.KernelCount}");
+            Console.WriteLine($"body_kernels={exe.Bodies.Values.Sum(b => b.KernelCount)}");
+            var times = new List<double>();
+            double last = first;
+            for (int i = 0; i < 12; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                last = train.Run([input, target])[0].Item();
+                if (i >= 4) times.Add(sw.Elapsed.TotalMilliseconds);
+            }
+            Console.WriteLine($"scan_step_ms={times.Order().ElementAt(times.Count / 2):F2}");
+            Console.WriteLine($"scan_loss_first={first:F6}");
+            Console.WriteLine($"scan_loss_last={last:F6}");
+        }
+        using (var exec = new Executor(new Graph(seed: 0), ExecutionMode.Eager))
+        {
+            var train = TimeSequenceModel.TrainStep(exec, n, steps);
+            var times = new List<double>();
+            for (int i = 0; i < 3; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                train.Run([input, target]);
+                if (i >= 1) times.Add(sw.Elapsed.TotalMilliseconds);
+            }
+            Console.WriteLine($"eager_step_ms={times.Min():F2}");
+        }
         return 0;
     }
 

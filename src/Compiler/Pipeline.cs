@@ -44,6 +44,9 @@ public static class Pipeline
     internal static CompiledExecutable Run(Compilation c)
     {
         var total = Stopwatch.StartNew();
+        // Roslyn JIT-compiles itself on its first use in a process (about a second): let that
+        // overlap with the stages before the build, as a session's set-up does.
+        Backends.CSharp.RoslynCompiler.WarmUpInBackground();
         var dumps = c.Options.DumpDirectory is null ? null : new List<(string File, Func<string> Text)>();
         var stages = Stages(c.Backend);
         int running = 0;

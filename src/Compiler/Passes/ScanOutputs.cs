@@ -10,6 +10,7 @@ public sealed class ScanOutputs : Pass
 
     public override Unit Run(Unit unit)
     {
+        if (!unit.Graph.Nodes.Any(n => n.Op is ScanOp)) return unit;
         var consumers = Fusion.Consumers(unit.Graph);
         var fetched = unit.Fetches.ToHashSet();
         bool Unread(Tensor t) => consumers[t].Count == 0 && !fetched.Contains(t);
