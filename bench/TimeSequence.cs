@@ -44,8 +44,9 @@ public sealed class TimeSequenceModel(Graph g)
     {
         var rng = new Random(seed);
         var shifts = Enumerable.Range(0, count).Select(_ => rng.Next(-80, 80)).ToArray();
+        float Wave(int i, int t) => (float)Math.Sin((t + shifts[i]) / 20.0);
         NDArray Part(int from, int to, int skip) => NDArray.From(Enumerable.Range(from, to - from)
-            .SelectMany(i => Enumerable.Range(skip, length - 1).Select(t => (float)Math.Sin((t + shifts[i]) / 20.0))).ToArray(), to - from, length - 1);
+            .SelectMany(i => Enumerable.Range(skip, length - 1).Select(t => Wave(i, t))).ToArray(), to - from, length - 1);
         return (Part(3, count, 0), Part(3, count, 1), Part(0, 3, 0), Part(0, 3, 1));
     }
 

@@ -22,12 +22,14 @@ public static partial class F
             ?? throw new GraphException("F.Scan needs at least one initial carry or sequence");
         var at = SourceLocation.Capture();
         foreach (var x in xs)
-            if (axis < 0 || axis >= x.Rank) throw new GraphException($"F.Scan (at {at}): axis {axis} is out of range for sequence '{x.Name}' {x.Type}");
+            if (axis < 0 || axis >= x.Rank)
+                throw new GraphException($"F.Scan (at {at}): axis {axis} is out of range for sequence '{x.Name}' {x.Type}");
         int steps = xs.Count > 0 ? xs[0].Shape[axis] : length
             ?? throw new GraphException($"F.Scan (at {at}): with no sequences, give the number of steps as length");
         foreach (var x in xs)
             if (x.Shape[axis] != steps)
-                throw new GraphException($"F.Scan (at {at}): sequences differ in length along axis {axis}: '{xs[0].Name}' {xs[0].Type} and '{x.Name}' {x.Type}");
+                throw new GraphException($"F.Scan (at {at}): sequences differ in length along axis {axis}: " +
+                    $"'{xs[0].Name}' {xs[0].Type} and '{x.Name}' {x.Type}");
         if (length is { } l && l != steps)
             throw new GraphException($"F.Scan (at {at}): length {l} differs from the sequences' {Shape.Dim(steps)} steps");
         return g.Eager is not null ? ScanEagerly(body, init, xs, axis, steps, reverse)

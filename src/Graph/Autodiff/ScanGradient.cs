@@ -34,7 +34,8 @@ internal static class ScanGradient
         var floatCarries = Enumerable.Range(0, nc).Where(j => hIn[j].DType.IsFloat()).ToArray();
         var wantedXs = Enumerable.Range(0, nx).Where(i => Wanted(nc + i)).ToArray();
         var wantedCaptures = Enumerable.Range(0, nk).Where(i => Wanted(nc + nx + i)).ToArray();
-        var wrt = floatCarries.Select(j => hIn[j]).Concat(wantedXs.Select(i => hIn[nc + i])).Concat(wantedCaptures.Select(i => hIn[nc + nx + i])).ToArray();
+        var wrt = floatCarries.Select(j => hIn[j]).Concat(wantedXs.Select(i => hIn[nc + i]))
+            .Concat(wantedCaptures.Select(i => hIn[nc + nx + i])).ToArray();
         var grads = F.Gradients(seeded.Select(i => hOut[i]).ToArray(), wrt, seeded.Select(i => seeds[i]).ToArray());
 
         // 2. What the backward step reads of the forward step: values that change from step to step.
@@ -63,9 +64,10 @@ internal static class ScanGradient
         var dCarry = floatCarries.Select(j => toG[seeds[j]] = gb.Placeholder(hIn[j].DType, hIn[j].Shape.ToArray(), $"d_carry{j}")).ToArray();
         var dSum = wantedCaptures.Select(i => gb.Placeholder(hIn[nc + nx + i].DType, hIn[nc + nx + i].Shape.ToArray(), $"d_capture{i}")).ToArray();
         var res = stacked.Select((r, i) => toG[r] = gb.Placeholder(r.DType, r.Shape.ToArray(), $"residual{i}")).ToArray();
-        var dYs = seeded.Where(i => i >= nc).Select(i => toG[seeds[i]] = gb.Placeholder(hOut[i].DType, hOut[i].Shape.ToArray(), $"d_y{i - nc}")).ToArray();
-        var xsIn = Enumerable.Range(0, nx).Select(i => toG[hIn[nc + i]] = gb.Placeholder(hIn[nc + i].DType, hIn[nc + i].Shape.ToArray(), $"x{i}")).ToArray();
-        var capIn = Enumerable.Range(0, nk).Select(i => toG[hIn[nc + nx + i]] = gb.Placeholder(hIn[nc + nx + i].DType, hIn[nc + nx + i].Shape.ToArray(), $"capture{i}")).ToArray();
+        Tensor Like(Tensor t, string name) => gb.Placeholder(t.DType, t.Shape.ToArray(), name);
+        var dYs = seeded.Where(i => i >= nc).Select(i => toG[seeds[i]] = Like(hOut[i], $"d_y{i - nc}")).ToArray();
+        var xsIn = Enumerable.Range(0, nx).Select(i => toG[hIn[nc + i]] = Like(hIn[nc + i], $"x{i}")).ToArray();
+        var capIn = Enumerable.Range(0, nk).Select(i => toG[hIn[nc + nx + i]] = Like(hIn[nc + nx + i], $"capture{i}")).ToArray();
         var needed = Ancestors(results, stop: toG.ContainsKey).ToHashSet();
         foreach (var n in h.Nodes)
         {
@@ -86,7 +88,8 @@ internal static class ScanGradient
             if (Grad(floatCarries.Length + wantedXs.Length + w) is not { } d) continue;
             var rest = new List<Tensor>();
             foreach (var term in Terms(d))
-                if (op.Axis <= 1 && term.Node.Op is MatMulOp { TransA: true, TransB: false, SumBatch: false } && term.Node.Inputs.All(t => t.Rank == 2))
+                if (op.Axis <= 1 && term.Node.Op is MatMulOp { TransA: true, TransB: false, SumBatch: false }
+                    && term.Node.Inputs.All(t => t.Rank == 2))
                     hoisted.Add((w, term.Node.Inputs[0], term.Node.Inputs[1]));
                 else rest.Add(term);
             if (rest.Count > 0) summed.Add((w, gb.Capture(rest.Aggregate(dSum[w], (a, b) => a + b))));

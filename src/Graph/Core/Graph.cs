@@ -130,7 +130,8 @@ public sealed class Graph
             {
                 if (local[i].Graph == this) continue;
                 if (!IsInside(local[i].Graph))
-                    throw new GraphException($"{op.Name} (at {source}): input '{local[i].Name}' belongs to another Graph; tensors of two graphs cannot be mixed");
+                    throw new GraphException($"{op.Name} (at {source}): input '{local[i].Name}' belongs to another Graph; " +
+                        "tensors of two graphs cannot be mixed");
                 local[i] = Capture(local[i]);
             }
             inputs = local;

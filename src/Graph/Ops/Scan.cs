@@ -116,10 +116,12 @@ public sealed record ScanOp(ScanBody Body, int Length, int Axis = 0, bool Revers
         for (int i = 0; i < xs; i++)
         {
             var want = Stacked(Body.Xs[i].Type);
-            if (x[c + i] != want) throw Error($"scan: sequence {i} is {x[c + i]}, the body takes steps of {Body.Xs[i].Type} along axis {Axis} ({want})");
+            if (x[c + i] != want)
+                throw Error($"scan: sequence {i} is {x[c + i]}, the body takes steps of {Body.Xs[i].Type} along axis {Axis} ({want})");
         }
         for (int i = 0; i < k; i++)
-            if (x[c + xs + i] != Body.Captures[i].Type) throw Error($"scan: captured value {i} is {x[c + xs + i]}, the body takes {Body.Captures[i].Type}");
+            if (x[c + xs + i] != Body.Captures[i].Type)
+                throw Error($"scan: captured value {i} is {x[c + xs + i]}, the body takes {Body.Captures[i].Type}");
         return [.. Body.CarryOut.Select(t => t.Type), .. Body.Ys.Select(t => Stacked(t.Type))];
     }
 
