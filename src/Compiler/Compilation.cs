@@ -28,6 +28,8 @@ public sealed class CompileReport
     public string CacheKey { get; internal set; } = "";
     /// <summary>"hit", or the reason for the miss ("" with no cache).</summary>
     public string Cache { get; internal set; } = "";
+    /// <summary>Whether the whole plan came from the compile cache, so that only loading ran (see <see cref="Restore"/>).</summary>
+    public bool Restored { get; internal set; }
     /// <summary>Whether the build stage compiled the code (false when the assembly came from the disk cache).</summary>
     public bool Built { get; internal set; }
     public TimeSpan Total { get; internal set; }
@@ -92,6 +94,9 @@ public sealed class Compilation
     internal CompilingSession Session { get; }
     public CompilingBackend Backend => Session.Backend;
     public CompileReport Report { get; }
+
+    /// <summary>The compile-cache key of the graph before the passes (set by <see cref="Restore"/> when there is a cache).</summary>
+    internal InputKey? InputKey { get; set; }
 
     /// <summary>The unit the graph passes work on; after them, the optimized unit.</summary>
     public Unit Unit { get; internal set; }

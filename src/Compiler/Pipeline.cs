@@ -26,6 +26,7 @@ public static class Pipeline
     /// <summary>Every stage for a backend, in order.</summary>
     public static IReadOnlyList<Stage> Stages(CompilingBackend backend) =>
     [
+        new Restore(),                   // 0. the whole plan from the compile cache, when it has this graph
         .. GraphPasses,
         new Fuse(),                      // 4. fuse: pointwise chains, epilogues, reductions, views
         new Lower(),                     // 5. lower each group to a kernel, in a valid order
@@ -35,6 +36,7 @@ public static class Pipeline
         new Generate(),                  // 7. generate the backend's code (a cache hit skips it),
         new Build(),                     //    compile it (or read it from the disk cache),
         new Load(),                      //    load it: the executable
+        new StorePlan(),                 //    remember the plan beside the assembly
     ];
 
     /// <summary>When a compilation first says how far it is, on standard error, and how often after that.</summary>
@@ -44,9 +46,6 @@ public static class Pipeline
     internal static CompiledExecutable Run(Compilation c)
     {
         var total = Stopwatch.StartNew();
-        // Roslyn JIT-compiles itself on its first use in a process (about a second): let that
-        // overlap with the stages before the build, as a session's set-up does.
-        Backends.CSharp.RoslynCompiler.WarmUpInBackground();
         var dumps = c.Options.DumpDirectory is null ? null : new List<(string File, Func<string> Text)>();
         var stages = Stages(c.Backend);
         int running = 0;
@@ -63,6 +62,7 @@ public static class Pipeline
             for (int i = 0; i < stages.Count; i++)
             {
                 var stage = stages[i];
+                if (c.Report.Restored && !stage.RunsOnRestore) continue;
                 Volatile.Write(ref running, i);
                 var sw = Stopwatch.StartNew();
                 stage.Run(c);
@@ -81,9 +81,10 @@ public static class Pipeline
             if (dumps is not null) c.Report.DumpFolder = CompileDump.Write(c.Options.DumpDirectory!, c, dumps);
         }
         var report = c.Report;
-        DebugLog.Write(1, $"compiled {report.OpCount} ops into {c.Kernels.Count} kernels " +
-            $"in {report.Total.TotalMilliseconds:F0} ms (cache: {report.Cache}); " +
-            $"arena {c.Memory.ArenaBytes(32):N0} B vs naive {c.Memory.NaiveBytes(32):N0} B at batch 32");
+        if (DebugLog.Level >= 1)
+            DebugLog.Write(1, $"compiled {report.OpCount} ops into {c.Kernels.Count} kernels " +
+                $"in {report.Total.TotalMilliseconds:F0} ms (cache: {(report.Restored ? "hit, plan restored" : report.Cache)}); " +
+                $"arena {c.Memory.ArenaBytes(32):N0} B vs naive {c.Memory.NaiveBytes(32):N0} B at batch 32");
         if (DebugLog.Level >= 3) DebugLog.Write(3, c.Fusion.Report());
         if (DebugLog.Level >= 4) DebugLog.Write(4, report.Source);
         return c.Executable;

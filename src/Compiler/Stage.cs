@@ -11,6 +11,9 @@ public abstract class Stage
 
     public abstract void Run(Compilation c);
 
+    /// <summary>Whether the stage runs when the plan came from the compile cache (see <see cref="Restore"/>); most are skipped.</summary>
+    public virtual bool RunsOnRestore => false;
+
     /// <summary>Checks what <see cref="Run"/> made (on in tests: SessionOptions.VerifyPasses).</summary>
     public virtual void Verify(Compilation c) { }
 

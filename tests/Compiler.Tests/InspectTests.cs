@@ -24,7 +24,7 @@ public class InspectTests : IDisposable
         var pipeline = Pipeline.Stages((CompilingBackend)Backend.CSharp);
         for (int i = 0; i < pipeline.Count; i++)
             Assert.Contains(stages, f => f!.StartsWith($"{i:D2}-{pipeline[i].Name}."));
-        Assert.Contains("01-check.txt", stages);
+        Assert.Contains("02-check.txt", stages);
         Assert.Contains(stages, f => f!.EndsWith("-fuse.json"));
         Assert.Contains(stages, f => f!.EndsWith("-plan_memory.json"));
         foreach (var f in new[] { "fused.svg", "timings.txt", "report.html" })

@@ -10,6 +10,8 @@ public sealed class Load : Stage
 {
     public override string Name => "load";
 
+    public override bool RunsOnRestore => true;
+
     public override void Run(Compilation c)
     {
         var context = new AssemblyLoadContext("graphnet-" + c.Report.CacheKey[..12], isCollectible: true);

@@ -6,7 +6,9 @@ namespace GraphNet.Compiler;
 /// <summary>
 /// Compiled assemblies on disk, keyed by a content hash. The key and the compiler version are
 /// stored in the assembly's metadata and checked with System.Reflection.Metadata before an
-/// entry is used; a corrupt, truncated or stale entry is reported as a miss and rebuilt.
+/// entry is used; a corrupt, truncated or stale entry is reported as a miss and rebuilt. Beside
+/// them, plans (what the stages made of a graph, see <see cref="PlanFile"/>) keyed by the graph
+/// before the passes, so that a hit skips the whole compiler.
 /// </summary>
 public sealed class CompileCache(string directory, long maxBytes = CompileCache.DefaultMaxBytes)
 {
@@ -76,23 +78,53 @@ public sealed class CompileCache(string directory, long maxBytes = CompileCache.
     }
 
     /// <summary>Writes an entry atomically (temp file, then rename), so a crash never leaves half an entry.</summary>
-    public void Store(string key, byte[] bytes)
+    public void Store(string key, byte[] bytes) => Write(PathOf(key), bytes);
+
+    private string PlanPathOf(string inputKey) => Path.Combine(Directory, inputKey + ".plan");
+
+    /// <summary>
+    /// The stored plan of a graph before the passes (see <see cref="PlanFile"/>), or null with the
+    /// reason it is a miss; the reader checks what is inside.
+    /// </summary>
+    internal byte[]? TryLoadPlan(string inputKey, out string missReason)
+    {
+        var path = PlanPathOf(inputKey);
+        missReason = "";
+        try
+        {
+            if (!File.Exists(path)) { missReason = "no plan"; return null; }
+            var bytes = File.ReadAllBytes(path);
+            try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); } catch (IOException) { } // recently used
+            return bytes;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            missReason = $"unreadable plan ({e.Message})";
+            return null;
+        }
+    }
+
+    /// <summary>Writes a plan atomically, as <see cref="Store"/> does an assembly.</summary>
+    internal void StorePlan(string inputKey, byte[] bytes) => Write(PlanPathOf(inputKey), bytes);
+
+    private void Write(string path, byte[] bytes)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var tmp = PathOf(key) + $".{Environment.ProcessId}.tmp";
+        var tmp = path + $".{Environment.ProcessId}.tmp";
         using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             f.Write(bytes);
             f.Flush(flushToDisk: true);
         }
-        File.Move(tmp, PathOf(key), overwrite: true);
-        Evict(keep: PathOf(key));
+        File.Move(tmp, path, overwrite: true);
+        Evict(keep: path);
     }
 
-    /// <summary>Deletes the least recently used entries until the cache fits in <see cref="MaxBytes"/>.</summary>
+    /// <summary>Deletes the least recently used entries (assemblies and plans) until the cache fits in <see cref="MaxBytes"/>.</summary>
     public void Evict(string? keep = null)
     {
-        var entries = new DirectoryInfo(Directory).GetFiles("*.dll").OrderBy(f => f.LastWriteTimeUtc).ToList();
+        var folder = new DirectoryInfo(Directory);
+        var entries = folder.GetFiles("*.dll").Concat(folder.GetFiles("*.plan")).OrderBy(f => f.LastWriteTimeUtc).ToList();
         long total = entries.Sum(f => f.Length);
         foreach (var f in entries)
         {

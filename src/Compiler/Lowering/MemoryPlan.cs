@@ -42,10 +42,15 @@ public sealed class MemoryPlan
     public List<Node> Constants { get; } = [];
     /// <summary>(slot, first kernel, last kernel) for the report.</summary>
     public List<(Tensor Tensor, Storage Slot, int Def, int LastUse)> Lifetimes { get; } = [];
-    public long NaiveBytes(int batch) => naive.Sum(t => Size(t.Type, batch));
+    public long NaiveBytes(int batch) => Naive.Sum(t => Size(t.Type, batch));
     public long ArenaBytes(int batch) => Slots.Sum(s => s.Elements(batch) * s.DType.SizeInBytes());
 
-    private readonly List<Tensor> naive = [];
+    /// <summary>Every computed value, as if each had a buffer of its own (the report's comparison).</summary>
+    internal List<Tensor> Naive { get; } = [];
+
+    /// <summary>An empty plan with these views, for the compile cache to fill (see <see cref="PlanFile"/>).</summary>
+    internal static MemoryPlan Restored(IReadOnlySet<Node> sliceViews, IReadOnlySet<Node> concatViews) =>
+        new() { SliceViews = sliceViews, Pieces = ConcatViews.Pieces(concatViews) };
 
     private static long Size(TensorType t, int batch) => t.Shape.StaticSize * (t.Shape.IsSymbolic ? batch : 1) * t.DType.SizeInBytes();
 
@@ -69,7 +74,7 @@ public sealed class MemoryPlan
                     plan.StorageOf[t] = new Storage(StorageKind.Constant, plan.Constants.Count, t.DType, t.Shape.StaticSize, false);
                     plan.Constants.Add(n); break;
                 default:
-                    if (NodeClasses.Of(n) != NodeClass.View) plan.naive.Add(t);
+                    if (NodeClasses.Of(n) != NodeClass.View) plan.Naive.Add(t);
                     break;
             }
         }

@@ -9,6 +9,8 @@ public sealed class ScanBodies : Stage
 {
     public override string Name => "scan_bodies";
 
+    public override bool RunsOnRestore => true;
+
     public override void Run(Compilation c)
     {
         var bodies = new Dictionary<Node, CompiledExecutable>();

@@ -117,6 +117,20 @@ public sealed class Graph
     /// <summary>Reads a graph written by <see cref="Save"/>.</summary>
     public static Graph Load(string path) => GraphFile.Load(path);
 
+    /// <summary>
+    /// Adds a node of a compiled plan from the compile cache, as it was: its stored output types
+    /// (the compiler's verifier infers them again when checks are on), no name scope, no capture.
+    /// </summary>
+    internal Node AddRestored(Op op, Tensor[] inputs, TensorType[] types, string name, SourceLocation source, Node? forwardOf)
+    {
+        foreach (var t in inputs)
+            if (t.Graph != this) throw new GraphException($"restored node '{name}' reads '{t.Name}' of another graph");
+        var node = new Node(this, nextId++, op, inputs, types, name, source, forwardOf);
+        nodes.Add(node);
+        if (op is VariableOp) variables.Add(node);
+        return node;
+    }
+
     private Node Append(Op op, IReadOnlyList<Tensor> inputs, string? name, SourceLocation source, Node? forwardOf)
     {
         // An op on tensors of a scan body and of a graph around it belongs to the body.

@@ -1,0 +1,231 @@
+using System.Runtime.CompilerServices;
+using System.Collections.Concurrent;
+using System.Reflection;
+
+namespace GraphNet.Compiler;
+
+/// <summary>
+/// Ops and their attribute values in binary, for the compile cache's plans. Like the graph
+/// file, an op is written from its record's primary constructor parameters and rebuilt through
+/// that constructor, so a new op needs no code here; a value of a type not listed below makes
+/// the plan unstorable (<see cref="NotSupportedException"/>), and the compilation simply is not
+/// remembered. Scan bodies are left to the subclass: the plan writes them whole, the cache key
+/// their digest. Compiled fully optimized at once, as <see cref="PlanFile"/> is.
+/// </summary>
+internal static class OpCodec
+{
+    private static readonly Assembly OpAssembly = typeof(Op).Assembly;
+
+    /// <summary>A record type's widest constructor and the property behind each of its parameters.</summary>
+    private sealed record RecordLayout(ConstructorInfo Ctor, ParameterInfo[] Parameters, PropertyInfo[] Properties);
+
+    private static readonly ConcurrentDictionary<Type, RecordLayout> Layouts = new();
+    private static readonly ConcurrentDictionary<string, Type?> TypesByName = new();
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static RecordLayout LayoutOf(Type t) => Layouts.GetOrAdd(t, type =>
+    {
+        var ctor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
+        var ps = ctor.GetParameters();
+        var props = ps.Select(p => type.GetProperty(p.Name!, BindingFlags.Public | BindingFlags.Instance)
+            ?? throw new NotSupportedException($"{type.Name}'s parameter '{p.Name}' has no property of that name")).ToArray();
+        return new RecordLayout(ctor, ps, props);
+    });
+
+    /// <summary>A record type of the graph library, by name.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static Type TypeNamed(string name) => TypesByName.GetOrAdd(name, n => OpAssembly.GetType(n))
+        ?? throw new InvalidDataException($"unknown type '{name}'");
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool Nullable(Type t) => !t.IsValueType || System.Nullable.GetUnderlyingType(t) is not null;
+
+    /// <summary>Writes records and values; strings are written once and named by number after that.</summary>
+    internal abstract class Writer(BinaryWriter w)
+    {
+        protected BinaryWriter W => w;
+        private readonly Dictionary<string, int> strings = [];
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void String(string s)
+        {
+            if (strings.TryGetValue(s, out int i)) { w.Write(i); return; }
+            strings[s] = strings.Count;
+            w.Write(-1); w.Write(s);
+        }
+
+        /// <summary>A scan body (the plan writes it whole, the cache key its digest).</summary>
+        protected abstract void Body(ScanBody body);
+
+        private readonly Dictionary<GraphNet.Op, int> ops = [];
+        private readonly Dictionary<TensorType, int> types = [];
+
+        /// <summary>An op, written whole on its first use and by number after that (ops are records: equal ops are one).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Op(GraphNet.Op op)
+        {
+            if (ops.TryGetValue(op, out int i)) { w.Write(i); return; }
+            w.Write(-1);
+            Record(op);
+            ops[op] = ops.Count;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Type(TensorType t)
+        {
+            if (types.TryGetValue(t, out int i)) { w.Write(i); return; }
+            types[t] = types.Count;
+            w.Write(-1); w.Write((int)t.DType); WriteInts(w, t.Shape.Dims);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Record(object record)
+        {
+            var type = record.GetType();
+            if (type.Assembly != OpAssembly) throw new NotSupportedException($"{type.Name} is not a graph library type");
+            String(type.FullName!);
+            var layout = LayoutOf(type);
+            for (int i = 0; i < layout.Parameters.Length; i++)
+                Value(layout.Properties[i].GetValue(record), layout.Parameters[i].ParameterType);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Value(object? v, Type t)
+        {
+            if (Nullable(t))
+            {
+                w.Write(v is not null);
+                if (v is null) return;
+            }
+            switch (v)
+            {
+                case bool b: w.Write(b); break;
+                case int i: w.Write(i); break;
+                case long l: w.Write(l); break;
+                case double d: w.Write(d); break;
+                case float f: w.Write(f); break;
+                case string s: String(s); break;
+                case Enum e: w.Write(Convert.ToInt64(e)); break;
+                case int[] a: WriteInts(w, a); break;
+                case Shape s: WriteInts(w, s.Dims); break;
+                case TensorType tt: w.Write((int)tt.DType); WriteInts(w, tt.Shape.Dims); break;
+                case UnaryFn u:
+                    String(Pointwise.Unary.Contains(u) ? u.Name : throw new NotSupportedException($"unary function '{u.Name}' is not a listed one"));
+                    break;
+                case BinaryFn b2:
+                    String(Pointwise.Binary.Contains(b2) ? b2.Name : throw new NotSupportedException($"binary function '{b2.Name}' is not a listed one"));
+                    break;
+                case NDArray a:
+                    w.Write((int)a.DType); WriteInts(w, a.Shape); var bytes = a.AsBytes(); w.Write(bytes.Length); w.Write(bytes);
+                    break;
+                case ScanBody body: Body(body); break;
+                case GraphNet.Op or Initializer or ConvParams or PoolParams: Record(v); break;
+                default: throw new NotSupportedException($"a {v!.GetType().Name} attribute");
+            }
+        }
+    }
+
+    /// <summary>Reads what <see cref="Writer"/> wrote.</summary>
+    internal abstract class Reader(BinaryReader r)
+    {
+        protected BinaryReader R => r;
+        private readonly List<string> strings = [];
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public string String()
+        {
+            int i = r.ReadInt32();
+            if (i >= 0) return i < strings.Count ? strings[i] : throw new InvalidDataException($"string {i} of {strings.Count}");
+            var s = r.ReadString();
+            strings.Add(s);
+            return s;
+        }
+
+        protected abstract ScanBody Body();
+
+        private readonly List<GraphNet.Op> ops = [];
+        private readonly List<TensorType> types = [];
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public GraphNet.Op Op()
+        {
+            int i = r.ReadInt32();
+            if (i >= 0) return i < ops.Count ? ops[i] : throw new InvalidDataException($"op {i} of {ops.Count}");
+            var op = Record() as GraphNet.Op ?? throw new InvalidDataException("a value where an op belongs");
+            ops.Add(op);
+            return op;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public TensorType Type()
+        {
+            int i = r.ReadInt32();
+            if (i >= 0) return i < types.Count ? types[i] : throw new InvalidDataException($"type {i} of {types.Count}");
+            var dtype = (DType)r.ReadInt32();
+            var t = new TensorType(dtype, new Shape(ReadInts(r)));
+            types.Add(t);
+            return t;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public object Record()
+        {
+            var layout = LayoutOf(TypeNamed(String()));
+            var args = new object?[layout.Parameters.Length];
+            for (int i = 0; i < args.Length; i++) args[i] = Value(layout.Parameters[i].ParameterType);
+            return layout.Ctor.Invoke(args);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private object? Value(Type t)
+        {
+            if (Nullable(t) && !r.ReadBoolean()) return null;
+            t = System.Nullable.GetUnderlyingType(t) ?? t;
+            if (t == typeof(bool)) return r.ReadBoolean();
+            if (t == typeof(int)) return r.ReadInt32();
+            if (t == typeof(long)) return r.ReadInt64();
+            if (t == typeof(double)) return r.ReadDouble();
+            if (t == typeof(float)) return r.ReadSingle();
+            if (t == typeof(string)) return String();
+            if (t.IsEnum) return Enum.ToObject(t, r.ReadInt64());
+            if (t == typeof(int[])) return ReadInts(r);
+            if (t == typeof(Shape)) return new Shape(ReadInts(r));
+            if (t == typeof(TensorType)) { var dtype = (DType)r.ReadInt32(); return new TensorType(dtype, new Shape(ReadInts(r))); }
+            if (t == typeof(UnaryFn)) { var name = String(); return Pointwise.Unary.FirstOrDefault(f => f.Name == name) ?? throw new InvalidDataException($"unknown unary function '{name}'"); }
+            if (t == typeof(BinaryFn)) { var name = String(); return Pointwise.Binary.FirstOrDefault(f => f.Name == name) ?? throw new InvalidDataException($"unknown binary function '{name}'"); }
+            if (t == typeof(NDArray))
+            {
+                var dtype = (DType)r.ReadInt32();
+                var a = NDArray.Zeros(dtype, ReadInts(r));
+                int length = r.ReadInt32();
+                if (length != a.AsBytes().Length) throw new InvalidDataException($"a {dtype} value of {a.Size} elements holds {length} bytes");
+                r.BaseStream.ReadExactly(a.AsBytes());
+                return a;
+            }
+            if (t == typeof(ScanBody)) return Body();
+            if (t.IsAssignableTo(typeof(GraphNet.Op)) || t.IsAssignableTo(typeof(Initializer)) || t == typeof(ConvParams) || t == typeof(PoolParams))
+            {
+                var value = Record();
+                return t.IsInstanceOfType(value) ? value : throw new InvalidDataException($"a {value.GetType().Name} where a {t.Name} belongs");
+            }
+            throw new InvalidDataException($"cannot read a {t.Name}");
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void WriteInts(BinaryWriter w, IReadOnlyList<int> a)
+    {
+        w.Write(a.Count);
+        foreach (var x in a) w.Write(x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int[] ReadInts(BinaryReader r)
+    {
+        int n = r.ReadInt32();
+        if (n < 0 || n > r.BaseStream.Length / 4) throw new InvalidDataException($"a list of {n} numbers");
+        var a = new int[n];
+        for (int i = 0; i < n; i++) a[i] = r.ReadInt32();
+        return a;
+    }
+}
