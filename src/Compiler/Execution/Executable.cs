@@ -63,7 +63,6 @@ public abstract class CompiledExecutable : Executable
         Report = c.Report;
         scans = c.Bodies.ToDictionary(kv => kv.Key, kv => new ScanRunner((ScanOp)kv.Key.Op, kv.Value));
         Bodies = c.Bodies;
-        bodies = c.Bodies.Values.ToArray();
         // For each feed storage, the user's feed that fills it (−1: the placeholder's default).
         FeedSources = Memory.Feeds.Select(n => Unit.Feeds.ToList().FindIndex(f => f.Node == n)).ToArray();
         Assignments = Unit.Graph.Nodes.Where(n => n.Op is AssignOp).Select(n => (
@@ -75,7 +74,6 @@ public abstract class CompiledExecutable : Executable
 
     /// <summary>Each scan kernel's compiled body, by the scan's node.</summary>
     public IReadOnlyDictionary<Node, CompiledExecutable> Bodies { get; }
-    private readonly CompiledExecutable[] bodies;
 
     /// <summary>Runs a scan kernel: its compiled body once per step, the outputs into <paramref name="into"/> when given.</summary>
     private protected NDArray[] RunScan(Node anchor, NDArray[] inputs, NDArray[]? into, EvalContext eval) =>
@@ -84,7 +82,7 @@ public abstract class CompiledExecutable : Executable
     protected sealed override void Release()
     {
         ReleaseBackend();
-        foreach (var b in bodies) b.Dispose();
+        foreach (var b in Bodies.Values) b.Dispose();
     }
 
     /// <summary>Frees what the backend holds (generated code, device memory).</summary>
