@@ -150,13 +150,17 @@ public sealed class Session : IDisposable
     /// </summary>
     public NDArray GetVariable(string name) => Variables.Get(name).Clone();
 
-    /// <summary>Sets a variable's value (shape and dtype must match).</summary>
+    /// <summary>
+    /// Sets a variable's value (shape and dtype must match) to a copy of <paramref name="value"/>,
+    /// as PyTorch's <c>load_state_dict</c> copies: compiled steps write into the arrays they hold,
+    /// so the caller's array would otherwise change under them on later steps.
+    /// </summary>
     public void SetVariable(string name, NDArray value)
     {
         var v = (VariableOp)Graph.GetVariable(name).Node.Op;
         if (value.DType != v.Type.DType || !value.Shape.SequenceEqual(v.Type.Shape.Dims))
             throw new GraphException($"variable '{name}' is {v.Type}; cannot set it to {value.DType.ShortName()}{value.ShapeString}");
-        Variables.Set(name, value);
+        Variables.Set(name, value.Clone());
     }
 
     /// <summary>Unloads compiled code. The session cannot run afterwards.</summary>

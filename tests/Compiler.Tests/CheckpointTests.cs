@@ -69,6 +69,11 @@ public class CheckpointTests : IDisposable
         { "bad-dtype", "unsupported or missing dtype" },
         { "size-mismatch", "needs 8 bytes" },
         { "truncated-data", "outside the" },
+        // Issue 18: these escaped as InvalidOperationException, OverflowException and ArgumentException.
+        { "fractional-dim", "no valid shape" },
+        { "huge-offset", "no valid data_offsets" },
+        { "huge-dims", "needs" },
+        { "duplicate-key", "" },
     };
 
     [Theory, MemberData(nameof(Hostile))]
@@ -91,6 +96,10 @@ public class CheckpointTests : IDisposable
             "outside" => File("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4),
             "bad-dtype" => File("{\"a\":{\"dtype\":\"Q9\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
             "size-mismatch" => File("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,12]}}", 12),
+            "fractional-dim" => File("{\"a\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", 4),
+            "huge-offset" => File("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,1e30]}}", 4),
+            "huge-dims" => File("{\"a\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2147483647,2147483647],\"data_offsets\":[0,4]}}", 4),
+            "duplicate-key" => File("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
             _ => File("{\"a\":{\"dtype\":\"F32\",\"shape\":[1000000],\"data_offsets\":[0,4000000]}}", 16),
         };
         System.IO.File.WriteAllBytes(P(kind), content);

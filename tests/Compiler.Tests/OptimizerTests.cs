@@ -154,6 +154,47 @@ public class OptimizerTests
         AssertSame(expected, RunGraph(opt, 5));
     }
 
+    /// <summary>
+    /// In float32, Adam's bias corrections are computed in double as PyTorch does (Python floats):
+    /// computed in float32, 1 − 0.999ᵗ is off by about 1e-5 of itself, and the updates by 6e-6.
+    /// </summary>
+    [Fact]
+    public void AdamInFloat32TakesItsBiasCorrectionsInDoubleAsPyTorchDoes()
+    {
+        const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+        float[] p = [.. P0.Select(x => (float)x)], m = new float[3], v = new float[3];
+        var expected = new List<float[]>();
+        for (int t = 1; t <= 5; t++)
+        {
+            double stepSize = lr / (1 - Math.Pow(b1, t)), bc2Sqrt = Math.Sqrt(1 - Math.Pow(b2, t));
+            for (int i = 0; i < 3; i++)
+            {
+                float g = (float)C[i] * p[i];
+                m[i] = m[i] + (g - m[i]) * (float)(1 - b1); // torch.lerp
+                v[i] = v[i] + (g * g - v[i]) * (float)(1 - b2);
+                float denom = MathF.Sqrt(v[i]) / (float)bc2Sqrt + (float)eps;
+                p[i] -= (float)stepSize * (m[i] / denom);
+            }
+            expected.Add([.. p]);
+        }
+        var graph = new Graph();
+        var w = graph.Variable("p", [3], Initializer.FromValue(NDArray.From(P0.Select(x => (float)x).ToArray(), 3)));
+        var train = new Train.Adam(lr, b1, b2, eps).Minimize(F.Sum(0.5 * graph.Constant(NDArray.From(C.Select(x => (float)x).ToArray(), 3)) * w * w));
+        using var s = new Session(graph);
+        for (int t = 0; t < 5; t++)
+        {
+            s.Run(train);
+            var got = s.GetVariable("p").As<float>().ToArray();
+            for (int i = 0; i < 3; i++)
+            {
+                // Relative to the distance moved, so that float32 corrections (6e-6 off) fail.
+                double moved = Math.Abs(expected[t][i] - P0[i]);
+                Assert.True(Math.Abs(got[i] - expected[t][i]) <= 1e-6 * moved + 1e-7,
+                    $"step {t + 1}, element {i}: {got[i]:R} against {expected[t][i]:R} (moved {moved:G3})");
+            }
+        }
+    }
+
     [Fact]
     public void TheTrainOpReturnsTheStepCountAndSlotsAreNamedLikePyTorch()
     {

@@ -13,8 +13,12 @@ public sealed class Build : Stage
         if (c.HasImage) return; // read from the cache
         c.Image = c.Backend.Build(c.Report.Code);
         c.Report.Built = true;
+        // A cache that cannot be written (a read-only home directory) only costs the next process a build.
         try { c.Cache?.Store(c.Report.CacheKey, c.Image); }
-        catch (IOException e) { DebugLog.Write(1, $"could not write the compile cache: {e.Message}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            DebugLog.Write(1, $"could not write the compile cache: {e.Message}");
+        }
     }
 
     public override IEnumerable<(string File, Func<string> Text)> Dump(Compilation c)

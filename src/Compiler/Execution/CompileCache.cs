@@ -33,10 +33,11 @@ public sealed class CompileCache(string directory, long maxBytes = CompileCache.
         if (!File.Exists(path)) { missReason = "no entry"; return null; }
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
-        catch (IOException e) { missReason = $"unreadable entry ({e.Message})"; return null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { missReason = $"unreadable entry ({e.Message})"; return null; }
         missReason = Validate(bytes, key, version) ?? "";
         if (missReason.Length > 0) return null;
-        try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); } catch (IOException) { } // recently used
+        try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); } // recently used
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         return bytes;
     }
 
@@ -94,7 +95,8 @@ public sealed class CompileCache(string directory, long maxBytes = CompileCache.
         {
             if (!File.Exists(path)) { missReason = "no plan"; return null; }
             var bytes = File.ReadAllBytes(path);
-            try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); } catch (IOException) { } // recently used
+            try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); } // recently used
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
             return bytes;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -132,7 +134,7 @@ public sealed class CompileCache(string directory, long maxBytes = CompileCache.
             if (f.FullName == keep) continue;
             long length = f.Length;
             try { f.Delete(); total -= length; DebugLog.Write(2, $"compile cache: evicted {f.Name}"); }
-            catch (IOException) { }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
     }
 }

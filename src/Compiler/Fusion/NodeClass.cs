@@ -30,7 +30,8 @@ public static class NodeClasses
             UnaryOp or BinaryOp or WhereOp or DropoutOp or CountOfOp => t.IsFloat() ? NodeClass.Pointwise : NodeClass.Reference,
             BroadcastLikeOp when n.Inputs[0].DType.IsFloat() => NodeClass.Pointwise,
             CompareOp when n.Inputs[0].DType.IsFloat() => NodeClass.Pointwise,
-            CastOp c when c.To.IsFloat() && (n.Inputs[0].DType.IsFloat() || n.Inputs[0].DType == DType.Bool) => NodeClass.Pointwise,
+            // A loop computes in one element type: a cast between float32 and float64 is a kernel of its own.
+            CastOp c when c.To.IsFloat() && (n.Inputs[0].DType == c.To || n.Inputs[0].DType == DType.Bool) => NodeClass.Pointwise,
             CastOp c when c.To == DType.Bool && n.Inputs[0].DType.IsFloat() => NodeClass.Pointwise,
             OneHotOp o when o.DType.IsFloat() => NodeClass.Pointwise,
             ReduceOp when t.IsFloat() => NodeClass.Reduce,

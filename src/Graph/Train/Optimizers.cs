@@ -110,16 +110,17 @@ public class Adam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, do
     private (Tensor T, DType DType, Tensor StepSize, Tensor Bc2Sqrt)? corrections;
 
     /// <summary>
-    /// lr / (1 − β₁ᵗ) and √(1 − β₂ᵗ), made once per step for every parameter (PyTorch computes
-    /// them in Python floats; here they are scalar ops, which eager mode would otherwise run
-    /// again for each parameter).
+    /// lr / (1 − β₁ᵗ) and √(1 − β₂ᵗ), made once per step for every parameter (eager mode would
+    /// otherwise run them again for each one). In float64, as PyTorch computes them in Python
+    /// floats: 1 − 0.999ᵗ in float32 is off by 1e-5 of itself in the first steps.
     /// </summary>
     private (Tensor StepSize, Tensor Bc2Sqrt) Corrections(Tensor t, DType dtype)
     {
         if (corrections is { } c && c.T == t && c.DType == dtype) return (c.StepSize, c.Bc2Sqrt);
-        var bc1 = 1.0 - F.Pow(t.Graph.Scalar(beta1, dtype), t);
-        var bc2 = 1.0 - F.Pow(t.Graph.Scalar(beta2, dtype), t);
-        corrections = (t, dtype, lr / bc1, F.Sqrt(bc2));
+        var t64 = F.Cast(t, DType.Float64);
+        var bc1 = 1.0 - F.Pow(t.Graph.Scalar(beta1, DType.Float64), t64);
+        var bc2 = 1.0 - F.Pow(t.Graph.Scalar(beta2, DType.Float64), t64);
+        corrections = (t, dtype, F.Cast(lr / bc1, dtype), F.Cast(F.Sqrt(bc2), dtype));
         return (corrections.Value.StepSize, corrections.Value.Bc2Sqrt);
     }
 }

@@ -92,36 +92,14 @@ public static class SafeTensors
             throw new InvalidDataException(Bad($"the header claims {headerLength:N0} bytes but the file has {fileLength - 8:N0} after the length (truncated or corrupt)"));
         var headerBytes = new byte[headerLength];
         f.ReadExactly(headerBytes);
-        JsonObject header;
-        try { header = JsonNode.Parse(headerBytes) as JsonObject ?? throw new InvalidDataException(Bad("the header is not a JSON object")); }
-        catch (JsonException e) { throw new InvalidDataException(Bad($"the header is not valid JSON ({e.Message})"), e); }
         long dataLength = fileLength - 8 - (long)headerLength;
-
         var metadata = new Dictionary<string, string>();
         var entries = new List<(string Name, DType DType, int[] Shape, long Begin, long End)>();
-        foreach (var (name, node) in header)
+        try { ReadHeader(headerBytes, dataLength, Bad, metadata, entries); }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or FormatException or OverflowException)
         {
-            if (name == "__metadata__")
-            {
-                if (node is JsonObject meta) foreach (var (k, v) in meta) metadata[k] = v?.ToString() ?? "";
-                continue;
-            }
-            if (node is not JsonObject o) throw new InvalidDataException(Bad($"entry '{name}' is not an object"));
-            var dtype = FromCode(o["dtype"]?.GetValueKind() == JsonValueKind.String ? (string?)o["dtype"] : null)
-                ?? throw new InvalidDataException(Bad($"entry '{name}' has an unsupported or missing dtype '{o["dtype"]}' (F32, F64, I32, I64, BOOL)"));
-            if (o["shape"] is not JsonArray shapeArray || shapeArray.Any(d => d?.GetValueKind() != JsonValueKind.Number))
-                throw new InvalidDataException(Bad($"entry '{name}' has no valid shape"));
-            var shape = shapeArray.Select(d => (long)d!).ToArray();
-            if (shape.Any(d => d < 0 || d > int.MaxValue)) throw new InvalidDataException(Bad($"entry '{name}' has an impossible shape [{string.Join(",", shape)}]"));
-            if (o["data_offsets"] is not JsonArray off || off.Count != 2 || off.Any(d => d?.GetValueKind() != JsonValueKind.Number))
-                throw new InvalidDataException(Bad($"entry '{name}' has no valid data_offsets"));
-            long begin = (long)off[0]!, end = (long)off[1]!;
-            decimal elements = shape.Aggregate(1m, (p, d) => p * d);
-            if (begin < 0 || end < begin || end > dataLength)
-                throw new InvalidDataException(Bad($"entry '{name}' has offsets [{begin}, {end}) outside the {dataLength:N0} data bytes"));
-            if (elements * dtype.SizeInBytes() != end - begin)
-                throw new InvalidDataException(Bad($"entry '{name}': shape [{string.Join(",", shape)}] of {dtype.ShortName()} needs {elements * dtype.SizeInBytes()} bytes, offsets give {end - begin}"));
-            entries.Add((name, dtype, shape.Select(d => (int)d).ToArray(), begin, end));
+            // A duplicate key, a value of the wrong kind: whatever the JSON reader objects to is a bad header.
+            throw new InvalidDataException(Bad($"the header is malformed ({e.Message})"), e);
         }
         // The entries must tile the data exactly: no overlaps, no gaps.
         long expect = 0;
@@ -144,5 +122,49 @@ public static class SafeTensors
             tensors[e.Name] = t;
         }
         return (tensors, metadata);
+    }
+
+    private static void ReadHeader(byte[] headerBytes, long dataLength, Func<string, string> bad, Dictionary<string, string> metadata,
+        List<(string Name, DType DType, int[] Shape, long Begin, long End)> entries)
+    {
+        JsonObject header;
+        try { header = JsonNode.Parse(headerBytes) as JsonObject ?? throw new InvalidDataException(bad("the header is not a JSON object")); }
+        catch (JsonException e) { throw new InvalidDataException(bad($"the header is not valid JSON ({e.Message})"), e); }
+        var names = new HashSet<string>();
+        foreach (var (name, node) in header)
+        {
+            if (!names.Add(name)) throw new InvalidDataException(bad($"entry '{name}' appears twice"));
+            if (name == "__metadata__")
+            {
+                if (node is JsonObject meta) foreach (var (k, v) in meta) metadata[k] = v?.ToString() ?? "";
+                continue;
+            }
+            if (node is not JsonObject o) throw new InvalidDataException(bad($"entry '{name}' is not an object"));
+            var dtype = FromCode(o["dtype"]?.GetValueKind() == JsonValueKind.String ? (string?)o["dtype"] : null)
+                ?? throw new InvalidDataException(bad($"entry '{name}' has an unsupported or missing dtype '{o["dtype"]}' (F32, F64, I32, I64, BOOL)"));
+            if (o["shape"] is not JsonArray shapeArray || !Integers(shapeArray, out var shape))
+                throw new InvalidDataException(bad($"entry '{name}' has no valid shape (a list of whole numbers): {o["shape"]?.ToJsonString()}"));
+            if (shape.Any(d => d < 0 || d > int.MaxValue)) throw new InvalidDataException(bad($"entry '{name}' has an impossible shape [{string.Join(",", shape)}]"));
+            if (o["data_offsets"] is not JsonArray off || off.Count != 2 || !Integers(off, out var offsets))
+                throw new InvalidDataException(bad($"entry '{name}' has no valid data_offsets (two whole numbers): {o["data_offsets"]?.ToJsonString()}"));
+            long begin = offsets[0], end = offsets[1];
+            if (begin < 0 || end < begin || end > dataLength)
+                throw new InvalidDataException(bad($"entry '{name}' has offsets [{begin}, {end}) outside the {dataLength:N0} data bytes"));
+            // The element count can pass any integer type (four dims of 2^31 - 1); past the data's size it is wrong anyway.
+            decimal elements = 1;
+            foreach (var d in shape) elements = Math.Min(elements * d, (decimal)long.MaxValue);
+            if (elements * dtype.SizeInBytes() != end - begin)
+                throw new InvalidDataException(bad($"entry '{name}': shape [{string.Join(",", shape)}] of {dtype.ShortName()} needs {elements * dtype.SizeInBytes()} bytes, offsets give {end - begin}"));
+            entries.Add((name, dtype, shape.Select(d => (int)d).ToArray(), begin, end));
+        }
+    }
+
+    /// <summary>Every element a whole number that fits a long (1.5 and 1e30 do not).</summary>
+    private static bool Integers(JsonArray array, out long[] values)
+    {
+        values = new long[array.Count];
+        for (int i = 0; i < values.Length; i++)
+            if (array[i] is not JsonValue v || v.GetValueKind() != JsonValueKind.Number || !v.TryGetValue(out values[i])) return false;
+        return true;
     }
 }

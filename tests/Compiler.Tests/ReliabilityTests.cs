@@ -1,0 +1,97 @@
+using System.Globalization;
+using GraphNet.Train;
+
+namespace GraphNet.Compiler.Tests;
+
+/// <summary>Defects found by reading and probing (issue 18), each with the test that failed before its fix.</summary>
+public class ReliabilityTests
+{
+    private static Dictionary<Tensor, NDArray> Feed(Tensor x, params float[] values) =>
+        new() { [x] = NDArray.From(values, 1, values.Length) };
+
+    [Fact]
+    public void ConstantsThatPrintAlikeInACommaDecimalCultureStayApart()
+    {
+        var saved = CultureInfo.CurrentCulture;
+        try
+        {
+            // de-DE writes [1.5, 5] and [1, 5.5] both as "1,5,5": common-subexpression elimination merged them.
+            CultureInfo.CurrentCulture = new CultureInfo("de-DE");
+            var g = new Graph();
+            var x = g.Placeholder([-1, 2], "x");
+            var a = x * g.Constant(NDArray.From(new[] { 1.5f, 5f }, 2));
+            var b = x * g.Constant(NDArray.From(new[] { 1f, 5.5f }, 2));
+            using var s = new Session(g, new SessionOptions { UseCompileCache = false });
+            var r = s.Run([a, b], Feed(x, 1, 1));
+            Assert.Equal(new[] { 1.5f, 5f }, r[0].As<float>().ToArray());
+            Assert.Equal(new[] { 1f, 5.5f }, r[1].As<float>().ToArray());
+        }
+        finally { CultureInfo.CurrentCulture = saved; }
+    }
+
+    [Fact]
+    public void EqualConstantsStillMerge()
+    {
+        var g = new Graph();
+        var x = g.Placeholder([-1, 2], "x");
+        var y = x * g.Constant(NDArray.From(new[] { 1.5f, 2f }, 2)) + x * g.Constant(NDArray.From(new[] { 1.5f, 2f }, 2));
+        using var s = new Session(g, new SessionOptions { UseCompileCache = false });
+        var exe = s.Compiled([y], Feed(x, 1, 1));
+        Assert.Single(exe.Unit.Graph.Nodes, n => n.Op is ConstantOp);
+        Assert.Equal(new[] { 3f, 4f }, s.Run(y, Feed(x, 1, 1)).As<float>().ToArray());
+    }
+
+    [Fact]
+    public void ACacheFolderThatCannotBeWrittenIsSkipped()
+    {
+        // As root, permissions do not stop a write; /sys refuses one to anybody.
+        if (!OperatingSystem.IsLinux() || !Directory.Exists("/sys/kernel")) return;
+        var dir = "/sys/graphnet-cache-" + Guid.NewGuid().ToString("N");
+        Assert.Throws<UnauthorizedAccessException>(() => Directory.CreateDirectory(dir));
+        var g = new Graph();
+        var x = g.Placeholder([-1, 2], "x");
+        var y = F.Tanh(x) * 2.0;
+        for (int session = 0; session < 2; session++)
+        {
+            using var s = new Session(g, new SessionOptions { CacheDirectory = dir });
+            Assert.Equal(2 * MathF.Tanh(0.5f), s.Run(y, Feed(x, 0.5f, 0.5f)).As<float>()[0], 1e-6f);
+            Assert.False(s.Compiled([y], Feed(x, 0.5f, 0.5f)).Report.Restored);
+        }
+    }
+
+    [Fact]
+    public void SetVariableCopiesTheCallersArray()
+    {
+        var g = new Graph();
+        var x = g.Placeholder([-1, 2], "x");
+        var w = g.Variable("w", [2, 1], Initializer.Constant(0));
+        var loss = F.Sum(F.MatMul(x, w));
+        var train = new Sgd(0.5).Minimize(loss);
+        using var s = new Session(g, new SessionOptions { UseCompileCache = false });
+        var mine = NDArray.From(new[] { 1f, 2f }, 2, 1);
+        s.SetVariable("w", mine);
+        for (int step = 0; step < 3; step++) s.Run([loss, train], Feed(x, 1, 1));
+        Assert.Equal(new[] { 1f, 2f }, mine.As<float>().ToArray()); // the compiled step wrote its own buffers
+        Assert.Equal(new[] { -0.5f, 0.5f }, s.GetVariable("w").As<float>().ToArray()); // three steps of -0.5 each
+        var got = s.GetVariable("w");
+        got.As<float>()[0] = 99;
+        Assert.Equal(-0.5f, s.GetVariable("w").As<float>()[0]);
+    }
+
+    [Fact]
+    public void CastsBetweenFloat32AndFloat64CompileAndMatchTheInterpreter()
+    {
+        // A fused loop has one element type; a cast to float64 inside one emitted C# that did not compile.
+        var g = new Graph();
+        var x = g.Placeholder([-1, 3], "x");
+        var wide = F.Cast(x + 1.0, DType.Float64);
+        var y = F.Cast(F.Sqrt(wide * 2.0) - 0.5, DType.Float32) * x;
+        var feeds = Feed(x, 0.25f, 1.5f, 3f);
+        using var compiled = new Session(g, new SessionOptions { UseCompileCache = false });
+        using var interpreter = new Session(g, new SessionOptions { Backend = Backend.Interpreter });
+        var expected = new[] { 0.25f, 1.5f, 3f }.Select(v => (float)(Math.Sqrt((v + 1.0) * 2) - 0.5) * v).ToArray();
+        Assert.Equal(expected, compiled.Run(y, feeds).As<float>().ToArray());
+        Assert.Equal(expected, interpreter.Run(y, feeds).As<float>().ToArray());
+        Assert.Equal(DType.Float64, compiled.Run(wide, feeds).DType);
+    }
+}
