@@ -47,6 +47,11 @@ public sealed record CompileOptions
     public string? DumpDirectory { get; init; }
     /// <summary>The backend to compile for.</summary>
     public Backend Target { get; init; } = Backend.CSharp;
+    /// <summary>
+    /// Fuse pointwise chains, epilogues and reductions' producers into kernels (the default); off,
+    /// every value is a kernel's output, stored and checkable (SessionOptions.CheckNumerics).
+    /// </summary>
+    public bool Fuse { get; init; } = true;
     /// <summary>The vector width of generated C# loops: the machine's (512, 256), or 0 for scalar loops.</summary>
     public int VectorWidth { get; init; } = Runtime.Kernels.Simd.Width;
 }

@@ -94,4 +94,56 @@ public class ReliabilityTests
         Assert.Equal(expected, interpreter.Run(y, feeds).As<float>().ToArray());
         Assert.Equal(DType.Float64, compiled.Run(wide, feeds).DType);
     }
+
+    [Fact]
+    public void CheckNumericsStopsAtAValueThatFusionWouldKeepInARegister()
+    {
+        // exp(100) is infinite in float32 and 1/inf is 0: fused, the infinity was never stored.
+        var g = new Graph();
+        var x = g.Placeholder([-1, 2], "x");
+        var y = F.Sum(1.0 / F.Exp(x));
+        var feeds = Feed(x, 100, 100);
+        using (var fused = new Session(g, new SessionOptions { UseCompileCache = false }))
+            Assert.Equal(0f, fused.Run(y, feeds).As<float>()[0]);
+        using var checking = new Session(g, new SessionOptions { CheckNumerics = true, UseCompileCache = false });
+        var e = Assert.ThrowsAny<GraphException>(() => checking.Run(y, feeds));
+        Assert.Contains("exp", e.Message);
+        Assert.Contains("not finite", e.Message);
+        var exe = checking.Compiled([y], feeds);
+        Assert.All(exe.Kernels, k => Assert.Single(k.Nodes)); // every value is a kernel's output
+    }
+
+    [Fact]
+    public void BuffersForManyBatchSizesAreNotKeptForever()
+    {
+        var g = new Graph();
+        var x = g.Placeholder([-1, 3], "x");
+        var y = F.Tanh(x * 2.0) + 1.0;
+        using var s = new Session(g, new SessionOptions { UseCompileCache = false });
+        NDArray Batch(int n) => NDArray.From(Enumerable.Range(0, 3 * n).Select(i => i / 10f).ToArray(), n, 3);
+        for (int n = 1; n <= 12; n++) s.Run(y, new Dictionary<Tensor, NDArray> { [x] = Batch(n) });
+        var exe = s.Compiled([y], new Dictionary<Tensor, NDArray> { [x] = Batch(1) });
+        Assert.Equal(RecentBatches.DefaultEntries, exe.BatchSizesKept);
+        // A size whose buffers were released is made again, and computes the same.
+        var again = s.Run(y, new Dictionary<Tensor, NDArray> { [x] = Batch(2) }).As<float>().ToArray();
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => MathF.Tanh(i / 10f * 2) + 1), again);
+    }
+
+    [Fact]
+    public void RecentBatchesKeepsTheMostRecentWithinItsBoundsAndReleasesTheRest()
+    {
+        var released = new List<int>();
+        var recent = new RecentBatches<int[]>(a => a.Length * 4L, a => released.Add(a.Length), maxEntries: 3, maxBytes: 90);
+        foreach (int n in new[] { 1, 2, 3 }) recent.Get(n, k => new int[k]);
+        recent.Get(1, _ => throw new InvalidOperationException("size 1 is kept")); // now the most recent
+        recent.Get(4, k => new int[k]);
+        Assert.Equal([2], released); // the least recently used
+        recent.Get(20, k => new int[k]); // 80 bytes: over the byte bound with the others
+        Assert.Equal([2, 3, 1, 4], released);
+        Assert.Equal(1, recent.Count);
+        recent.Get(40, k => new int[k]); // alone over the bound, and kept while in use
+        Assert.Equal([2, 3, 1, 4, 20], released);
+        Assert.Equal(1, recent.Count);
+        Assert.Equal(160, recent.Bytes);
+    }
 }

@@ -74,7 +74,8 @@ internal class CompilingSession(CompilingBackend backend) : BackendSession
     {
         var o = session.Options;
         var cache = o.UseCompileCache ? (o.CacheDirectory is { } d ? new CompileCache(d) : CompileCache.Default()) : null;
-        var options = new CompileOptions { Verify = o.VerifyPasses, DumpDirectory = o.DumpDirectory, Target = Backend };
+        // CheckNumerics promises the first value that is not finite: a fused loop would keep it in a register.
+        var options = new CompileOptions { Verify = o.VerifyPasses, DumpDirectory = o.DumpDirectory, Target = Backend, Fuse = !o.CheckNumerics };
         return Compilation.Compile(session.Graph, plan.Fetches, plan.FedTensors, options, cache, this);
     }
 }

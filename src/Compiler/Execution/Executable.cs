@@ -106,6 +106,9 @@ public abstract class CompiledExecutable : Executable
     /// <summary>The collectible context holding generated code, where the backend unloads it (tests check that it does).</summary>
     internal virtual System.Runtime.Loader.AssemblyLoadContext? LoadContext => null;
 
+    /// <summary>How many batch sizes' buffers the executable keeps now (see <see cref="RecentBatches{T}"/>).</summary>
+    internal virtual int BatchSizesKept => 0;
+
     /// <summary>Kernels launched per run (library calls, generated loops and reference ops).</summary>
     public int KernelCount => Kernels.Count;
 

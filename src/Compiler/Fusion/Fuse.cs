@@ -5,7 +5,7 @@ public sealed class Fuse : Stage
 {
     public override string Name => "fuse";
 
-    public override void Run(Compilation c) => c.Report.Fusion = c.Fusion = Fusion.Plan(c.Unit);
+    public override void Run(Compilation c) => c.Report.Fusion = c.Fusion = Fusion.Plan(c.Unit, c.Options.Fuse);
 
     public override void Verify(Compilation c) => Verifier.VerifyFusion(c.Unit, c.Fusion, Name);
 

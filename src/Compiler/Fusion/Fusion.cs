@@ -14,13 +14,17 @@ public static class Fusion
     /// (linear in the graph for the usual short-range merges); a plan whose kernels still form a
     /// cycle, which that bound can miss in contrived graphs, is made again with the exact check.
     /// </summary>
-    public static FusionPlan Plan(Unit unit)
+    /// <remarks>
+    /// <paramref name="fuse"/> false keeps every pointwise node and reduction a kernel of its own
+    /// (SessionOptions.CheckNumerics: every value is then stored, so every value is checked).
+    /// </remarks>
+    public static FusionPlan Plan(Unit unit, bool fuse = true)
     {
-        var plan = Plan(unit, bounded: true);
-        return KernelsAreAcyclic(plan) ? plan : Plan(unit, bounded: false);
+        var plan = Plan(unit, bounded: true, fuse);
+        return KernelsAreAcyclic(plan) ? plan : Plan(unit, bounded: false, fuse);
     }
 
-    private static FusionPlan Plan(Unit unit, bool bounded)
+    private static FusionPlan Plan(Unit unit, bool bounded, bool fuse)
     {
         var plan = new FusionPlan();
         var removed = new HashSet<FusionGroup>();
@@ -35,7 +39,14 @@ public static class Fusion
             {
                 case NodeClass.Input: plan.Decisions.Add(new(node, -1, "input: exists before the step")); break;
                 case NodeClass.View: plan.Decisions.Add(new(node, -1, node.Op is AssignOp ? "assignment: the value is written back after the step" : "view: shares its input's buffer")); break;
+                case NodeClass.Pointwise when !fuse:
+                    Join(plan, NewGroup(plan, node.OutputTypes[0].Shape, null, removed), node);
+                    plan.Decisions.Add(new(node, plan.GroupOf[node].Id, "a pointwise kernel of its own: fusion is off (CheckNumerics checks every value)"));
+                    break;
                 case NodeClass.Pointwise: PlacePointwise(plan, node, removed, bounded); break;
+                case NodeClass.Reduce when !fuse:
+                    plan.Decisions.Add(new(node, NewGroup(plan, node.OutputTypes[0].Shape, node, removed).Id, "reduction kernel (fusion is off)"));
+                    break;
                 case NodeClass.Reference when node.Op is SliceOp && Compiler.SliceViews.Qualifies(node, consumers, fetched):
                     plan.SliceViews.Add(node);
                     plan.Decisions.Add(new(node, -1, "view: its readers' loops read the slice's rows in place (strided), no copy"));

@@ -13,7 +13,9 @@ internal sealed class CpuExecutable : CompiledExecutable
 {
     private readonly CompiledStep step;
     private readonly AssemblyLoadContext? context;
-    private readonly Dictionary<int, Array[]> slotsByBatch = [];
+    private readonly RecentBatches<Array[]> slotsByBatch = new(slots => slots.Sum(a => (long)Buffer.ByteLength(a)));
+    internal override int BatchSizesKept => slotsByBatch.Count;
+
     private readonly Array?[] nextBuffers;
     private readonly StepContext ctx = new();
     private readonly (Node Anchor, int Output)[] calls;
@@ -70,8 +72,7 @@ internal sealed class CpuExecutable : CompiledExecutable
             b[Buffers.VariableBase + i] = variables.Get(((VariableOp)Memory.Variables[i].Op).VarName).Data;
         for (int i = 0; i < Memory.Constants.Count; i++)
             b[Buffers.ConstantBase + i] = ((ConstantOp)Memory.Constants[i].Op).Value.Data;
-        if (!slotsByBatch.TryGetValue(batch, out var slots))
-            slotsByBatch[batch] = slots = Memory.Slots.Select(s => Array.CreateInstance(ClrType(s.DType), s.Elements(batch))).ToArray();
+        var slots = slotsByBatch.Get(batch, n => Memory.Slots.Select(s => Array.CreateInstance(ClrType(s.DType), s.Elements(n))).ToArray());
         Array.Copy(slots, 0, b, Buffers.SlotBase, slots.Length);
         // The caller's arrays (a scan's next carries and step outputs, never read by this step) as the fetches' own slots.
         if (into is not null)

@@ -21,7 +21,16 @@ public sealed class IlgpuExecutable : CompiledExecutable
     private readonly DeviceVariables variables;
     private readonly DeviceLibrary library;
     private readonly DeviceContext ctx;
-    private readonly Dictionary<int, MemoryBuffer[]> slotsByBatch = [], feedsByBatch = [];
+    private readonly RecentBatches<MemoryBuffer[]> slotsByBatch = new(Bytes, Dispose), feedsByBatch = new(Bytes, Dispose);
+
+    internal override int BatchSizesKept => slotsByBatch.Count;
+
+    private static long Bytes(MemoryBuffer[] buffers) => buffers.Sum(b => b.LengthInBytes);
+
+    private static void Dispose(MemoryBuffer[] buffers)
+    {
+        foreach (var b in buffers) b.Dispose();
+    }
     private readonly MemoryBuffer[] constants;
     private MemoryBuffer[]? buffers;
     private Array?[]? hostArrays;
@@ -82,9 +91,9 @@ public sealed class IlgpuExecutable : CompiledExecutable
         var host = hostArrays ??= new Array?[b.Length];
 
         // Feeds: one device buffer per feed and batch size, filled each run.
-        if (!feedsByBatch.TryGetValue(batch, out var feedBuffers))
-            feedsByBatch[batch] = feedBuffers = Memory.Feeds.Select(n => DeviceBuffers.Allocate(accelerator, n.OutputTypes[0].DType,
-                n.OutputTypes[0].Shape.StaticSize * (n.OutputTypes[0].Shape.IsSymbolic ? batch : 1))).ToArray();
+        // A step's kernels have finished when Run returns (it synchronizes), so an evicted size's buffers are free.
+        var feedBuffers = feedsByBatch.Get(batch, n => Memory.Feeds.Select(f => DeviceBuffers.Allocate(accelerator, f.OutputTypes[0].DType,
+            f.OutputTypes[0].Shape.StaticSize * (f.OutputTypes[0].Shape.IsSymbolic ? n : 1))).ToArray());
         for (int i = 0; i < Memory.Feeds.Count; i++)
         {
             var value = FeedValue(i, feeds);
@@ -102,8 +111,7 @@ public sealed class IlgpuExecutable : CompiledExecutable
             b[Buffers.ConstantBase + i] = constants[i];
             host[Buffers.ConstantBase + i] = ((ConstantOp)Memory.Constants[i].Op).Value.Data;
         }
-        if (!slotsByBatch.TryGetValue(batch, out var slots))
-            slotsByBatch[batch] = slots = Memory.Slots.Select(s => DeviceBuffers.Allocate(accelerator, s.DType, s.Elements(batch))).ToArray();
+        var slots = slotsByBatch.Get(batch, n => Memory.Slots.Select(s => DeviceBuffers.Allocate(accelerator, s.DType, s.Elements(n))).ToArray());
         Array.Copy(slots, 0, b, Buffers.SlotBase, slots.Length);
         foreach (var a in Assignments) b[Buffers.NextBase + a.Variable] = variables.Next(a.Name);
 
