@@ -54,6 +54,26 @@ public class CompileCacheTests : IDisposable
         Assert.Null(CompileCache.Validate(File.ReadAllBytes(file), exe.Report.CacheKey, Compilation.Version)); // rebuilt entry is sound
     }
 
+    [Theory]
+    [InlineData("*.dll"), InlineData("*.plan")]
+    public void AnEntryWithOneByteChangedIsAMissNotLoaded(string pattern)
+    {
+        // A changed byte can leave a well-formed assembly (or plan) that loads and computes
+        // something else; the SHA-256 that ends each entry catches it.
+        var (good, _) = RunOnce();
+        var file = Directory.GetFiles(dir, pattern).Single();
+        var bytes = File.ReadAllBytes(file);
+        bytes[bytes.Length / 3] ^= 0x01;
+        File.WriteAllBytes(file, bytes);
+        var (again, exe) = RunOnce();
+        Assert.False(exe.Report.Restored);
+        if (pattern == "*.dll") Assert.Contains("content hash", exe.Report.Cache);
+        Assert.Equal(good.As<float>(), again.As<float>());
+        var (third, restored) = RunOnce(); // written again, whole
+        Assert.True(restored.Report.Restored);
+        Assert.Equal(good.As<float>(), third.As<float>());
+    }
+
     [Fact]
     public void StaleOrForeignEntriesAreMisses()
     {

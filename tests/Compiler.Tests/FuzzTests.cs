@@ -35,7 +35,9 @@ public class FuzzTests
     public void SavedRegressionCasesStayFixed()
     {
         var dir = Path.Combine(AppContext.BaseDirectory, "FuzzRegressions");
-        foreach (var file in Directory.Exists(dir) ? Directory.GetFiles(dir, "seed-*.txt") : [])
+        var files = Directory.Exists(dir) ? Directory.GetFiles(dir, "seed-*.txt") : [];
+        Assert.True(files.Length > 0, $"no saved cases in {dir}: the test project copies FuzzRegressions/*.txt there");
+        foreach (var file in files)
         {
             var (seed, steps, backend) = Fuzz.ReadCase(file);
             Assert.True(Fuzz.Compare(seed, steps, backend) is null, $"{Path.GetFileName(file)} fails again: {Fuzz.Compare(seed, steps, backend)}");

@@ -1,4 +1,5 @@
 using System.Reflection.Metadata;
+using System.Security.Cryptography;
 using System.Reflection.PortableExecutable;
 
 namespace GraphNet.Compiler;
@@ -8,7 +9,8 @@ namespace GraphNet.Compiler;
 /// stored in the assembly's metadata and checked with System.Reflection.Metadata before an
 /// entry is used; a corrupt, truncated or stale entry is reported as a miss and rebuilt. Beside
 /// them, plans (what the stages made of a graph, see <see cref="PlanFile"/>) keyed by the graph
-/// before the passes, so that a hit skips the whole compiler.
+/// before the passes, so that a hit skips the whole compiler. Every entry ends with the SHA-256
+/// of its content, checked before use.
 /// </summary>
 public sealed class CompileCache(string directory, long maxBytes = CompileCache.DefaultMaxBytes)
 {
@@ -34,6 +36,8 @@ public sealed class CompileCache(string directory, long maxBytes = CompileCache.
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { missReason = $"unreadable entry ({e.Message})"; return null; }
+        if (Unsealed(bytes) is not { } image) { missReason = "corrupt entry (its content hash does not match: a changed or missing byte)"; return null; }
+        bytes = image;
         missReason = Validate(bytes, key, version) ?? "";
         if (missReason.Length > 0) return null;
         try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); } // recently used
@@ -94,7 +98,11 @@ public sealed class CompileCache(string directory, long maxBytes = CompileCache.
         try
         {
             if (!File.Exists(path)) { missReason = "no plan"; return null; }
-            var bytes = File.ReadAllBytes(path);
+            if (Unsealed(File.ReadAllBytes(path)) is not { } bytes)
+            {
+                missReason = "corrupt plan (its content hash does not match: a changed or missing byte)";
+                return null;
+            }
             try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); } // recently used
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
             return bytes;
@@ -112,14 +120,21 @@ public sealed class CompileCache(string directory, long maxBytes = CompileCache.
     private void Write(string path, byte[] bytes)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var tmp = path + $".{Environment.ProcessId}.tmp";
-        using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            f.Write(bytes);
-            f.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.Write(path, f => { f.Write(bytes); f.Write(SHA256.HashData(bytes)); });
         Evict(keep: path);
+    }
+
+    private const int SealBytes = 32;
+
+    /// <summary>
+    /// An entry's content without the SHA-256 of it that ends the file, or null when they do not
+    /// match: a well-formed assembly or plan with one byte changed would otherwise load.
+    /// </summary>
+    private static byte[]? Unsealed(byte[] file)
+    {
+        if (file.Length < SealBytes) return null;
+        var content = file.AsSpan(0, file.Length - SealBytes);
+        return SHA256.HashData(content).AsSpan().SequenceEqual(file.AsSpan(file.Length - SealBytes)) ? content.ToArray() : null;
     }
 
     /// <summary>Deletes the least recently used entries (assemblies and plans) until the cache fits in <see cref="MaxBytes"/>.</summary>

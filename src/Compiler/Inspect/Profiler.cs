@@ -65,7 +65,6 @@ public sealed class Profiler(string path, int maxEvents = 1_000_000)
         }
         var full = System.IO.Path.GetFullPath(Path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        File.WriteAllBytes(full + ".tmp", ms.ToArray());
-        File.Move(full + ".tmp", full, overwrite: true);
+        AtomicFile.WriteAllBytes(full, ms.ToArray());
     }
 }

@@ -96,7 +96,7 @@ public static class GraphDot
         string format = Path.GetExtension(path).TrimStart('.').ToLowerInvariant();
         if (format is not ("svg" or "png" or "pdf")) throw new ArgumentException($"cannot render '{path}': use a .svg, .png or .pdf file name");
         var full = Path.GetFullPath(path);
-        var tmp = full + ".tmp";
+        var tmp = AtomicFile.TempFor(full);
         var psi = new ProcessStartInfo(DotProgram, ["-T" + format, "-o", tmp])
         {
             RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,

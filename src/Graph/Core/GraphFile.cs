@@ -36,9 +36,7 @@ public static class GraphFile
                 ["forwardOf"] = n.ForwardOf is { } f && f.Graph == g ? f.Id : null,
             });
         var doc = new JsonObject { ["format"] = Format, ["version"] = Version, ["name"] = g.Name, ["seed"] = g.Seed, ["nodes"] = nodes };
-        var full = Path.GetFullPath(path);
-        File.WriteAllText(full + ".tmp", doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(full + ".tmp", full, overwrite: true);
+        AtomicFile.WriteAllText(path, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     public static Graph Load(string path)

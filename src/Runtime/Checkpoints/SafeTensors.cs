@@ -54,27 +54,16 @@ public static class SafeTensors
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         // Pad the header with spaces to 8 bytes, as the reference writer does.
         int pad = (8 - json.Length % 8) % 8;
-        var full = Path.GetFullPath(path);
-        var tmp = full + $".{Environment.ProcessId}.tmp";
-        try
+        // Whole or not at all: a failed save leaves the old checkpoint as it was.
+        AtomicFile.Write(path, f =>
         {
-            using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Span<byte> len = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)(json.Length + pad));
-                f.Write(len);
-                f.Write(json);
-                for (int i = 0; i < pad; i++) f.WriteByte((byte)' ');
-                foreach (var name in names) f.Write(tensors[name].AsBytes());
-                f.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { }
-            throw;
-        }
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)(json.Length + pad));
+            f.Write(len);
+            f.Write(json);
+            for (int i = 0; i < pad; i++) f.WriteByte((byte)' ');
+            foreach (var name in names) f.Write(tensors[name].AsBytes());
+        });
     }
 
 
