@@ -146,4 +146,52 @@ public class ReliabilityTests
         Assert.Equal(1, recent.Count);
         Assert.Equal(160, recent.Bytes);
     }
+
+    /// <summary>
+    /// What a user in another culture does (compile, dump the text form, save and load a graph and
+    /// a checkpoint) gives what it gives in the invariant culture: de-DE writes decimals with commas,
+    /// tr-TR upper-cases i to İ.
+    /// </summary>
+    [Theory]
+    [InlineData("de-DE"), InlineData("tr-TR")]
+    public void CompilingPrintingAndSavingDoNotDependOnTheCulture(string culture)
+    {
+        string folder = Directory.CreateTempSubdirectory("graphnet-culture-").FullName;
+        var saved = CultureInfo.CurrentCulture;
+        (float[] Compiled, float[] Interpreted, string Text, string Loaded, float[] Restored) Workflow()
+        {
+            var g = new Graph(seed: 3);
+            var x = g.Placeholder([-1, 4], "x");
+            var w = g.Variable("fc.weight", [4, 2], Initializer.Uniform(-0.5, 0.5));
+            var y = F.Tanh(F.MatMul(x * 1.25, w) + 0.75) * g.Constant(NDArray.From(new[] { 0.5f, 1.5f }, 2));
+            var feeds = Feed(x, 0.1f, -0.2f, 0.3f, 1.5f);
+            using var compiled = new Session(g, new SessionOptions { UseCompileCache = false });
+            using var interpreter = new Session(g, new SessionOptions { Backend = Backend.Interpreter });
+            var graphFile = Path.Combine(folder, "graph.json");
+            g.Save(graphFile);
+            var checkpoint = Path.Combine(folder, "w.safetensors");
+            Saver.Save(compiled, checkpoint);
+            using var again = new Session(g, new SessionOptions { UseCompileCache = false });
+            Saver.Restore(again, checkpoint);
+            return (compiled.Run(y, feeds).As<float>().ToArray(), interpreter.Run(y, feeds).As<float>().ToArray(),
+                GraphText.Format(g), GraphText.Format(Graph.Load(graphFile)), again.GetVariable("fc.weight").As<float>().ToArray());
+        }
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+            var expected = Workflow();
+            CultureInfo.CurrentCulture = new CultureInfo(culture);
+            var got = Workflow();
+            Assert.Equal(expected.Compiled, got.Compiled);
+            Assert.Equal(expected.Interpreted, got.Interpreted);
+            Assert.Equal(expected.Text, got.Text);
+            Assert.Equal(expected.Text, got.Loaded);
+            Assert.Equal(expected.Restored, got.Restored);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = saved;
+            Directory.Delete(folder, true);
+        }
+    }
 }
