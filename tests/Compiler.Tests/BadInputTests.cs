@@ -54,13 +54,18 @@ public class BadInputTests
     {
         var present = Devices.Present();
         Assert.Contains(present, p => p.StartsWith("cpu")); // ILGPU's CPU accelerator is always there
-        var absent = new[] { AcceleratorKind.Cuda, AcceleratorKind.OpenCL }
-            .Where(k => !present.Any(p => p.StartsWith(k.ToString().ToLowerInvariant()))).ToList();
-        foreach (var kind in absent)
+        foreach (var kind in new[] { AcceleratorKind.Cuda, AcceleratorKind.OpenCL })
         {
             var g = new Graph();
             g.Variable("w", [2], Initializer.Ones);
-            var e = Assert.Throws<GraphException>(() => new Session(g, new SessionOptions { Backend = Backend.Ilgpu, Accelerator = kind }));
+            var options = new SessionOptions { Backend = Backend.Ilgpu, Accelerator = kind };
+            if (present.Any(p => p.StartsWith(kind.ToString().ToLowerInvariant())))
+            {
+                // On a machine that has it, the same request opens a session instead.
+                using var session = new Session(g, options);
+                continue;
+            }
+            var e = Assert.Throws<GraphException>(() => new Session(g, options));
             Assert.Contains($"the ILGPU accelerator '{kind.ToString().ToLowerInvariant()}' is not present on this machine; present: ", e.Message);
             Assert.Contains("cpu (", e.Message);
             Assert.Contains("SessionOptions.Accelerator", e.Message);
