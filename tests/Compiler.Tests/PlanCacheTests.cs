@@ -99,7 +99,8 @@ public class PlanCacheTests : IDisposable
         Assert.NotEqual(a, b);
         var (g, x, y) = Small(false, other);
         using var interpreter = new Session(g, new SessionOptions { Backend = Backend.Interpreter });
-        var expected = interpreter.Run(y, new Dictionary<Tensor, NDArray> { [x] = NDArray.From(Enumerable.Range(0, 16).Select(i => i / 16f).ToArray(), 2, 8) });
+        var input = NDArray.From(Enumerable.Range(0, 16).Select(i => i / 16f).ToArray(), 2, 8);
+        var expected = interpreter.Run(y, new Dictionary<Tensor, NDArray> { [x] = input });
         Assert.All(expected.As<float>().ToArray().Zip(b), p => Assert.Equal(p.First, p.Second, 1e-5f));
     }
 

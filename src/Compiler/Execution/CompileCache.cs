@@ -1,6 +1,6 @@
 using System.Reflection.Metadata;
-using System.Security.Cryptography;
 using System.Reflection.PortableExecutable;
+using System.Security.Cryptography;
 
 namespace GraphNet.Compiler;
 
@@ -32,17 +32,36 @@ public sealed class CompileCache(string directory, long maxBytes = CompileCache.
     public byte[]? TryLoad(string key, string version, out string missReason)
     {
         var path = PathOf(key);
-        if (!File.Exists(path)) { missReason = "no entry"; return null; }
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { missReason = $"unreadable entry ({e.Message})"; return null; }
-        if (Unsealed(bytes) is not { } image) { missReason = "corrupt entry (its content hash does not match: a changed or missing byte)"; return null; }
-        bytes = image;
+        var bytes = Read(path, "entry", out missReason);
+        if (bytes is null) return null;
         missReason = Validate(bytes, key, version) ?? "";
         if (missReason.Length > 0) return null;
-        try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); } // recently used
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        Touch(path);
         return bytes;
+    }
+
+    /// <summary>A file's content with its SHA-256 checked and taken off, or null with the reason (a miss).</summary>
+    private static byte[]? Read(string path, string what, out string missReason)
+    {
+        missReason = "";
+        try
+        {
+            if (!File.Exists(path)) { missReason = $"no {what}"; return null; }
+            if (Unsealed(File.ReadAllBytes(path)) is { } content) return content;
+            missReason = $"corrupt {what} (its content hash does not match: a changed or missing byte)";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            missReason = $"unreadable {what} ({e.Message})";
+        }
+        return null;
+    }
+
+    /// <summary>Marks an entry recently used, for eviction.</summary>
+    private static void Touch(string path)
+    {
+        try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>Null when the image is a readable assembly carrying this key and version, else why not.</summary>
@@ -94,24 +113,9 @@ public sealed class CompileCache(string directory, long maxBytes = CompileCache.
     internal byte[]? TryLoadPlan(string inputKey, out string missReason)
     {
         var path = PlanPathOf(inputKey);
-        missReason = "";
-        try
-        {
-            if (!File.Exists(path)) { missReason = "no plan"; return null; }
-            if (Unsealed(File.ReadAllBytes(path)) is not { } bytes)
-            {
-                missReason = "corrupt plan (its content hash does not match: a changed or missing byte)";
-                return null;
-            }
-            try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); } // recently used
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-            return bytes;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            missReason = $"unreadable plan ({e.Message})";
-            return null;
-        }
+        var bytes = Read(path, "plan", out missReason);
+        if (bytes is not null) Touch(path);
+        return bytes;
     }
 
     /// <summary>Writes a plan atomically, as <see cref="Store"/> does an assembly.</summary>

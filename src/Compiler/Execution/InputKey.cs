@@ -28,19 +28,7 @@ internal sealed class InputKey
     public static InputKey Of(Unit unit, CompileOptions options)
     {
         var nodes = unit.Graph.Nodes;
-        // Node ids are positions in their graph, so flags and positions live in arrays.
-        var needed = new bool[nodes.Count];
-        var fed = new bool[nodes.Count];
-        foreach (var f in unit.Feeds) fed[f.Node.Id] = true;
-        var stack = new Stack<Node>(unit.Fetches.Select(f => f.Node));
-        while (stack.Count > 0)
-        {
-            var n = stack.Pop();
-            if (needed[n.Id]) continue;
-            needed[n.Id] = true;
-            if (!fed[n.Id]) foreach (var i in n.Inputs) stack.Push(i.Node);
-        }
-        foreach (var f in unit.Feeds) needed[f.Node.Id] = true;
+        var needed = Passes.Pass.NeededFlags(unit);
         var provenance = new List<Node>();
         var position = new int[nodes.Count];
         for (int i = 0; i < nodes.Count; i++)
@@ -52,7 +40,6 @@ internal sealed class InputKey
         {
             var key = new KeyWriter(w);
             w.Write(covered);
-
             for (int i = 0; i < covered; i++)
             {
                 var n = provenance[i];

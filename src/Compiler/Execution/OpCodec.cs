@@ -46,12 +46,23 @@ internal static class OpCodec
         protected BinaryWriter W => w;
         private readonly Dictionary<string, int> strings = [];
 
+        /// <summary>
+        /// Writes a value's number when the table has it and returns true; else writes −1 and
+        /// numbers it, and the caller writes it whole (the reader's <see cref="Reader.Numbered"/>).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        protected bool Numbered<T>(Dictionary<T, int> table, T value) where T : notnull
+        {
+            if (table.TryGetValue(value, out int i)) { w.Write(i); return true; }
+            table[value] = table.Count;
+            w.Write(-1);
+            return false;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void String(string s)
         {
-            if (strings.TryGetValue(s, out int i)) { w.Write(i); return; }
-            strings[s] = strings.Count;
-            w.Write(-1); w.Write(s);
+            if (!Numbered(strings, s)) w.Write(s);
         }
 
         /// <summary>A scan body (the plan writes it whole, the cache key its digest).</summary>
@@ -64,18 +75,13 @@ internal static class OpCodec
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Op(GraphNet.Op op)
         {
-            if (ops.TryGetValue(op, out int i)) { w.Write(i); return; }
-            w.Write(-1);
-            Record(op);
-            ops[op] = ops.Count;
+            if (!Numbered(ops, op)) Record(op);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Type(TensorType t)
         {
-            if (types.TryGetValue(t, out int i)) { w.Write(i); return; }
-            types[t] = types.Count;
-            w.Write(-1); w.Write((int)t.DType); WriteInts(w, t.Shape.Dims);
+            if (!Numbered(types, t)) { w.Write((int)t.DType); WriteInts(w, t.Shape.Dims); }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -108,13 +114,11 @@ internal static class OpCodec
                 case Enum e: w.Write(Convert.ToInt64(e)); break;
                 case int[] a: WriteInts(w, a); break;
                 case Shape s: WriteInts(w, s.Dims); break;
-                case TensorType tt: w.Write((int)tt.DType); WriteInts(w, tt.Shape.Dims); break;
-                case UnaryFn u:
-                    String(Pointwise.Unary.Contains(u) ? u.Name : throw new NotSupportedException($"unary function '{u.Name}' is not a listed one"));
-                    break;
-                case BinaryFn b2:
-                    String(Pointwise.Binary.Contains(b2) ? b2.Name : throw new NotSupportedException($"binary function '{b2.Name}' is not a listed one"));
-                    break;
+                case TensorType tt: Type(tt); break;
+                case UnaryFn u when Pointwise.Unary.Contains(u): String(u.Name); break;
+                case BinaryFn b2 when Pointwise.Binary.Contains(b2): String(b2.Name); break;
+                case UnaryFn u: throw new NotSupportedException($"unary function '{u.Name}' is not a listed one");
+                case BinaryFn b2: throw new NotSupportedException($"binary function '{b2.Name}' is not a listed one");
                 case NDArray a:
                     w.Write((int)a.DType); WriteInts(w, a.Shape); var bytes = a.AsBytes(); w.Write(bytes.Length); w.Write(bytes);
                     break;
@@ -131,15 +135,21 @@ internal static class OpCodec
         protected BinaryReader R => r;
         private readonly List<string> strings = [];
 
+        /// <summary>A value by its number in the table, or read whole (and numbered) after a −1.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public string String()
+        protected T Numbered<T>(List<T> table, Func<T> read, string what)
         {
             int i = r.ReadInt32();
-            if (i >= 0) return i < strings.Count ? strings[i] : throw new InvalidDataException($"string {i} of {strings.Count}");
-            var s = r.ReadString();
-            strings.Add(s);
-            return s;
+            if (i >= 0) return i < table.Count ? table[i] : throw new InvalidDataException($"{what} {i} of {table.Count}");
+            // The writer numbered this value before writing it whole, so values inside it (a scan
+            // body's ops inside its scan) come after it: hold its place while they are read.
+            int place = table.Count;
+            table.Add(default!);
+            return table[place] = read();
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public string String() => Numbered(strings, r.ReadString, "string");
 
         protected abstract ScanBody Body();
 
@@ -147,25 +157,15 @@ internal static class OpCodec
         private readonly List<TensorType> types = [];
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public GraphNet.Op Op()
-        {
-            int i = r.ReadInt32();
-            if (i >= 0) return i < ops.Count ? ops[i] : throw new InvalidDataException($"op {i} of {ops.Count}");
-            var op = Record() as GraphNet.Op ?? throw new InvalidDataException("a value where an op belongs");
-            ops.Add(op);
-            return op;
-        }
+        public GraphNet.Op Op() =>
+            Numbered(ops, () => Record() as GraphNet.Op ?? throw new InvalidDataException("a value where an op belongs"), "op");
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public TensorType Type()
+        public TensorType Type() => Numbered(types, () =>
         {
-            int i = r.ReadInt32();
-            if (i >= 0) return i < types.Count ? types[i] : throw new InvalidDataException($"type {i} of {types.Count}");
             var dtype = (DType)r.ReadInt32();
-            var t = new TensorType(dtype, new Shape(ReadInts(r)));
-            types.Add(t);
-            return t;
-        }
+            return new TensorType(dtype, new Shape(ReadInts(r)));
+        }, "type");
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public object Record()
@@ -190,9 +190,9 @@ internal static class OpCodec
             if (t.IsEnum) return Enum.ToObject(t, r.ReadInt64());
             if (t == typeof(int[])) return ReadInts(r);
             if (t == typeof(Shape)) return new Shape(ReadInts(r));
-            if (t == typeof(TensorType)) { var dtype = (DType)r.ReadInt32(); return new TensorType(dtype, new Shape(ReadInts(r))); }
-            if (t == typeof(UnaryFn)) { var name = String(); return Pointwise.Unary.FirstOrDefault(f => f.Name == name) ?? throw new InvalidDataException($"unknown unary function '{name}'"); }
-            if (t == typeof(BinaryFn)) { var name = String(); return Pointwise.Binary.FirstOrDefault(f => f.Name == name) ?? throw new InvalidDataException($"unknown binary function '{name}'"); }
+            if (t == typeof(TensorType)) return Type();
+            if (t == typeof(UnaryFn)) return Listed(Pointwise.Unary, f => f.Name, String());
+            if (t == typeof(BinaryFn)) return Listed(Pointwise.Binary, f => f.Name, String());
             if (t == typeof(NDArray))
             {
                 var dtype = (DType)r.ReadInt32();
@@ -210,6 +210,9 @@ internal static class OpCodec
             }
             throw new InvalidDataException($"cannot read a {t.Name}");
         }
+
+        private static T Listed<T>(IReadOnlyList<T> functions, Func<T, string> nameOf, string name) where T : class =>
+            functions.FirstOrDefault(f => nameOf(f) == name) ?? throw new InvalidDataException($"unknown pointwise function '{name}'");
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

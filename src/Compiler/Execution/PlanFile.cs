@@ -42,7 +42,8 @@ internal static class PlanFile
             or IndexOutOfRangeException or KeyNotFoundException or GraphException or System.Reflection.TargetInvocationException
             or FormatException or OverflowException)
         {
-            throw new InvalidDataException($"corrupt plan ({e.GetType().Name}: {(e as System.Reflection.TargetInvocationException)?.InnerException?.Message ?? e.Message})", e);
+            var why = (e as System.Reflection.TargetInvocationException)?.InnerException?.Message ?? e.Message;
+            throw new InvalidDataException($"corrupt plan ({e.GetType().Name}: {why})", e);
         }
     }
 
@@ -88,7 +89,8 @@ internal static class PlanFile
             foreach (var n in g.Nodes)
             {
                 // Nodes are named by id, which the reader's graph gives by position.
-                if (n.Id >= g.Nodes.Count || g.Nodes[n.Id] != n) throw new NotSupportedException($"{n} of graph '{g.Name}' is not at its id's position");
+                if (n.Id >= g.Nodes.Count || g.Nodes[n.Id] != n)
+                    throw new NotSupportedException($"{n} of graph '{g.Name}' is not at its id's position");
                 Op(n.Op);
                 Tensors(n.Inputs);
                 W.Write(n.OutputTypes.Count);
@@ -162,9 +164,8 @@ internal static class PlanFile
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Storage(Storage s)
         {
-            if (storages.TryGetValue(s, out int i)) { W.Write(i); return; }
-            storages[s] = storages.Count;
-            W.Write(-1); W.Write((int)s.Kind); W.Write(s.Index); W.Write((int)s.DType); W.Write(s.StaticSize); W.Write(s.Symbolic);
+            if (Numbered(storages, s)) return;
+            W.Write((int)s.Kind); W.Write(s.Index); W.Write((int)s.DType); W.Write(s.StaticSize); W.Write(s.Symbolic);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -193,7 +194,8 @@ internal static class PlanFile
         {
             if (R.ReadString() != Magic) throw Bad("not a plan");
             if (R.ReadInt32() is var format and not FormatVersion) throw Bad($"plan format {format}, this compiler reads {FormatVersion}");
-            if (R.ReadString() is var version && version != Compilation.Version) throw Bad($"stale plan (compiler version {version}, now {Compilation.Version})");
+            if (R.ReadString() is var version && version != Compilation.Version)
+                throw Bad($"stale plan (compiler version {version}, now {Compilation.Version})");
             if (R.ReadString() is var stored && stored != key.Key) throw Bad($"plan of another key ({stored[..Math.Min(12, stored.Length)]}...)");
             string codeKey = R.ReadString();
             var graph = Graph();
@@ -310,14 +312,8 @@ internal static class PlanFile
         private readonly List<Storage> storages = [];
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private Storage Storage()
-        {
-            int i = R.ReadInt32();
-            if (i >= 0) return i < storages.Count ? storages[i] : throw Bad($"storage {i} of {storages.Count}");
-            var s = new Storage((StorageKind)R.ReadInt32(), R.ReadInt32(), (DType)R.ReadInt32(), R.ReadInt64(), R.ReadBoolean());
-            storages.Add(s);
-            return s;
-        }
+        private Storage Storage() => Numbered(storages,
+            () => new Storage((StorageKind)R.ReadInt32(), R.ReadInt32(), (DType)R.ReadInt32(), R.ReadInt64(), R.ReadBoolean()), "storage");
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private MemoryPlan Memory(FusionPlan fusion)

@@ -41,7 +41,8 @@ public static class Fusion
                 case NodeClass.View: plan.Decisions.Add(new(node, -1, node.Op is AssignOp ? "assignment: the value is written back after the step" : "view: shares its input's buffer")); break;
                 case NodeClass.Pointwise when !fuse:
                     Join(plan, NewGroup(plan, node.OutputTypes[0].Shape, null, removed), node);
-                    plan.Decisions.Add(new(node, plan.GroupOf[node].Id, "a pointwise kernel of its own: fusion is off (CheckNumerics checks every value)"));
+                    plan.Decisions.Add(new(node, plan.GroupOf[node].Id,
+                        "a pointwise kernel of its own: fusion is off (CheckNumerics checks every value)"));
                     break;
                 case NodeClass.Pointwise: PlacePointwise(plan, node, removed, bounded); break;
                 case NodeClass.Reduce when !fuse:

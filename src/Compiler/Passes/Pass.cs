@@ -19,16 +19,28 @@ public abstract class Pass : Stage
     /// <summary>Nodes the fetches depend on, not looking past fed placeholders.</summary>
     public static HashSet<Node> Needed(Unit unit)
     {
-        var fed = new HashSet<Node>(unit.Feeds.Select(f => f.Node));
-        var needed = new HashSet<Node>();
+        var flags = NeededFlags(unit);
+        return unit.Graph.Nodes.Where(n => flags[n.Id]).ToHashSet();
+    }
+
+    /// <summary>
+    /// <see cref="Needed"/> as one flag per node, by id (a node's id is its position in the graph):
+    /// the compile cache's key walks tens of thousands of nodes with it before anything else runs.
+    /// </summary>
+    public static bool[] NeededFlags(Unit unit)
+    {
+        var needed = new bool[unit.Graph.Nodes.Count];
+        var fed = new bool[needed.Length];
+        foreach (var f in unit.Feeds) fed[f.Node.Id] = true;
         var stack = new Stack<Node>(unit.Fetches.Select(f => f.Node));
         while (stack.Count > 0)
         {
             var n = stack.Pop();
-            if (!needed.Add(n) || fed.Contains(n)) continue;
-            foreach (var i in n.Inputs) stack.Push(i.Node);
+            if (needed[n.Id]) continue;
+            needed[n.Id] = true;
+            if (!fed[n.Id]) foreach (var i in n.Inputs) stack.Push(i.Node);
         }
-        foreach (var f in unit.Feeds) needed.Add(f.Node);
+        foreach (var f in unit.Feeds) needed[f.Node.Id] = true;
         return needed;
     }
 }

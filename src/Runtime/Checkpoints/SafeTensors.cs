@@ -130,12 +130,16 @@ public static class SafeTensors
             }
             if (node is not JsonObject o) throw new InvalidDataException(bad($"entry '{name}' is not an object"));
             var dtype = FromCode(o["dtype"]?.GetValueKind() == JsonValueKind.String ? (string?)o["dtype"] : null)
-                ?? throw new InvalidDataException(bad($"entry '{name}' has an unsupported or missing dtype '{o["dtype"]}' (F32, F64, I32, I64, BOOL)"));
+                ?? throw new InvalidDataException(
+                    bad($"entry '{name}' has an unsupported or missing dtype '{o["dtype"]}' (F32, F64, I32, I64, BOOL)"));
             if (o["shape"] is not JsonArray shapeArray || !Integers(shapeArray, out var shape))
-                throw new InvalidDataException(bad($"entry '{name}' has no valid shape (a list of whole numbers): {o["shape"]?.ToJsonString()}"));
-            if (shape.Any(d => d < 0 || d > int.MaxValue)) throw new InvalidDataException(bad($"entry '{name}' has an impossible shape [{string.Join(",", shape)}]"));
+                throw new InvalidDataException(
+                    bad($"entry '{name}' has no valid shape (a list of whole numbers): {o["shape"]?.ToJsonString()}"));
+            if (shape.Any(d => d < 0 || d > int.MaxValue))
+                throw new InvalidDataException(bad($"entry '{name}' has an impossible shape [{string.Join(",", shape)}]"));
             if (o["data_offsets"] is not JsonArray off || off.Count != 2 || !Integers(off, out var offsets))
-                throw new InvalidDataException(bad($"entry '{name}' has no valid data_offsets (two whole numbers): {o["data_offsets"]?.ToJsonString()}"));
+                throw new InvalidDataException(
+                    bad($"entry '{name}' has no valid data_offsets (two whole numbers): {o["data_offsets"]?.ToJsonString()}"));
             long begin = offsets[0], end = offsets[1];
             if (begin < 0 || end < begin || end > dataLength)
                 throw new InvalidDataException(bad($"entry '{name}' has offsets [{begin}, {end}) outside the {dataLength:N0} data bytes"));
@@ -143,7 +147,8 @@ public static class SafeTensors
             decimal elements = 1;
             foreach (var d in shape) elements = Math.Min(elements * d, (decimal)long.MaxValue);
             if (elements * dtype.SizeInBytes() != end - begin)
-                throw new InvalidDataException(bad($"entry '{name}': shape [{string.Join(",", shape)}] of {dtype.ShortName()} needs {elements * dtype.SizeInBytes()} bytes, offsets give {end - begin}"));
+                throw new InvalidDataException(bad($"entry '{name}': shape [{string.Join(",", shape)}] of {dtype.ShortName()} " +
+                    $"needs {elements * dtype.SizeInBytes()} bytes, offsets give {end - begin}"));
             entries.Add((name, dtype, shape.Select(d => (int)d).ToArray(), begin, end));
         }
     }

@@ -14,8 +14,6 @@ internal sealed class CpuExecutable : CompiledExecutable
     private readonly CompiledStep step;
     private readonly AssemblyLoadContext? context;
     private readonly RecentBatches<Array[]> slotsByBatch = new(slots => slots.Sum(a => (long)Buffer.ByteLength(a)));
-    internal override int BatchSizesKept => slotsByBatch.Count;
-
     private readonly Array?[] nextBuffers;
     private readonly StepContext ctx = new();
     private readonly (Node Anchor, int Output)[] calls;
@@ -38,6 +36,8 @@ internal sealed class CpuExecutable : CompiledExecutable
 
     /// <summary>For each fetch, its buffer index where <see cref="RunInto"/> may lend it the caller's array, else −1.</summary>
     private readonly int[] directFetch;
+
+    internal override int BatchSizesKept => slotsByBatch.Count;
 
     /// <summary>The collectible context holding the generated assembly (tests check that it unloads).</summary>
     internal override AssemblyLoadContext? LoadContext => context;

@@ -22,15 +22,6 @@ public sealed class IlgpuExecutable : CompiledExecutable
     private readonly DeviceLibrary library;
     private readonly DeviceContext ctx;
     private readonly RecentBatches<MemoryBuffer[]> slotsByBatch = new(Bytes, Dispose), feedsByBatch = new(Bytes, Dispose);
-
-    internal override int BatchSizesKept => slotsByBatch.Count;
-
-    private static long Bytes(MemoryBuffer[] buffers) => buffers.Sum(b => b.LengthInBytes);
-
-    private static void Dispose(MemoryBuffer[] buffers)
-    {
-        foreach (var b in buffers) b.Dispose();
-    }
     private readonly MemoryBuffer[] constants;
     private MemoryBuffer[]? buffers;
     private Array?[]? hostArrays;
@@ -171,6 +162,15 @@ public sealed class IlgpuExecutable : CompiledExecutable
             DeviceBuffers.Upload(ctx.B[Buffers.IndexOf(y)], output.Data);
         }
         catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(anchor, e); }
+    }
+
+    internal override int BatchSizesKept => slotsByBatch.Count;
+
+    private static long Bytes(MemoryBuffer[] buffers) => buffers.Sum(b => b.LengthInBytes);
+
+    private static void Dispose(MemoryBuffer[] buffers)
+    {
+        foreach (var b in buffers) b.Dispose();
     }
 
     private protected override void ReleaseBackend()
