@@ -158,6 +158,32 @@ public class GradientTests
         Check((g, x) => F.ConvTranspose2d(x[0], x[1], x[2], stride, padding, outputPadding, groups),
             new Input([2, 2, 3, 3]), new Input([2, 4 / groups, 3, 3]), new Input([4]));
 
+    /// <summary>
+    /// An output padding of at least the stride (allowed below the dilation) adds rows that no input reaches;
+    /// the input's gradient keeps the input's shape (it had one row too many, found by the fuzzer).
+    /// </summary>
+    [Theory]
+    [InlineData(1, 2, 1)]
+    [InlineData(2, 3, 2)]
+    public void ConvTranspose2dWithOutputPaddingBeyondTheStride(int stride, int dilation, int outputPadding) =>
+        Check((g, x) => F.ConvTranspose2d(x[0], x[1], null, stride, 0, outputPadding, 1, dilation),
+            new Input([1, 2, 3, 4]), new Input([2, 2, 2, 2]));
+
+    /// <summary>A kernel that overhangs the padded input by less than the stride does not fit (C#'s division truncated that to one output).</summary>
+    [Theory]
+    [InlineData(1, 3, 2, 0)]
+    [InlineData(2, 4, 3, 0)]
+    public void AWindowLargerThanThePaddedInputIsRejected(int size, int kernel, int stride, int padding)
+    {
+        var g = new Graph();
+        var x = g.Placeholder([1, 1, size, size], "x");
+        var w = g.Placeholder([1, 1, kernel, kernel], "w");
+        var conv = Assert.ThrowsAny<GraphException>(() => F.Conv2d(x, w, null, stride, padding));
+        Assert.Contains("does not fit", conv.Message);
+        var pool = Assert.ThrowsAny<GraphException>(() => F.MaxPool2d(x, kernel, stride, padding));
+        Assert.Contains("does not fit", pool.Message);
+    }
+
     [Theory]
     [InlineData("max", 2, null, 0)]
     [InlineData("min", 2, null, 0)]

@@ -1,32 +1,14 @@
 namespace GraphNet.Tests;
 
 /// <summary>
-/// Runs a graph with nothing but each op's reference evaluation: the oracle the tests compare
-/// against (the runtime's interpreter is tested against it in turn).
+/// The tests' oracle: <see cref="Reference"/> (each op's reference evaluation, the runtime's interpreter is
+/// tested against it in turn), and random inputs and comparisons.
 /// </summary>
 public static class RefEval
 {
-    public static NDArray[] Run(IReadOnlyList<Tensor> fetches, IReadOnlyDictionary<Tensor, NDArray> feeds, IReadOnlyDictionary<string, NDArray>? variables = null, long runCounter = 0)
-    {
-        var g = fetches[0].Graph;
-        var needed = new HashSet<Node>();
-        var stack = new Stack<Node>(fetches.Select(f => f.Node));
-        while (stack.Count > 0)
-        {
-            var n = stack.Pop();
-            if (!needed.Add(n) || feeds.ContainsKey(n.Outputs[0])) continue;
-            foreach (var i in n.Inputs) stack.Push(i.Node);
-        }
-        var ctx = new EvalContext { RunCounter = runCounter, GraphSeed = g.Seed };
-        var values = new Dictionary<Tensor, NDArray>();
-        foreach (var n in g.Nodes.Where(needed.Contains))
-        {
-            if (feeds.TryGetValue(n.Outputs[0], out var v)) { values[n.Outputs[0]] = v; continue; }
-            var outs = n.Op is VariableOp vo ? [variables![vo.VarName]] : n.Op.Evaluate(ctx, n.Inputs.Select(i => values[i]).ToArray());
-            for (int i = 0; i < outs.Length; i++) values[n.Outputs[i]] = outs[i];
-        }
-        return fetches.Select(f => values[f]).ToArray();
-    }
+    public static NDArray[] Run(IReadOnlyList<Tensor> fetches, IReadOnlyDictionary<Tensor, NDArray> feeds,
+        IReadOnlyDictionary<string, NDArray>? variables = null, long runCounter = 0) =>
+        Reference.Run(fetches, feeds, variables, runCounter);
 
     public static NDArray Run(Tensor fetch, params (Tensor, NDArray)[] feeds) => Run([fetch], feeds.ToDictionary(f => f.Item1, f => f.Item2))[0];
 

@@ -21,7 +21,10 @@ public static partial class F
     }
 
     private static Tensor Pool(PoolKind kind, Tensor x, int kernel, int? stride, int padding) =>
-        x.Graph.Add1(new Pool2dOp(new PoolParams(kind, Pair(kernel), Pair(stride ?? kernel), Pair(padding))), [x]);
+        Pool2d(x, new PoolParams(kind, Pair(kernel), Pair(stride ?? kernel), Pair(padding)));
+
+    /// <summary>2-D pooling with (height, width) pairs for the window, stride and padding, as PyTorch's tuple arguments.</summary>
+    public static Tensor Pool2d(Tensor x, PoolParams p) => x.Graph.Add1(new Pool2dOp(p), [x]);
 
     /// <summary>Max pooling; the stride defaults to the kernel size, as in PyTorch.</summary>
     public static Tensor MaxPool2d(Tensor x, int kernel, int? stride = null, int padding = 0) => Pool(PoolKind.Max, x, kernel, stride, padding);

@@ -8,8 +8,12 @@ public sealed record ConvParams(int[] Stride, int[] Padding, int[] Dilation, int
     public IEnumerable<(string, object?)> Attributes() =>
         [("stride", Stride), ("padding", Padding), ("dilation", Dilation), ("groups", Groups)];
 
-    /// <summary>Output size of a convolution along axis i (0 = height, 1 = width).</summary>
-    public int OutSize(int i, int inSize, int k) => (inSize + 2 * Padding[i] - Dilation[i] * (k - 1) - 1) / Stride[i] + 1;
+    /// <summary>
+    /// Output size of a convolution along axis i (0 = height, 1 = width); 0 when the dilated kernel does not fit
+    /// the padded input (C#'s division truncates a negative span toward zero, which would give 1).
+    /// </summary>
+    public int OutSize(int i, int inSize, int k) =>
+        inSize + 2 * Padding[i] - Dilation[i] * (k - 1) - 1 is var span and >= 0 ? span / Stride[i] + 1 : 0;
 
     /// <summary>Output size of a transposed convolution along axis i.</summary>
     public int TransposedSize(int i, int inSize, int k, int outputPadding) =>
@@ -76,6 +80,10 @@ public sealed record ConvTranspose2dOp(ConvParams P, int[] OutputPadding) : Op
     {
         Tensor x = g.X[0], w = g.X[1];
         var dx = g.Needs(0) ? g.Graph.Add1(new Conv2dOp(P), [g.Dy, w]) : null;
+        // An output padding of at least the stride (allowed below the dilation) adds output rows past the last
+        // input's reach, and the convolution back gives an input row for them too: there is no such input.
+        for (int axis = 2; dx is not null && axis < 4; axis++)
+            if (dx.Shape[axis] > x.Shape[axis]) dx = F.Slice(dx, axis, 0, x.Shape[axis]);
         var dw = g.Needs(1) ? g.Graph.Add1(new Conv2dFilterGradOp(P, w.Shape[2], w.Shape[3]), [g.Dy, x]) : null;
         return [dx, dw];
     }
@@ -181,16 +189,17 @@ public static class ConvReference
                     {
                         T s = T.Zero;
                         int xc = (o / og) * cg + ci;
+                        // A padded position adds dy times zero, as PyTorch's im2col products do: a NaN or an
+                        // infinity in dy there makes the weight's gradient NaN.
                         for (int b = 0; b < n; b++)
                             for (int oy = 0; oy < ho; oy++)
                             {
                                 int iy = oy * p.Stride[0] - p.Padding[0] + ky * p.Dilation[0];
-                                if (iy < 0 || iy >= h) continue;
                                 for (int ox = 0; ox < wo; ox++)
                                 {
                                     int ix = ox * p.Stride[1] - p.Padding[1] + kx * p.Dilation[1];
-                                    if (ix < 0 || ix >= wd) continue;
-                                    s += D[((b * co + o) * ho + oy) * wo + ox] * X[((b * c + xc) * h + iy) * wd + ix];
+                                    bool inside = iy >= 0 && iy < h && ix >= 0 && ix < wd;
+                                    s += D[((b * co + o) * ho + oy) * wo + ox] * (inside ? X[((b * c + xc) * h + iy) * wd + ix] : T.Zero);
                                 }
                             }
                         G[((o * cg + ci) * kh + ky) * kw + kx] = s;

@@ -8,7 +8,8 @@ public enum PoolKind { Max, Min, Avg }
 public sealed record PoolParams(PoolKind Kind, int[] Kernel, int[] Stride, int[] Padding)
 {
     public IEnumerable<(string, object?)> Attributes() => [("kernel", Kernel), ("stride", Stride), ("padding", Padding)];
-    public int OutSize(int i, int inSize) => (inSize + 2 * Padding[i] - Kernel[i]) / Stride[i] + 1;
+    /// <summary>Output size along axis i; 0 when the window does not fit the padded input.</summary>
+    public int OutSize(int i, int inSize) => inSize + 2 * Padding[i] - Kernel[i] is var span and >= 0 ? span / Stride[i] + 1 : 0;
     public string OpName => Kind.ToString().ToLowerInvariant() + "_pool2d";
 
     public bool Equals(PoolParams? o) => o is not null && Kind == o.Kind && Kernel.SequenceEqual(o.Kernel) && Stride.SequenceEqual(o.Stride) && Padding.SequenceEqual(o.Padding);

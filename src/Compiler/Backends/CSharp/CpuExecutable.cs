@@ -174,7 +174,7 @@ internal sealed class CpuExecutable : CompiledExecutable
             if (absorbed is null) { Library.Evaluate(anchor, inputs!, evalContext, site.Into); return; }
             if (site.BiasIndex >= 0 && !ReferenceEquals(site.Bias?.Data, b[site.BiasIndex]))
                 site.Bias = new NDArray(DType.Float32, absorbed.Bias!.Shape.Resolve(batch), b[site.BiasIndex]);
-            Conv.Forward(inputs[0]!, inputs[1]!, ((Conv2dOp)anchor.Op).P, site.Into, bias: site.Bias, relu: absorbed.Relu);
+            Library.Conv2dWithEpilogue(anchor, inputs!, site.Into, site.Bias, absorbed.Relu);
         }
         catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(anchor, e); }
     }
