@@ -26,14 +26,13 @@ public static class ExampleCli
     /// <summary>An option without a default (null when not given).</summary>
     public static Option<T?> Optional<T>(string name, string description) => new(name) { Description = description };
 
-    /// <summary>A string option that takes one of <paramref name="choices"/> (any case), the first by default.</summary>
+    /// <summary>A string option that takes one of <paramref name="choices"/>, the first by default.</summary>
     public static Option<string> Choice(string name, string description, params string[] choices)
     {
         var option = new Option<string>(name)
         {
             Description = description,
             DefaultValueFactory = _ => choices[0],
-            CustomParser = r => r.Tokens.Single().Value.ToLowerInvariant(),
         };
         option.AcceptOnlyFromAmong(choices);
         return option;

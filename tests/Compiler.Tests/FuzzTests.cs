@@ -9,7 +9,7 @@ namespace GraphNet.Compiler.Tests;
 /// </summary>
 public class FuzzTests
 {
-    public static TheoryData<int> Batches => new(Enumerable.Range(0, 10));
+    public static TheoryData<int> Batches => new(Enumerable.Range(0, GraphNet.Tests.TestCulture.Batches(10)));
     private const int CiGraphs = 300;
 
     [Theory, MemberData(nameof(Batches))]

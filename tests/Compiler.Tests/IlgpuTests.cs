@@ -18,7 +18,7 @@ public class IlgpuTests
     [Fact]
     public void RecurrentLayersMatchTheInterpreter() => CompiledOpTests.CheckRecurrent(Ilgpu, 4);
 
-    public static TheoryData<int> FuzzBatches => new(Enumerable.Range(0, 4));
+    public static TheoryData<int> FuzzBatches => new(Enumerable.Range(0, GraphNet.Tests.TestCulture.Batches(4)));
 
     [Theory, MemberData(nameof(FuzzBatches))]
     public void RandomGraphsMatchTheInterpreter(int batch)

@@ -135,3 +135,15 @@ public class GraphTests
         Assert.Contains("run it in a session", e.Message);
     }
 }
+
+/// <summary>A culture run (GRAPHNET_TEST_CULTURE) really runs under that culture, on every thread.</summary>
+public class CultureRunTests
+{
+    [Fact]
+    public async Task TheNamedCultureIsTheCurrentOne()
+    {
+        if (GraphNet.Tests.TestCulture.Name is not { } name) return; // the invariant run: the machine's locale
+        Assert.Equal(name, System.Globalization.CultureInfo.CurrentCulture.Name);
+        Assert.Equal(name, await Task.Run(() => System.Globalization.CultureInfo.CurrentCulture.Name));
+    }
+}
