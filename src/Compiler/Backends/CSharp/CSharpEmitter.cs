@@ -208,7 +208,12 @@ internal static class CSharpEmitter
         var v = suffix.ToLowerInvariant();
         body.Append(loop.EmitInit(v, Dims));
         if (loop.IsFlat) body.AppendLine($"        Loops.Flat({v}, {Size(domain)});");
-        else body.AppendLine($"        Loops.Planned(c.Plan(kernel) ?? c.SetPlan(kernel, {loop.PlanExpression(domain, null, Dims)}), {v});");
+        else
+        {
+            // An epilogue after a reduction walks the output's shape, the reduction its input's: plans of their own.
+            int part = suffix == "Epilogue" && k.Anchor?.Op is ReduceOp ? 1 : 0;
+            body.AppendLine($"        Loops.Planned(c.Plan(kernel, {part}) ?? c.SetPlan(kernel, {part}, {loop.PlanExpression(domain, null, Dims)}), {v});");
+        }
     }
 
     private static void EmitReduce(Kernel k, Node anchor, ReduceOp r, string T, KernelArgs args, Func<Tensor, LeafView?> viewOf,
@@ -226,7 +231,7 @@ internal static class CSharpEmitter
         string init = r.Kind switch { ReduceKind.Max => $"{T}.NegativeInfinity", ReduceKind.Min => $"{T}.PositiveInfinity", _ => $"({T})0" };
         body.AppendLine($"        reduce.Acc = {args.Buffer(anchor.Outputs[0])};");
         body.AppendLine($"        Array.Fill(reduce.Acc, {init});");
-        body.AppendLine($"        (c.Plan(kernel) ?? c.SetPlan(kernel, {loop.PlanExpression(input.Shape, kept, Dims)})).ForEachRun(ref reduce);");
+        body.AppendLine($"        (c.Plan(kernel, 0) ?? c.SetPlan(kernel, 0, {loop.PlanExpression(input.Shape, kept, Dims)})).ForEachRun(ref reduce);");
         if (r.Kind == ReduceKind.Mean)
         {
             string count = string.Join(" * ", axes.Select(a => input.Shape[a] == Shape.Batch ? "N" : input.Shape[a].ToString()).DefaultIfEmpty("1"));

@@ -35,17 +35,22 @@ public sealed class StepContext
     /// <summary>Runs a library or reference kernel by its index in the schedule.</summary>
     public void Call(int kernel) => CallKernel(kernel);
 
-    /// <summary>The cached broadcast plan of a kernel for the current batch size, or null.</summary>
-    public BroadcastPlan? Plan(int kernel)
+    /// <summary>
+    /// The cached broadcast plan of a kernel's loop for the current batch size, or null. Part 0 is the kernel's
+    /// main loop (or its reduction), part 1 the epilogue after a reduction, which walks another shape.
+    /// </summary>
+    public BroadcastPlan? Plan(int kernel, int part)
     {
         if (planBatch != Batch) { Array.Clear(plans); planBatch = Batch; }
-        return kernel < plans.Length ? plans[kernel] : null;
+        int slot = 2 * kernel + part;
+        return slot < plans.Length ? plans[slot] : null;
     }
 
-    public BroadcastPlan SetPlan(int kernel, BroadcastPlan plan)
+    public BroadcastPlan SetPlan(int kernel, int part, BroadcastPlan plan)
     {
-        if (kernel >= plans.Length) Array.Resize(ref plans, kernel + 1);
-        return plans[kernel] = plan;
+        int slot = 2 * kernel + part;
+        if (slot >= plans.Length) Array.Resize(ref plans, slot + 1);
+        return plans[slot] = plan;
     }
 
     /// <summary>The dropout key of an op's seed in this run.</summary>
