@@ -127,12 +127,12 @@ public class IlgpuTests
         // shows whether they are valid device code (math intrinsics, ref helpers, 64-bit hashes).
         // The PTX backend runs on the CPU: compile every library kernel and every generated one.
         foreach (var m in typeof(DeviceKernels).GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static))
-            Assert.Contains(".entry", Devices.CompileToPtx(m, explicitlyGrouped: m.Name == nameof(DeviceKernels.GemmTiled)));
+            AssertPtx(m, Devices.CompileToPtx(m, explicitlyGrouped: m.Name == nameof(DeviceKernels.GemmTiled)));
         var cnn = BenchModel.Cnn();
         using var s = new Session(cnn.Graph, Ilgpu);
         var exe = (IlgpuExecutable)s.Compiled([cnn.Loss, cnn.TrainStep], cnn.Batch(2));
         Assert.True(exe.KernelMethods.Count >= exe.Kernels.Count(k => k.Anchor is null), "every loop kernel is a method");
-        foreach (var m in exe.KernelMethods) Assert.Contains(".entry", Devices.CompileToPtx(m, explicitlyGrouped: false));
+        foreach (var m in exe.KernelMethods) AssertPtx(m, Devices.CompileToPtx(m, explicitlyGrouped: false));
         // Every pointwise function of the table, forward and backward, in one graph.
         var g = new Graph();
         var x = g.Placeholder([-1, 8], "x");
@@ -142,6 +142,22 @@ public class IlgpuTests
         var loss = F.Sum(F.Dropout(y, 0.3)) + F.NllLoss(F.LogSoftmax(y, 1), labels);
         using var s2 = new Session(g, Ilgpu);
         var exe2 = (IlgpuExecutable)s2.Compiled([loss, .. F.Gradients([loss], [x]).Cast<Tensor>()], new Dictionary<Tensor, NDArray> { [x] = NDArray.Zeros(DType.Float32, 2, 8), [labels] = NDArray.From(new long[] { 1, 2 }, 2) });
-        foreach (var m in exe2.KernelMethods) Assert.Contains(".entry", Devices.CompileToPtx(m, explicitlyGrouped: false));
+        foreach (var m in exe2.KernelMethods) AssertPtx(m, Devices.CompileToPtx(m, explicitlyGrouped: false));
+    }
+
+    /// <summary>
+    /// A kernel's PTX is a CUDA entry point of that name taking the method's parameters, and it writes to global
+    /// memory (a kernel that stores nothing computed nothing) and returns.
+    /// </summary>
+    private static void AssertPtx(System.Reflection.MethodInfo m, string ptx)
+    {
+        Assert.Matches(@"(?m)^\.version \d+\.\d+", ptx);
+        Assert.Matches(@"\.target sm_\d+", ptx);
+        var entry = System.Text.RegularExpressions.Regex.Match(ptx, @"\.visible \.entry Kernel_" + m.Name + @"\(([^)]*)\)");
+        Assert.True(entry.Success, $"{m.Name}: no entry point named Kernel_{m.Name} in its PTX");
+        int parameters = System.Text.RegularExpressions.Regex.Matches(entry.Groups[1].Value, @"\.param ").Count;
+        Assert.True(parameters == m.GetParameters().Length, $"{m.Name}: {parameters} PTX parameters for {m.GetParameters().Length} in C#");
+        Assert.Matches(@"\b(st|atom|red)\.(global\.)?[a-z]", ptx);
+        Assert.Contains("ret;", ptx);
     }
 }
