@@ -28,10 +28,10 @@ public static partial class Fuzz
     public const double ConditioningFactor = 4;
 
     /// <summary>
-    /// The first element where a backend is wrong, or null. The interpreter runs always, and the compiled
-    /// backend of <paramref name="backend"/> (default C#).
+    /// The first element where a backend is wrong, or null. The interpreter runs always, then the compiled
+    /// backend of <paramref name="backend"/> (default C#), then (with <paramref name="eager"/>) eager mode.
     /// </summary>
-    public static string? Compare(int seed, IReadOnlySet<int>? enabled = null, SessionOptions? backend = null)
+    public static string? Compare(int seed, IReadOnlySet<int>? enabled = null, SessionOptions? backend = null, bool eager = true)
     {
         var c = Build(seed, enabled);
         var c64 = Build(seed, enabled, DType.Float64);
@@ -52,10 +52,20 @@ public static partial class Fuzz
                 actual = session.Run(c.Fetches, c.Feeds);
             }
             catch (Exception e) { return $"{options.Backend} run failed: {e.Message}"; }
-            for (int i = 0; i < c.Fetches.Length; i++)
-                if (Judge(actual[i], oracle[i], ref32[i]) is { } problem)
-                    return $"{options.Backend}: fetch {i} ('{c.Fetches[i].Name}') {problem}";
+            if (JudgeAll(options.Backend.ToString(), c, actual, oracle, ref32) is { } problem) return problem;
         }
+        if (!eager) return null;
+        NDArray[] stepped;
+        try { stepped = RunEagerly(seed, enabled); }
+        catch (Exception e) { return $"eager run failed: {e.Message}"; }
+        return JudgeAll("eager", c, stepped, oracle, ref32);
+    }
+
+    private static string? JudgeAll(string who, Case c, NDArray[] actual, NDArray[] oracle, NDArray[] ref32)
+    {
+        for (int i = 0; i < c.Fetches.Length; i++)
+            if (Judge(actual[i], oracle[i], ref32[i]) is { } problem)
+                return $"{who}: fetch {i} ('{c.Fetches[i].Name}') {problem}";
         return null;
     }
 
@@ -149,7 +159,7 @@ public static partial class Fuzz
             Directory.CreateDirectory(saveDir);
             File.WriteAllText(Path.Combine(saveDir, $"seed-{s}.txt"),
                 $"seed={s}\nbackend={(backend == Backend.Ilgpu ? "ilgpu" : "csharp")}\nsteps={string.Join(",", kept.Order())}\n" +
-                $"# steps: {string.Join(", ", small.Kinds)}\n# {found}\n" +
+                $"# steps: {string.Join(", ", small.Kinds)}\n" + string.Join("\n", found.Split('\n').Select(l => "# " + l)) + "\n" +
                 string.Join("\n", small.Graph.ToText().Split('\n').Select(l => "# " + l)));
         }
         Console.WriteLine($"steps drawn: {string.Join(", ", kinds.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}"))}");
@@ -181,6 +191,8 @@ public static class FuzzMutants
         (typeof(ConvTranspose2dOp), FaultKind.Scaled), (typeof(Conv2dFilterGradOp), FaultKind.OffByOne),
         (typeof(Pool2dOp), FaultKind.DroppedWrite), (typeof(Pool2dGradOp), FaultKind.Scaled),
         (typeof(SliceOp), FaultKind.OffByOne), (typeof(ConcatOp), FaultKind.DroppedWrite), (typeof(PadOp), FaultKind.Scaled),
+        // Eager mode's own vectorized kernels, which neither the interpreter nor compiled code calls.
+        (typeof(UnaryOp), FaultKind.Scaled), (typeof(BinaryOp), FaultKind.OffByOne), (typeof(ReduceOp), FaultKind.DroppedWrite),
     ];
 
     /// <summary>The first seed from <paramref name="seed"/> whose graph shows the planted bug, and what it said; null when none of <paramref name="count"/> did.</summary>

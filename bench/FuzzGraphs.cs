@@ -1,3 +1,5 @@
+using GraphNet.Runtime;
+
 namespace GraphNet.Bench;
 
 /// <summary>
@@ -14,8 +16,9 @@ public static partial class Fuzz
     /// <summary>One graph in this many gets NaN, +Inf and -Inf among its inputs.</summary>
     public const int NonFiniteShare = 6;
 
+    /// <summary>A built graph; in eager mode (<see cref="Eager"/>) its values were computed as it was built, in one step.</summary>
     public sealed record Case(Graph Graph, Tensor[] Fetches, Dictionary<Tensor, NDArray> Feeds,
-        Dictionary<string, NDArray> Variables, string[] Kinds);
+        Dictionary<string, NDArray> Variables, string[] Kinds, EagerContext? Eager = null, IDisposable? EagerStep = null);
 
     public static NDArray Random(Random rng, int[] shape, double lo = -1, double hi = 1, DType dtype = DType.Float32)
     {
@@ -26,8 +29,10 @@ public static partial class Fuzz
     }
 
     /// <summary>The graph being built: its two running values and what it feeds, holds and fetches.</summary>
-    private sealed class Builder(Graph g, DType dtype, int n)
+    private sealed class Builder(Graph g, DType dtype, int n, EagerContext? eager)
     {
+        /// <summary>Eager mode's context, which needs each placeholder's value before the placeholder is used.</summary>
+        public EagerContext? Eager { get; } = eager;
         /// <summary>The batch size fed.</summary>
         public int N { get; } = n;
         public Graph G { get; } = g;
@@ -38,6 +43,8 @@ public static partial class Fuzz
         public Dictionary<string, NDArray> Variables { get; } = [];
         /// <summary>Fetched beside y, the loss and the gradients (assignments, integer results).</summary>
         public List<Tensor> Extra { get; } = [];
+        /// <summary>Assignments, made after the gradients: eager mode applies them at once, deferred mode at the end.</summary>
+        public List<Action> AfterGradients { get; } = [];
         /// <summary>The inputs the gradients are taken with respect to.</summary>
         public List<Tensor> Differentiable { get; } = [];
         public List<string> Kinds { get; } = [];
@@ -50,9 +57,15 @@ public static partial class Fuzz
         public Tensor Input(Random r, int[] shape, string name, double lo = -1, double hi = 1)
         {
             var p = G.Placeholder(D, shape, $"{name}{Step}");
-            Feeds[p] = Random(r, shape, lo, hi, D);
+            Feed(p, Random(r, shape, lo, hi, D));
             Differentiable.Add(p);
             return p;
+        }
+
+        public void Feed(Tensor placeholder, NDArray value)
+        {
+            Feeds[placeholder] = value;
+            Eager?.Set(placeholder, value);
         }
 
         /// <summary>The image or the matrix, picked at random, and a setter for the one picked.</summary>
@@ -64,16 +77,20 @@ public static partial class Fuzz
     /// The graph for a seed, with only the steps in <paramref name="enabled"/> (default all).
     /// In float64 it is the same graph on the same (widened) inputs: the oracle for rounding.
     /// </summary>
-    public static Case Build(int seed, IReadOnlySet<int>? enabled = null, DType dtype = DType.Float32)
+    public static Case Build(int seed, IReadOnlySet<int>? enabled = null, DType dtype = DType.Float32, bool eager = false)
     {
         var rng = new Random(seed);
         int c = rng.Next(1, 4), h = rng.Next(4, 8), f = rng.Next(3, 9), n = rng.Next(1, 5);
-        var b = new Builder(new Graph(seed), dtype, n);
-        var g = b.G;
+        var g = new Graph(seed);
+        var context = eager ? new EagerContext(g) : null;
+        var eagerStep = context?.Step();
+        var b = new Builder(g, dtype, n, context);
         var img = g.Placeholder(dtype, [-1, c, h, h], "img");
         var mat = g.Placeholder(dtype, [-1, f], "mat");
-        b.Feeds[img] = Random(rng, [n, c, h, h], -1, 1, dtype);
-        b.Feeds[mat] = Random(rng, [n, f], -1, 1, dtype);
+        NDArray image = Random(rng, [n, c, h, h], -1, 1, dtype), matrix = Random(rng, [n, f], -1, 1, dtype);
+        if (seed % NonFiniteShare == 0) PlantNonFinite(new Random(seed ^ 0x5eed), image, matrix);
+        b.Feed(img, image);
+        b.Feed(mat, matrix);
         b.Differentiable.AddRange([img, mat]);
         b.Image = img; b.M = mat;
         for (int step = 0; step < Steps; step++)
@@ -91,9 +108,17 @@ public static partial class Fuzz
         var y = F.MatMul(flat, proj) + b.M;
         var loss = F.Sum(F.Square(y)) + F.Sum(F.Exp(F.LogSoftmax(y, 1)));
         var wrt = b.Differentiable.Where(t => t.DType.IsFloat()).ToList();
-        var grads = F.Gradients([loss], wrt).Where(t => t is not null).Cast<Tensor>();
-        if (seed % NonFiniteShare == 0) PlantNonFinite(new Random(seed ^ 0x5eed), b.Feeds[img], b.Feeds[mat]);
-        return new Case(g, [y, loss, .. b.Extra, .. grads], b.Feeds, b.Variables, [.. b.Kinds]);
+        var grads = F.Gradients([loss], wrt).Where(t => t is not null).Cast<Tensor>().ToList();
+        foreach (var assign in b.AfterGradients) assign();
+        return new Case(g, [y, loss, .. b.Extra, .. grads], b.Feeds, b.Variables, [.. b.Kinds], context, eagerStep);
+    }
+
+    /// <summary>The fetches' values of the seed's graph in eager mode (op by op through the eager kernels).</summary>
+    public static NDArray[] RunEagerly(int seed, IReadOnlySet<int>? enabled = null)
+    {
+        var c = Build(seed, enabled, eager: true);
+        try { return c.Fetches.Select(t => c.Eager!.ValueOf(t)!.Clone()).ToArray(); }
+        finally { c.EagerStep!.Dispose(); c.Eager!.Dispose(); }
     }
 
     /// <summary>Up to three elements of each input become NaN, +Inf or -Inf.</summary>
@@ -287,7 +312,7 @@ public static partial class Fuzz
             int rows = r.Next(2, 9);
             var table = b.Input(r, [rows, b.F], "table");
             var idx = b.G.Placeholder(DType.Int32, [-1], $"idx{b.Step}");
-            b.Feeds[idx] = new NDArray(DType.Int32, [b.N], Enumerable.Range(0, b.N).Select(_ => r.Next(rows)).ToArray());
+            b.Feed(idx, new NDArray(DType.Int32, [b.N], Enumerable.Range(0, b.N).Select(_ => r.Next(rows)).ToArray()));
             b.M = b.M + F.Gather(table, idx);
             return true;
         }
@@ -324,7 +349,7 @@ public static partial class Fuzz
     private static bool DropoutStep(Builder b, Random r)
     {
         var training = b.G.Placeholder(DType.Bool, [], $"training{b.Step}");
-        b.Feeds[training] = new NDArray(DType.Bool, [], new[] { r.Next(4) != 0 });
+        b.Feed(training, new NDArray(DType.Bool, [], new[] { r.Next(4) != 0 }));
         var (x, set) = b.Either(r);
         set(F.Dropout(x, 0.1 + 0.5 * r.NextDouble(), training, seed: b.Step + 1));
         return true;
@@ -355,9 +380,8 @@ public static partial class Fuzz
         var v = b.G.Variable(name, [b.F], Initializer.FromValue(value), b.D);
         b.Variables[name] = value;
         b.Differentiable.Add(v);
-        b.M = b.M * v;
-        var update = F.Assign(v, v * 0.9 + F.Mean(b.M, [0]) * 0.1);
-        b.Extra.Add(F.Group(update, F.Sum(b.M)));
+        var m = b.M = b.M * v;
+        b.AfterGradients.Add(() => b.Extra.Add(F.Group(F.Assign(v, v * 0.9 + F.Mean(m, [0]) * 0.1), F.Sum(m))));
         return true;
     }
 

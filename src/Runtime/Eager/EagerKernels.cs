@@ -11,7 +11,12 @@ namespace GraphNet.Runtime;
 /// </summary>
 internal static class EagerKernels
 {
-    public static NDArray[] Run(Node node, NDArray[] x, EvalContext ctx, BufferPool pool)
+    public static NDArray[] Run(Node node, NDArray[] x, EvalContext ctx, BufferPool pool) =>
+        PlantedFault.Any && node.Op is UnaryOp or BinaryOp or DropoutOp or BroadcastLikeOp or ReduceOp
+            ? [PlantedFault.Around(node, null, () => RunOwn(node, x, ctx, pool)[0])!] // eager's own kernels
+            : RunOwn(node, x, ctx, pool);
+
+    private static NDArray[] RunOwn(Node node, NDArray[] x, EvalContext ctx, BufferPool pool)
     {
         switch (node.Op)
         {

@@ -16,8 +16,8 @@ internal enum FaultKind
 /// thread, the library kernels of one op type corrupt their output there as a bug inside them
 /// would, for every caller at once (the interpreter, eager mode and compiled code all call the
 /// same kernels, which is why comparing them with each other cannot see such a bug and the fuzzer
-/// judges them against the reference evaluation). Costs one thread-static read per library call
-/// when nothing is planted.
+/// judges them against the reference evaluation); eager mode's own pointwise and reduction kernels
+/// take faults too. Costs one thread-static read per library call when nothing is planted.
 /// </summary>
 internal sealed class PlantedFault(Type op, FaultKind kind) : IDisposable
 {
