@@ -195,7 +195,10 @@ public static class FuzzMutants
         (typeof(UnaryOp), FaultKind.Scaled), (typeof(BinaryOp), FaultKind.OffByOne), (typeof(ReduceOp), FaultKind.DroppedWrite),
     ];
 
-    /// <summary>The first seed from <paramref name="seed"/> whose graph shows the planted bug, and what it said; null when none of <paramref name="count"/> did.</summary>
+    /// <summary>
+    /// The first seed from <paramref name="seed"/> whose graph shows the planted bug, and what it said; null when
+    /// none of <paramref name="count"/> did.
+    /// </summary>
     internal static (int Seed, string Problem)? FirstCatch(Type op, FaultKind kind, int seed, int count)
     {
         using var fault = PlantedFault.Plant(op, kind);

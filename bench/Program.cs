@@ -29,7 +29,8 @@ switch (args[0])
     case "step": return Step(opts);
     case "fuzz": return Fuzz.Command(int.Parse(opts.GetValueOrDefault("count", "1000")), int.Parse(opts.GetValueOrDefault("seed", "1")),
         opts.GetValueOrDefault("save", "tests/Compiler.Tests/FuzzRegressions"), CompiledBackend(opts));
-    case "fuzz-mutants": return FuzzMutants.Command(int.Parse(opts.GetValueOrDefault("count", "300")), int.Parse(opts.GetValueOrDefault("seed", "1")));
+    case "fuzz-mutants":
+        return FuzzMutants.Command(int.Parse(opts.GetValueOrDefault("count", "300")), int.Parse(opts.GetValueOrDefault("seed", "1")));
     case "peak": return Peak.PeakCommand();
     case "gemm": return Peak.GemmCommand(int.Parse(opts.GetValueOrDefault("m", "1024")), int.Parse(opts.GetValueOrDefault("n", "1024")),
         int.Parse(opts.GetValueOrDefault("k", "1024")), int.Parse(opts.GetValueOrDefault("threads", "1")));

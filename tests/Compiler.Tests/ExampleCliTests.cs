@@ -50,7 +50,11 @@ public class ExampleCliTests
     [Fact]
     public void TheOptionsReachTheAction()
     {
-        var (code, output, _) = Run(["--count", "3", "--mode", "eager"], r => { Console.Write($"{r.GetValue<int>("--count")} {r.GetValue<string>("--mode")}"); return 0; });
+        var (code, output, _) = Run(["--count", "3", "--mode", "eager"], r =>
+        {
+            Console.Write($"{r.GetValue<int>("--count")} {r.GetValue<string>("--mode")}");
+            return 0;
+        });
         Assert.Equal(0, code);
         Assert.Equal("3 eager", output);
     }

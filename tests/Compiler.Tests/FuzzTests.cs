@@ -45,7 +45,8 @@ public class FuzzTests
             .Concat(Enum.GetNames<PoolKind>().Select(k => $"pool {k}"))
             .Concat(["conv stride", "conv padding", "conv dilation", "conv groups", "conv rectangular kernel",
                 "conv_transpose stride", "conv_transpose dilation", "conv_transpose groups", "conv_transpose output_padding",
-                "pool stride", "pool padding", "pool window not 2x2", "matmul transA", "matmul transB", "matmul sum_batch", "matmul batched", "scan reverse", "scan recompute"]);
+                "pool stride", "pool padding", "pool window not 2x2",
+                "matmul transA", "matmul transB", "matmul sum_batch", "matmul batched", "scan reverse", "scan recompute"]);
         var missing = wanted.Where(w => !seen.Contains(w)).ToList();
         Assert.True(missing.Count == 0, $"the first {CiGraphs} fuzz graphs never make: {string.Join(", ", missing)}");
         Assert.True(nonFinite >= CiGraphs / Fuzz.NonFiniteShare, $"{nonFinite} of {CiGraphs} graphs have NaN or infinite inputs");
@@ -98,7 +99,10 @@ public class FuzzTests
         if (p.Groups > 1) yield return $"{name} groups";
     }
 
-    /// <summary>Kernels wrong in the ways kernels go wrong, planted in the library that every backend calls, are each caught by the CI graphs.</summary>
+    /// <summary>
+    /// Kernels wrong in the ways kernels go wrong, planted in the library that every backend calls, are each
+    /// caught by the CI graphs.
+    /// </summary>
     [Fact]
     public void PlantedKernelBugsAreCaught()
     {

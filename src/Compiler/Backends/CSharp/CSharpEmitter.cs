@@ -212,7 +212,8 @@ internal static class CSharpEmitter
         {
             // An epilogue after a reduction walks the output's shape, the reduction its input's: plans of their own.
             int part = suffix == "Epilogue" && k.Anchor?.Op is ReduceOp ? 1 : 0;
-            body.AppendLine($"        Loops.Planned(c.Plan(kernel, {part}) ?? c.SetPlan(kernel, {part}, {loop.PlanExpression(domain, null, Dims)}), {v});");
+            string plan = $"c.Plan(kernel, {part}) ?? c.SetPlan(kernel, {part}, {loop.PlanExpression(domain, null, Dims)})";
+            body.AppendLine($"        Loops.Planned({plan}, {v});");
         }
     }
 
@@ -231,7 +232,8 @@ internal static class CSharpEmitter
         string init = r.Kind switch { ReduceKind.Max => $"{T}.NegativeInfinity", ReduceKind.Min => $"{T}.PositiveInfinity", _ => $"({T})0" };
         body.AppendLine($"        reduce.Acc = {args.Buffer(anchor.Outputs[0])};");
         body.AppendLine($"        Array.Fill(reduce.Acc, {init});");
-        body.AppendLine($"        (c.Plan(kernel, 0) ?? c.SetPlan(kernel, 0, {loop.PlanExpression(input.Shape, kept, Dims)})).ForEachRun(ref reduce);");
+        string plan = $"c.Plan(kernel, 0) ?? c.SetPlan(kernel, 0, {loop.PlanExpression(input.Shape, kept, Dims)})";
+        body.AppendLine($"        ({plan}).ForEachRun(ref reduce);");
         if (r.Kind == ReduceKind.Mean)
         {
             string count = string.Join(" * ", axes.Select(a => input.Shape[a] == Shape.Batch ? "N" : input.Shape[a].ToString()).DefaultIfEmpty("1"));
