@@ -32,6 +32,24 @@ public class DirectConvTests
     }
 
     [Fact]
+    public void FilterGradientIgnoresInputsOutsideEveryWindow()
+    {
+        // One column out of a one-column input padded by 1: each row's vector of 16 lanes runs on into the
+        // next rows, where a NaN and an infinity lie. Filter taps in the padding columns never see them.
+        var rng = new Random(3);
+        var p = new ConvParams([1, 1], [1, 1], [1, 1], 1);
+        var x = RefEval.RandomFloat(rng, [2, 2, 5, 1]);
+        x.As<float>()[2] = float.NaN;
+        x.As<float>()[13] = float.PositiveInfinity;
+        var dy = RefEval.RandomFloat(rng, [2, 3, 5, 1]);
+        var expected = ConvReference.FilterGrad<double>(ToDouble(x), ToDouble(dy), p, 3, 3);
+        Assert.Contains(expected.ToDoubleArray(), double.IsFinite);
+        Assert.Contains(expected.ToDoubleArray(), double.IsNaN);
+        foreach (var algorithm in new[] { ConvAlgorithm.Direct, ConvAlgorithm.Im2Col })
+            RefEval.AssertClose(expected, Conv.FilterGrad(x, dy, p, 3, 3, algorithm: algorithm), 1e-5, 1e-5, $"{algorithm}");
+    }
+
+    [Fact]
     public void AskingForTheDirectConvolutionWhereItDoesNotApplySaysWhy()
     {
         var p = new ConvParams([1, 1], [0, 0], [1, 1], 1);

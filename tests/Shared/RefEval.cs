@@ -34,7 +34,12 @@ public static class RefEval
         for (int i = 0; i < expected.Size; i++)
         {
             double e = expected.GetDouble(i), a = actual.GetDouble(i);
-            if (Math.Abs(e - a) > atol + rtol * Math.Abs(e))
+            // A NaN compares false with everything: without this, a NaN on either side would pass.
+            if (!double.IsFinite(e) || !double.IsFinite(a))
+            {
+                if (!e.Equals(a)) Assert.Fail($"{what} element {i}: expected {e}, got {a}");
+            }
+            else if (Math.Abs(e - a) > atol + rtol * Math.Abs(e))
                 Assert.Fail($"{what} element {i}: expected {e}, got {a} (|diff| {Math.Abs(e - a):G3})");
         }
     }

@@ -143,6 +143,10 @@ public static unsafe class DirectConv
     private static void FilterGradSample(Layout l, float* x, float* dy, double* sums, float* rows)
     {
         int plane = l.HP * l.WP, taps = l.C * l.KH * l.KW, chunks = (l.WO + Lanes - 1) / Lanes, stride = chunks * Lanes;
+        int last = stride - Lanes;
+        // The last vector of a row reads input columns past the output's width (the next row, or another channel's);
+        // dy is zero there but zero times a NaN or an infinity is NaN, so those inputs are masked to zero.
+        var tail = LaneMask.First(l.WO - last);
         new Span<float>(rows, l.HO * stride).Clear();
         for (int o = 0; o < l.Co; o++)
         {
@@ -160,16 +164,22 @@ public static unsafe class DirectConv
                         for (; oy + 1 < l.HO; oy += 2)
                         {
                             float* g0 = rows + oy * stride, g1 = g0 + stride, x0 = shifted + oy * l.WP, x1 = x0 + l.WP;
-                            for (int ox = 0; ox < stride; ox += Lanes)
+                            for (int ox = 0; ox < last; ox += Lanes)
                             {
                                 a0 = Vector512.FusedMultiplyAdd(Vector512.Load(g0 + ox), Vector512.Load(x0 + ox), a0);
                                 a1 = Vector512.FusedMultiplyAdd(Vector512.Load(g1 + ox), Vector512.Load(x1 + ox), a1);
                             }
+                            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(g0 + last), Vector512.Load(x0 + last) & tail, a0);
+                            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(g1 + last), Vector512.Load(x1 + last) & tail, a1);
                             (a0, a1, a2, a3) = (a2, a3, a0, a1); // alternate pairs: four chains in flight
                         }
                         for (; oy < l.HO; oy++)
-                            for (int ox = 0; ox < stride; ox += Lanes)
-                                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(rows + oy * stride + ox), Vector512.Load(shifted + oy * l.WP + ox), a0);
+                        {
+                            float* g0 = rows + oy * stride, x0 = shifted + oy * l.WP;
+                            for (int ox = 0; ox < last; ox += Lanes)
+                                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(g0 + ox), Vector512.Load(x0 + ox), a0);
+                            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(g0 + last), Vector512.Load(x0 + last) & tail, a0);
+                        }
                         sums[(long)o * taps + k] += Vector512.Sum((a0 + a1) + (a2 + a3));
                     }
         }
