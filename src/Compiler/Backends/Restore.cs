@@ -23,13 +23,17 @@ public sealed class Restore : Stage
 
     private static bool TryRestore(Compilation c, CompileCache cache)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var key = c.InputKey = InputKey.Of(c.Unit, c.Options);
+        double keyMs = clock.Elapsed.TotalMilliseconds;
         var bytes = cache.TryLoadPlan(key.Key, out var miss);
+        double loadMs = clock.Elapsed.TotalMilliseconds;
         if (bytes is not null)
         {
             try
             {
                 var plan = PlanFile.Read(bytes, key);
+                double readMs = clock.Elapsed.TotalMilliseconds;
                 var image = cache.TryLoad(plan.CodeKey, Compilation.Version, out miss);
                 if (image is not null)
                 {
@@ -43,7 +47,9 @@ public sealed class Restore : Stage
                     c.Report.Restored = true;
                     c.Image = image;
                     c.Report.CodeFactory = () => c.Backend.Emit(c);
-                    DebugLog.Write(2, $"compile cache: plan {key.Key[..12]} restored (assembly {plan.CodeKey[..12]})");
+                    DebugLog.Write(2, $"compile cache: plan {key.Key[..12]} restored (assembly {plan.CodeKey[..12]}): " +
+                        $"key {keyMs:F0} ms, plan file {loadMs - keyMs:F0} ms ({bytes.Length / 1024} KiB), " +
+                        $"plan read {readMs - loadMs:F0} ms, assembly {clock.Elapsed.TotalMilliseconds - readMs:F0} ms");
                     return true;
                 }
                 miss = "the plan's assembly: " + miss;

@@ -35,10 +35,10 @@ internal sealed class InputKey
             if (needed[i]) { position[i] = provenance.Count; provenance.Add(nodes[i]); }
         int covered = provenance.Count;
 
-        using var stream = new MemoryStream();
+        using var stream = new MemoryStream(covered * 32);
         using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
         {
-            var key = new KeyWriter(w);
+            var key = new KeyWriter(w, covered);
             w.Write(covered);
             for (int i = 0; i < covered; i++)
             {
@@ -63,7 +63,7 @@ internal sealed class InputKey
     }
 
     /// <summary>Ops whole (constants' values included); a scan body by its digest and the values of its constants.</summary>
-    private sealed class KeyWriter(BinaryWriter w) : OpCodec.Writer(w)
+    private sealed class KeyWriter(BinaryWriter w, int nodes) : OpCodec.Writer(w, nodes)
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         protected override void Body(ScanBody body)

@@ -40,11 +40,14 @@ internal static class OpCodec
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Nullable(Type t) => !t.IsValueType || System.Nullable.GetUnderlyingType(t) is not null;
 
-    /// <summary>Writes records and values; strings are written once and named by number after that.</summary>
-    internal abstract class Writer(BinaryWriter w)
+    /// <summary>
+    /// Writes records and values; strings are written once and named by number after that. <paramref name="nodes"/>
+    /// sizes the tables for a graph of that many nodes (each has a name and an op), so they are not regrown.
+    /// </summary>
+    internal abstract class Writer(BinaryWriter w, int nodes = 0)
     {
         protected BinaryWriter W => w;
-        private readonly Dictionary<string, int> strings = [];
+        private readonly Dictionary<string, int> strings = new(nodes);
 
         /// <summary>
         /// Writes a value's number when the table has it and returns true; else writes −1 and
@@ -68,7 +71,7 @@ internal static class OpCodec
         /// <summary>A scan body (the plan writes it whole, the cache key its digest).</summary>
         protected abstract void Body(ScanBody body);
 
-        private readonly Dictionary<GraphNet.Op, int> ops = [];
+        private readonly Dictionary<GraphNet.Op, int> ops = new(nodes);
         private readonly Dictionary<TensorType, int> types = [];
 
         /// <summary>An op, written whole on its first use and by number after that (ops are records: equal ops are one).</summary>
