@@ -47,7 +47,7 @@ internal static class PlanFile
         }
     }
 
-    private sealed class Writer(BinaryWriter writer, InputKey key) : OpCodec.Writer(writer)
+    private sealed class Writer(BinaryWriter writer, InputKey key) : OpCodec.Writer(writer, key.Provenance.Count)
     {
         private readonly Dictionary<Node, int> position = Positions(key.Provenance);
         private readonly Dictionary<SourceLocation, int> sourceAt = Sources(key.Provenance);
