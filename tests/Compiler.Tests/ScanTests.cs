@@ -55,6 +55,11 @@ public class ScanTests
         Assert.Equal(2, exe.Bodies.Count);
         // Inside the body, the gate slices are read in place as they are in the unrolled step.
         foreach (var body in exe.Bodies.Values) Assert.DoesNotContain(body.Kernels, k => k.Anchor?.Op is SliceOp);
+        // The biases' gradients are summed once after the loop, not reduced and added every step;
+        // the carries kept as residuals are stacked by the loop from its inputs, not copied out by the step.
+        Assert.All(exe.Bodies.Values, body => Assert.DoesNotContain(body.Kernels, k => k.Kind == NodeClass.Reduce));
+        Assert.All(exe.Bodies.Values, body => Assert.DoesNotContain(body.Unit.Fetches, f => f.Node.Op is PlaceholderOp));
+        Assert.Contains(scans, sc => sc.Body.PassedYs.Any(p => p >= 0));
         Assert.True(m.Graph.Nodes.Count < 200, $"the scanned LSTM's graph has {m.Graph.Nodes.Count} nodes");
     }
 

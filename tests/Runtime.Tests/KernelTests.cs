@@ -290,4 +290,36 @@ public class ShapingKernelTests
         var c = concat.Evaluate(Ctx, [x, y])[0];
         RefEval.AssertClose(c, Shaping.Concat([x, y], concat, Garbage(c.Shape)), 0, 0);
     }
+
+    [Fact]
+    public void TransposeMovesEveryElementWhereItsIndexSays()
+    {
+        var rng = new Random(5);
+        int[] shape = [2, 3, 4, 5];
+        var x = RefEval.RandomFloat(rng, shape);
+        var ints = NDArray.From(Enumerable.Range(0, 120).Select(i => (long)i).ToArray(), shape);
+        // Every permutation of four axes: runs of 5, 20 and 60 elements when trailing axes stay, single elements otherwise.
+        foreach (var perm in Permutations([0, 1, 2, 3]))
+        {
+            var op = new TransposeOp(perm);
+            foreach (var input in new[] { x, ints })
+            {
+                var y = Shaping.Transpose(input, op, NDArray.Zeros(input.DType, perm.Select(p => shape[p]).ToArray()));
+                Assert.Equal(perm.Select(p => shape[p]).ToArray(), y.Shape);
+                var idx = new int[4];
+                for (int o = 0; o < y.Size; o++)
+                {
+                    // Output index (a, b, c, d) reads input index with axis perm[k] at the k-th coordinate.
+                    int rest = o;
+                    for (int k = 3; k >= 0; k--) { idx[perm[k]] = rest % shape[perm[k]]; rest /= shape[perm[k]]; }
+                    int from = ((idx[0] * 3 + idx[1]) * 4 + idx[2]) * 5 + idx[3];
+                    Assert.Equal(input.GetDouble(from), y.GetDouble(o));
+                }
+                RefEval.AssertClose(op.Evaluate(Ctx, [input])[0], y, 0, 0);
+            }
+        }
+    }
+
+    private static IEnumerable<int[]> Permutations(int[] items) => items.Length <= 1 ? [items]
+        : items.SelectMany(first => Permutations(items.Where(i => i != first).ToArray()).Select(rest => (int[])[first, .. rest]));
 }

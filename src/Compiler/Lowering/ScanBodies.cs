@@ -18,7 +18,7 @@ public sealed class ScanBodies : Stage
             if (k.Anchor is { Op: ScanOp scan } anchor)
             {
                 var b = scan.Body;
-                bodies[anchor] = Compilation.Compile(b.Graph, b.Outputs, b.Inputs, c.Options, c.Cache, c.Session);
+                bodies[anchor] = Compilation.Compile(b.Graph, b.ComputedOutputs, b.Inputs, c.Options, c.Cache, c.Session);
             }
         c.Bodies = bodies;
     }
@@ -30,16 +30,31 @@ public sealed class ScanBodies : Stage
     }
 }
 
-/// <summary>Runs a scan with its compiled body, feeding each step's values to the body's placeholders.</summary>
-internal sealed class ScanRunner(ScanOp scan, Executable body)
+/// <summary>
+/// Runs a scan with its compiled body, feeding each step's values to the body's placeholders; the
+/// body computes <see cref="ScanBody.ComputedOutputs"/> into the loop's arrays for them.
+/// </summary>
+internal sealed class ScanRunner
 {
+    private readonly ScanOp scan;
+    private readonly Executable body;
     private readonly Dictionary<Tensor, NDArray> feeds = [];
     private readonly Runtime.VariableStore none = new();
     private readonly ScanBuffers buffers = new();
+    private readonly int[] computed;
+    private readonly NDArray[] into;
 
-    public NDArray[] Run(NDArray[] inputs, NDArray[]? into, EvalContext eval) => scan.Run(inputs, (step, outputs) =>
+    public ScanRunner(ScanOp scan, Executable body)
+    {
+        this.scan = scan; this.body = body;
+        computed = [.. scan.Body.Computed];
+        into = new NDArray[computed.Length];
+    }
+
+    public NDArray[] Run(NDArray[] inputs, NDArray[]? stacked, EvalContext eval) => scan.Run(inputs, (step, outputs) =>
     {
         for (int i = 0; i < step.Length; i++) feeds[scan.Body.Inputs[i]] = step[i];
-        body.RunInto(feeds, none, eval, outputs);
-    }, into, buffers);
+        for (int i = 0; i < computed.Length; i++) into[i] = outputs[computed[i]];
+        body.RunInto(feeds, none, eval, into);
+    }, stacked, buffers);
 }

@@ -6,13 +6,14 @@ public static partial class F
     /// A loop over a sequence axis, as JAX's <c>lax.scan</c> and TF1's <c>tf.scan</c>:
     /// <paramref name="body"/> maps (carries, one step of each sequence) to (next carries, the
     /// step's outputs). Returns the final carries and each output stacked along <paramref
-    /// name="axis"/>. The body is built once as a graph of its own and compiled once for any
-    /// length; tensors from around it (weights) may be used in it freely. The length comes from the
-    /// sequences (it may be the symbolic N, so a new length does not recompile), or from
-    /// <paramref name="length"/> when there are none. <paramref name="recompute"/>: the gradient
-    /// keeps only each step's carries and recomputes the rest of the step (less memory) instead
-    /// of keeping every value the backward step reads. In eager mode the body runs step by step,
-    /// as a Python loop would in PyTorch.
+    /// name="axis"/> (deferred, the loop runs time-major whatever the axis: the sequences are
+    /// transposed in and the outputs out). The body is built once as a graph of its own and
+    /// compiled once for any length; tensors from around it (weights) may be used in it freely.
+    /// The length comes from the sequences (it may be the symbolic N, so a new length does not
+    /// recompile), or from <paramref name="length"/> when there are none. <paramref
+    /// name="recompute"/>: the gradient keeps only each step's carries and recomputes the rest of
+    /// the step (less memory) instead of keeping every value the backward step reads. In eager
+    /// mode the body runs step by step, as a Python loop would in PyTorch.
     /// </summary>
     public static (Tensor[] Carries, Tensor[] Ys) Scan(Func<Tensor[], Tensor[], (Tensor[] Carries, Tensor[] Ys)> body,
         IReadOnlyList<Tensor> init, IReadOnlyList<Tensor> xs, int axis = 0, int? length = null, bool reverse = false,
@@ -32,9 +33,22 @@ public static partial class F
                     $"'{xs[0].Name}' {xs[0].Type} and '{x.Name}' {x.Type}");
         if (length is { } l && l != steps)
             throw new GraphException($"F.Scan (at {at}): length {l} differs from the sequences' {Shape.Dim(steps)} steps");
-        return g.Eager is not null ? ScanEagerly(body, init, xs, axis, steps, reverse)
-            : ScanDeferred(g, body, init, xs, axis, steps, reverse, recompute, name, at);
+        if (g.Eager is not null) return ScanEagerly(body, init, xs, axis, steps, reverse);
+        if (axis == 0) return ScanDeferred(g, body, init, xs, 0, steps, reverse, recompute, name, at);
+        // Time-major inside: each step's slice, each stacked output and every residual the gradient
+        // keeps per step is then one contiguous block, not a strided row per index before the axis.
+        // The two transposes are one pass over the sequences each.
+        var (carries, ys) = ScanDeferred(g, body, init, xs.Select(x => Transpose(x, ToFront(x.Rank, axis))).ToArray(), 0, steps,
+            reverse, recompute, name, at);
+        return (carries, ys.Select(y => Transpose(y, FromFront(y.Rank, axis))).ToArray());
     }
+
+    /// <summary>The permutation that moves <paramref name="axis"/> to the front, the others keeping their order.</summary>
+    private static int[] ToFront(int rank, int axis) => [axis, .. Enumerable.Range(0, rank).Where(d => d != axis)];
+
+    /// <summary>The inverse of <see cref="ToFront"/>: the front axis goes back to <paramref name="axis"/>.</summary>
+    private static int[] FromFront(int rank, int axis) =>
+        Enumerable.Range(0, rank).Select(d => d < axis ? d + 1 : d == axis ? 0 : d).ToArray();
 
     private static (Tensor[], Tensor[]) ScanDeferred(Graph g, Func<Tensor[], Tensor[], (Tensor[], Tensor[])> body,
         IReadOnlyList<Tensor> init, IReadOnlyList<Tensor> xs, int axis, int steps, bool reverse, bool recompute, string name, SourceLocation at)

@@ -81,7 +81,10 @@ internal static class ScanGradient
         var dxs = wantedXs.Select((i, w) => gb.Capture(Grad(floatCarries.Length + w) ?? F.ZerosLike(xsIn[i]))).ToArray();
         // A captured weight's gradient: its terms xᵀ·dy (a matmul's weight gradient) are stacked and
         // summed after the loop as one GEMM over every step's rows; the other terms are summed in a carry.
+        // A term that sums a step value over axes (a bias's gradient) is summed after the loop over
+        // the stacked values and the step axis at once, as one reduction.
         var hoisted = new List<(int Capture, Tensor A, Tensor B)>();
+        var hoistedSums = new List<(int Capture, Tensor Value, int[] Axes, Shape Shape)>();
         var summed = new List<(int Capture, Tensor Next)>();
         for (int w = 0; w < wantedCaptures.Length; w++)
         {
@@ -91,10 +94,14 @@ internal static class ScanGradient
                 if (op.Axis <= 1 && term.Node.Op is MatMulOp { TransA: true, TransB: false, SumBatch: false }
                     && term.Node.Inputs.All(t => t.Rank == 2))
                     hoisted.Add((w, term.Node.Inputs[0], term.Node.Inputs[1]));
+                else if (SumOfStepValue(term) is var (value, axes) && !term.Shape.IsSymbolic && !IsCaptured(value))
+                    hoistedSums.Add((w, value, axes, term.Shape));
                 else rest.Add(term);
             if (rest.Count > 0) summed.Add((w, gb.Capture(rest.Aggregate(dSum[w], (a, b) => a + b))));
         }
-        var stepYs = dxs.Concat(hoisted.SelectMany(t => new[] { t.A, t.B })).Distinct().Where(t => !IsStepInput(t)).ToList();
+        bool IsCaptured(Tensor t) => capIn.Contains(t) || gb.Captures.Any(c => c.Inner == t);
+        var stepYs = dxs.Concat(hoisted.SelectMany(t => new[] { t.A, t.B })).Concat(hoistedSums.Select(t => t.Value))
+            .Distinct().Where(t => !IsStepInput(t)).ToList();
         bool IsStepInput(Tensor t) => res.Contains(t) || dYs.Contains(t) || xsIn.Contains(t);
         var roots = dCarryOut.Concat(summed.Select(s => s.Next)).Concat(stepYs).ToArray();
         var reads = Ancestors(roots, stop: _ => false).ToHashSet();
@@ -138,11 +145,25 @@ internal static class ScanGradient
         {
             var parts = hoisted.Where(t => t.Capture == w)
                 .Select(t => outer.Add1(new MatMulOp(true, false, SumBatch: true), [Sequence(t.A), Sequence(t.B)])).ToList();
+            foreach (var (_, value, axes, shape) in hoistedSums.Where(t => t.Capture == w))
+            {
+                int[] all = [op.Axis, .. axes.Select(a => a >= op.Axis ? a + 1 : a)];
+                // Kept dimensions, as SumTo writes a broadcast's gradient: CSE then merges equal sums.
+                parts.Add(F.Reshape(F.Sum(Sequence(value), all, keepDims: true), shape.ToArray()));
+            }
             int carried = summed.FindIndex(s => s.Capture == w);
             if (carried >= 0) parts.Add(bwd.Outputs[floatCarries.Length + carried]);
             if (parts.Count > 0) result[nc + nx + wantedCaptures[w]] = parts.Aggregate((a, b) => a + b);
         }
         return result;
+    }
+
+    /// <summary>A sum over axes of a value (reshaped or not, keeping the reduced axes or not): the value and the axes.</summary>
+    private static (Tensor Value, int[] Axes)? SumOfStepValue(Tensor term)
+    {
+        var t = term.Node.Op is ReshapeOp ? term.Node.Inputs[0] : term;
+        if (t.Node.Op is not ReduceOp { Kind: ReduceKind.Sum } r || t.Node.Inputs[0] is not { Rank: > 0 } v) return null;
+        return (v, r.NormalizedAxes(v.Rank));
     }
 
     /// <summary>The terms of a sum of values of one shape.</summary>

@@ -2,7 +2,8 @@ namespace GraphNet.Nn;
 
 /// <summary>
 /// A one-layer recurrent network over a batch-first sequence [N, T, input]: an F.Scan over T
-/// whose step is the cell (its gradient a scan back), or unrolled over T (TF1's static_rnn).
+/// (time-major inside) whose step is the cell (its gradient a scan back), or unrolled over T
+/// (TF1's static_rnn).
 /// Parameter names, layouts and gate orders are PyTorch's: weight_ih_l0 [gates*H, input],
 /// weight_hh_l0 [gates*H, H], bias_ih_l0, bias_hh_l0.
 /// </summary>
@@ -39,19 +40,21 @@ public abstract class RecurrentBase : Module
     {
         if (x.Rank != 3) throw new GraphException($"{GetType().Name} '{Name}' expects a batch-first sequence [N, T, features], got {x.Shape}");
         using var _ = Graph.NameScope(Name);
-        // One matmul projects every time step's input at once.
-        var xProj = F.MatMul(x, WeightIh, transB: true) + BiasIh;
         if (!Unroll)
         {
-            var zeros = F.ZerosLike(F.Slice(F.Reshape(F.Slice(xProj, 1, 0, 1), [-1, xProj.Shape[2]]), 1, 0, HiddenSize));
+            // Time-major, as F.Scan runs inside: x is transposed before the projection (one matmul
+            // for every step's input), which is narrower than what F.Scan would transpose after it.
+            var xTime = F.MatMul(F.Transpose(x, 1, 0, 2), WeightIh, transB: true) + BiasIh;
+            var zeros = F.ZerosLike(F.Slice(F.Reshape(F.Slice(xTime, 0, 0, 1), [-1, xTime.Shape[2]]), 1, 0, HiddenSize));
             Tensor[] init = HasCell ? [h0 ?? zeros, zeros] : [h0 ?? zeros];
             var (last, ys) = F.Scan((state, xt) =>
             {
                 var (h, c) = Cell(xt[0], state[0], HasCell ? state[1] : null);
                 return (HasCell ? [h, c!] : [h], [h]);
-            }, init, [xProj], axis: 1, name: "steps");
-            return (ys[0], last[0]);
+            }, init, [xTime], axis: 0, name: "steps");
+            return (F.Transpose(ys[0], 1, 0, 2), last[0]);
         }
+        var xProj = F.MatMul(x, WeightIh, transB: true) + BiasIh;
         int steps = x.Shape[1];
         var outputs = new List<Tensor>();
         Tensor? hs = h0;

@@ -33,6 +33,22 @@ public sealed class ScanBody
     /// <summary>What a step returns: the next carries, then the step's outputs.</summary>
     public IReadOnlyList<Tensor> Outputs { get; }
 
+    /// <summary>
+    /// For each step output, the index among <see cref="Inputs"/> of the placeholder it returns
+    /// unchanged (a carry kept as a residual, say), else −1: the loop stacks those from its own
+    /// input arrays, so a step need not copy them out.
+    /// </summary>
+    public IReadOnlyList<int> PassedYs => passedYs ??= Ys.Select(y => Inputs.ToList().IndexOf(y)).ToArray();
+    private int[]? passedYs;
+
+    /// <summary>The indices in <see cref="Outputs"/> of what a compiled step computes: all but the ys passed through unchanged.</summary>
+    public IReadOnlyList<int> Computed => computed ??=
+        Enumerable.Range(0, Outputs.Count).Where(i => i < Carries.Count || PassedYs[i - Carries.Count] < 0).ToArray();
+    private int[]? computed;
+
+    /// <summary>The outputs a compiled step computes (see <see cref="Computed"/>).</summary>
+    public IReadOnlyList<Tensor> ComputedOutputs => Computed.Select(i => Outputs[i]).ToArray();
+
     /// <summary>The nodes a step runs, in order.</summary>
     public IReadOnlyList<Node> Schedule => schedule ??= ComputeSchedule();
     private Node[]? schedule;
@@ -148,7 +164,8 @@ public sealed record ScanOp(ScanBody Body, int Length, int Axis = 0, bool Revers
     /// <summary>
     /// The loop, for every backend: copies each step's slices in, runs <paramref name="step"/> (the
     /// body compiled, interpreted or evaluated), which writes the next carries and the step's
-    /// outputs into the arrays it is given, and stacks the outputs (into <paramref name="into"/>,
+    /// outputs into the arrays it is given (those in <see cref="ScanBody.Computed"/> at least: the
+    /// loop stacks a passed-through input from the input itself), and stacks the outputs (into <paramref name="into"/>,
     /// all of the op's outputs, when given). The carries live in two buffers used in turn; nothing
     /// is allocated per step, nor per run with <paramref name="buffers"/> kept by the caller.
     /// </summary>
@@ -175,7 +192,7 @@ public sealed record ScanOp(ScanBody Body, int Length, int Axis = 0, bool Revers
             Array.Copy(slices, 0, bodyIn, c, nx);
             Array.Copy(next, bodyOut, c);
             step(bodyIn, bodyOut);
-            for (int i = 0; i < ny; i++) Put(bodyOut[c + i], ys[i], t, T);
+            for (int i = 0; i < ny; i++) Put(Body.PassedYs[i] is >= 0 and var p ? bodyIn[p] : bodyOut[c + i], ys[i], t, T);
             // The carries just written are read by the next step, which writes the other buffers.
             carries = next;
             next = next == first ? second : first;

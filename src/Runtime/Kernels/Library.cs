@@ -2,7 +2,7 @@ namespace GraphNet.Runtime.Kernels;
 
 /// <summary>
 /// The library-kernel dispatcher: which runtime kernel runs an op (GEMM, convolutions,
-/// pooling, softmax in float32; slices, pads and concatenations in any type), written once for
+/// pooling, softmax in float32; slices, pads, concatenations and transposes in any type), written once for
 /// every caller: the interpreter, eager mode and compiled steps' calls.
 /// </summary>
 public static class Library
@@ -39,6 +39,7 @@ public static class Library
             SliceOp sl => Shaping.Slice(x[0], sl, into),
             PadOp pd => Shaping.Pad(x[0], pd, into),
             ConcatOp cc => Shaping.Concat(x, cc, into),
+            TransposeOp tr => Shaping.Transpose(x[0], tr, into),
             _ => null,
         };
     }

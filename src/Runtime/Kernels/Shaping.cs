@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 namespace GraphNet.Runtime.Kernels;
 
 /// <summary>
-/// Data movement (slice, pad, concat) as row copies straight into the output buffer. The ops'
+/// Data movement (slice, pad, concat, transpose) as row copies straight into the output buffer. The ops'
 /// reference evaluations allocate their result; in a compiled step or the interpreter with a
 /// planned buffer that meant a fresh (often large-object-heap) array per op per step, which an
 /// unrolled LSTM's backward pass (a pad per gate per time step) turned into most of its time.
@@ -61,6 +61,59 @@ public static class Shaping
             pos += row;
         }
         return y;
+    }
+
+    /// <summary>
+    /// Permuted axes, copied in runs: the trailing axes the permutation leaves in place are one
+    /// contiguous run in both arrays (a batch-first sequence made time-major moves whole feature rows).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static NDArray Transpose(NDArray x, TransposeOp op, NDArray? into = null)
+    {
+        var s = x.Shape; var perm = op.Perm; int r = s.Length;
+        var shape = new int[r];
+        for (int d = 0; d < r; d++) shape[d] = s[perm[d]];
+        var y = into ?? NDArray.Zeros(x.DType, shape);
+        int kept = r; // axes kept..r-1 stay where they are
+        while (kept > 0 && perm[kept - 1] == kept - 1) kept--;
+        int run = 1;
+        for (int d = kept; d < r; d++) run *= s[d];
+        if (x.Size == 0) return y;
+        switch (x.Data)
+        {
+            case float[] f: Runs(f, (float[])y.Data, s, perm, shape, kept, run); break;
+            case double[] f: Runs(f, (double[])y.Data, s, perm, shape, kept, run); break;
+            case long[] f: Runs(f, (long[])y.Data, s, perm, shape, kept, run); break;
+            case int[] f: Runs(f, (int[])y.Data, s, perm, shape, kept, run); break;
+            case bool[] f: Runs(f, (bool[])y.Data, s, perm, shape, kept, run); break;
+            default: throw new NotSupportedException($"transpose of {x.DType}");
+        }
+        return y;
+    }
+
+    private static void Runs<T>(T[] x, T[] y, int[] s, int[] perm, int[] shape, int kept, int run)
+    {
+        // The input strides of the output's leading (moved) axes, walked as an odometer.
+        Span<int> stride = stackalloc int[kept];
+        Span<int> idx = stackalloc int[kept];
+        Span<int> inStride = stackalloc int[s.Length];
+        for (int d = s.Length - 1, st = 1; d >= 0; d--) { inStride[d] = st; st *= s[d]; }
+        for (int d = 0; d < kept; d++) stride[d] = inStride[perm[d]];
+        int count = y.Length / run, off = 0;
+        if (run == 1)
+        {
+            for (int o = 0; o < count; o++)
+            {
+                y[o] = x[off];
+                for (int d = kept - 1; d >= 0; d--) { off += stride[d]; if (++idx[d] < shape[d]) break; off -= stride[d] * shape[d]; idx[d] = 0; }
+            }
+            return;
+        }
+        for (int o = 0; o < count; o++)
+        {
+            x.AsSpan(off, run).CopyTo(y.AsSpan(o * run, run));
+            for (int d = kept - 1; d >= 0; d--) { off += stride[d]; if (++idx[d] < shape[d]) break; off -= stride[d] * shape[d]; idx[d] = 0; }
+        }
     }
 
     /// <summary>Constant padding: fills the border with the value and copies the innermost rows into place.</summary>
