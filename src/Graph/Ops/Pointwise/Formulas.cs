@@ -134,6 +134,138 @@ public static class Formulas
         public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => F.Binary(Pointwise.SoftplusGrad, dy, x);
     }
 
+    /// <summary>log(1 + x), accurate for small x: log(u)·x/(u − 1) with u = 1 + x cancels u's rounding (Goldberg).</summary>
+    public struct Log1p : IUnaryFormula
+    {
+        public static string Name => "log1p";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => Log1pOf(x);
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => dy / (x + 1.0);
+    }
+
+    /// <summary>exp(x) − 1, accurate for small x: (u − 1)·x/log(u) with u = exp(x) (Kahan).</summary>
+    public struct Expm1 : IUnaryFormula
+    {
+        public static string Name => "expm1";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => Expm1Of(x);
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => dy * (y + 1.0);
+    }
+
+    /// <summary>
+    /// The error function: its Taylor series below |x| = 0.5 (to double precision), above it
+    /// 1 − erfc with Numerical Recipes' Chebyshev fit of erfc (relative error below 1.2e-7, so about
+    /// an ulp in float32; float64 values are good to that much, not to double precision).
+    /// </summary>
+    public struct Erf : IUnaryFormula
+    {
+        public static string Name => "erf";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => ErfOf(x);
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => dy * (2 / Math.Sqrt(Math.PI)) * F.Exp(-(x * x));
+    }
+
+    /// <summary>ELU: x where x &gt; 0, else alpha·(exp(x) − 1).</summary>
+    public struct Elu : IUnaryFormula
+    {
+        public static string Name => "elu";
+        public static string? ParamName => "alpha";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => Where(x > 0, x, p * Expm1Of(x));
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => F.Where(F.Greater(x, 0.0), dy, dy * (y + p));
+    }
+
+    /// <summary>SELU: scale·(max(0, x) + min(0, alpha·(exp(x) − 1))) with PyTorch's constants.</summary>
+    public struct Selu : IUnaryFormula
+    {
+        public const double Alpha = 1.6732632423543772848170429916717, Scale = 1.0507009873554804934193349852946;
+        public static string Name => "selu";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> =>
+            Where(x > 0, Scale * x, (Scale * Alpha) * Expm1Of(x));
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) =>
+            F.Where(F.Greater(x, 0.0), dy * Scale, dy * (y + Scale * Alpha));
+    }
+
+    /// <summary>GELU, exact: x·Φ(x) = x/2·(1 + erf(x/√2)).</summary>
+    public struct Gelu : IUnaryFormula
+    {
+        public static string Name => "gelu";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> =>
+            0.5 * x * (1 + ErfOf(x * Math.Sqrt(0.5)));
+        // Φ(x) + x·φ(x)
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) =>
+            dy * (0.5 * (F.Erf(x * Math.Sqrt(0.5)) + 1.0) + x * (1 / Math.Sqrt(2 * Math.PI)) * F.Exp(x * x * -0.5));
+    }
+
+    /// <summary>GELU with PyTorch's tanh approximation: x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
+    public struct GeluTanh : IUnaryFormula
+    {
+        private static readonly double K = Math.Sqrt(2 / Math.PI);
+        public static string Name => "gelu_tanh";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> =>
+            0.5 * x * (1 + ScalarMath.Tanh(K * (x + 0.044715 * x * x * x)));
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p)
+        {
+            var t = F.Tanh((x + x * x * x * 0.044715) * K);
+            return dy * (0.5 * (t + 1.0) + x * 0.5 * (1.0 - t * t) * K * (x * x * (3 * 0.044715) + 1.0));
+        }
+    }
+
+    /// <summary>SiLU (swish): x·sigmoid(x).</summary>
+    public struct Silu : IUnaryFormula
+    {
+        public static string Name => "silu";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => x / (1 + ScalarMath.Exp(-x));
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p)
+        {
+            var s = F.Sigmoid(x);
+            return dy * s * (x * (1.0 - s) + 1.0);
+        }
+    }
+
+    /// <summary>Mish: x·tanh(softplus(x)).</summary>
+    public struct Mish : IUnaryFormula
+    {
+        public static string Name => "mish";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> =>
+            x * ScalarMath.Tanh(Softplus.Apply(x, p));
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p)
+        {
+            var t = F.Tanh(F.Softplus(x));
+            return dy * (t + x * (1.0 - t * t) * F.Sigmoid(x));
+        }
+    }
+
+    /// <summary>Softsign: x / (1 + |x|).</summary>
+    public struct Softsign : IUnaryFormula
+    {
+        public static string Name => "softsign";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => x / (1 + ScalarMath.Abs(x));
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => dy / F.Square(F.Abs(x) + 1.0);
+    }
+
+    /// <summary>Hardsigmoid: relu6(x + 3) / 6; its gradient 1/6 strictly inside (−3, 3), as PyTorch's.</summary>
+    public struct Hardsigmoid : IUnaryFormula
+    {
+        public static string Name => "hardsigmoid";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => Min(Max(x + 3, 0), 6) / 6;
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) =>
+            F.Where(F.Greater(x, -3.0), F.Where(F.Less(x, 3.0), dy * (1.0 / 6), F.ZerosLike(dy)), F.ZerosLike(dy));
+    }
+
+    /// <summary>Hardswish: x·relu6(x + 3) / 6; its gradient 0 up to −3, (2x + 3)/6 below 3, then 1, as PyTorch's.</summary>
+    public struct Hardswish : IUnaryFormula
+    {
+        public static string Name => "hardswish";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => x * Min(Max(x + 3, 0), 6) / 6;
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) =>
+            F.Where(F.LessEqual(x, -3.0), F.ZerosLike(dy), F.Where(F.Less(x, 3.0), dy * (x * 2.0 + 3.0) * (1.0 / 6), dy));
+    }
+
+    /// <summary>The identity whose gradient is none (TF's stop_gradient, PyTorch's detach).</summary>
+    public struct StopGradient : IUnaryFormula
+    {
+        public static string Name => "stop_gradient";
+        public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> => x;
+        public static Tensor? Gradient(Tensor x, Tensor y, Tensor dy, double p) => null;
+    }
+
     public struct Add : IBinaryFormula
     {
         public static string Name => "add";
@@ -249,6 +381,40 @@ public static class Formulas
         public static Num<V, M, O> Apply<V, M, O>(Num<V, M, O> dy, Num<V, M, O> x, Num<V, M, O> p) where O : IScalarOps<V, M> =>
             dy / (1 + ScalarMath.Exp(-x));
         public static (Tensor?, Tensor?) Gradient(BinaryGradient g) => NoSecondOrder(g.Y);
+    }
+
+    private static Num<V, M, O> Log1pOf<V, M, O>(Num<V, M, O> x) where O : IScalarOps<V, M>
+    {
+        var u = x + 1;
+        return Where(Eq(u, 1), x, Where(Eq(u, double.PositiveInfinity), u, ScalarMath.Log(u) * (x / (u - 1))));
+    }
+
+    private static Num<V, M, O> Expm1Of<V, M, O>(Num<V, M, O> x) where O : IScalarOps<V, M>
+    {
+        var u = ScalarMath.Exp(x);
+        var um1 = u - 1;
+        return Where(Eq(u, 1), x, Where(Eq(um1, -1), -1, Where(Eq(u, double.PositiveInfinity), u, um1 * (x / ScalarMath.Log(u)))));
+    }
+
+    private static Num<V, M, O> ErfOf<V, M, O>(Num<V, M, O> x) where O : IScalarOps<V, M>
+    {
+        // Below 0.5: 2/√π · Σ (−1)ⁿ x²ⁿ⁺¹ / (n!(2n + 1)), eleven terms (the last below 1e-16 of the first).
+        var x2 = x * x;
+        Num<V, M, O> series = 1.0 / (10 * 9 * 8 * 7 * 6 * 5 * 4 * 3 * 2 * 21.0);
+        double factorial = 10 * 9 * 8 * 7 * 6 * 5 * 4 * 3 * 2;
+        for (int n = 9; n >= 0; n--)
+        {
+            factorial /= n + 1;
+            series = (n % 2 == 0 ? 1.0 : -1.0) / (factorial * (2 * n + 1)) + x2 * series;
+        }
+        var small = x * series * (2 / Math.Sqrt(Math.PI));
+        // Above: erfc(|x|) = t·exp(−x² − 1.26551223 + t·P(t)), t = 1/(1 + |x|/2) (Numerical Recipes' erfcc).
+        var z = ScalarMath.Abs(x);
+        var t = 1 / (1 + 0.5 * z);
+        var poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807
+            + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+        var erfc = t * ScalarMath.Exp(poly - x2);
+        return Where(z < 0.5, small, Where(x > 0, 1 - erfc, erfc - 1));
     }
 
     private static (Tensor?, Tensor?) NoSecondOrder(Tensor y) =>

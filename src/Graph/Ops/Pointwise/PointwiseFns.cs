@@ -116,6 +116,19 @@ public static class Pointwise
     public static readonly UnaryFn Relu = UnaryFn.Of<Formulas.Relu>();
     public static readonly UnaryFn LeakyRelu = UnaryFn.Of<Formulas.LeakyRelu>();
     public static readonly UnaryFn Softplus = UnaryFn.Of<Formulas.Softplus>();
+    public static readonly UnaryFn Log1p = UnaryFn.Of<Formulas.Log1p>();
+    public static readonly UnaryFn Expm1 = UnaryFn.Of<Formulas.Expm1>();
+    public static readonly UnaryFn Erf = UnaryFn.Of<Formulas.Erf>();
+    public static readonly UnaryFn Elu = UnaryFn.Of<Formulas.Elu>();
+    public static readonly UnaryFn Selu = UnaryFn.Of<Formulas.Selu>();
+    public static readonly UnaryFn Gelu = UnaryFn.Of<Formulas.Gelu>();
+    public static readonly UnaryFn GeluTanh = UnaryFn.Of<Formulas.GeluTanh>();
+    public static readonly UnaryFn Silu = UnaryFn.Of<Formulas.Silu>();
+    public static readonly UnaryFn Mish = UnaryFn.Of<Formulas.Mish>();
+    public static readonly UnaryFn Softsign = UnaryFn.Of<Formulas.Softsign>();
+    public static readonly UnaryFn Hardsigmoid = UnaryFn.Of<Formulas.Hardsigmoid>();
+    public static readonly UnaryFn Hardswish = UnaryFn.Of<Formulas.Hardswish>();
+    public static readonly UnaryFn StopGradient = UnaryFn.Of<Formulas.StopGradient>();
 
     public static readonly BinaryFn Add = BinaryFn.Of<Formulas.Add>();
     public static readonly BinaryFn Sub = BinaryFn.Of<Formulas.Sub>();
@@ -132,7 +145,11 @@ public static class Pointwise
     /// <summary>dy · sigmoid(x): the derivative of softplus.</summary>
     public static readonly BinaryFn SoftplusGrad = BinaryFn.Of<Formulas.SoftplusGrad>();
 
-    public static IReadOnlyList<UnaryFn> Unary { get; } = [Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Square, Sigmoid, Tanh, Relu, LeakyRelu, Softplus];
+    public static IReadOnlyList<UnaryFn> Unary { get; } =
+    [
+        Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Square, Sigmoid, Tanh, Relu, LeakyRelu, Softplus,
+        Log1p, Expm1, Erf, Elu, Selu, Gelu, GeluTanh, Silu, Mish, Softsign, Hardsigmoid, Hardswish, StopGradient,
+    ];
     public static IReadOnlyList<BinaryFn> Binary { get; } =
         [Add, Sub, Mul, Div, Pow, Maximum, Minimum, Lerp, ReluGrad, LeakyReluGrad, SigmoidGrad, TanhGrad, SoftplusGrad];
 }

@@ -99,6 +99,8 @@ public static class ScalarMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Num<V, M, O> Min<V, M, O>(Num<V, M, O> a, Num<V, M, O> b) where O : IScalarOps<V, M> => new(O.Min(a.Value, b.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Mask<V, M, O> Eq<V, M, O>(Num<V, M, O> a, Num<V, M, O> b) where O : IScalarOps<V, M> => new(O.Equal(a.Value, b.Value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Num<V, M, O> Where<V, M, O>(Mask<V, M, O> m, Num<V, M, O> a, Num<V, M, O> b) where O : IScalarOps<V, M> =>
         new(O.Select(m.Value, a.Value, b.Value));
 }
