@@ -64,6 +64,12 @@ public class CompiledOpTests
         ("mse", [[-1, 4], [-1, 4]], -1, 1, x => F.MseLoss(x[0], x[1])),
         ("bce_logits", [[-1, 4], [-1, 4]], 0, 1, x => F.BinaryCrossEntropyWithLogits(x[0] * 4.0 - 2.0, x[1])),
         ("argmax_cast", [[-1, 6]], -1, 1, x => F.Cast(F.ArgMax(x[0], 1), DType.Float32) + F.Sum(x[0], [1])),
+        // Losses with PyTorch's options: weights, an ignored index and label smoothing over [N, C, D]; the others per element.
+        ("cross_entropy_options", [[4, 3, 2], [3]], 0.2, 2, x => F.CrossEntropy(x[0],
+            x[0].Graph.Constant(NDArray.From(new long[] { 0, 2, -100, 1, 2, 2, 1, 0 }, 4, 2)), x[1], -100, Reduction.Mean, 0.1)),
+        ("bce_huber_kl", [[-1, 4], [-1, 4]], 0.05, 0.95, x => F.BinaryCrossEntropy(x[0], x[1], reduction: Reduction.Sum)
+            + F.HuberLoss(x[0], x[1] * 3.0, delta: 0.5) + F.KlDiv(F.Log(x[0]), x[1], Reduction.BatchMean)
+            + F.SmoothL1Loss(x[0] * 2.0, x[1], beta: 0.3)),
     ];
 
     public static TheoryData<string> Names => new(Cases.Select(c => c.Name));

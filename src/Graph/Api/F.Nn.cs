@@ -38,20 +38,4 @@ public static partial class F
         int s = seed ?? g.Nodes.Count(n => n.Op is DropoutOp) + 1;
         return g.Add1(new DropoutOp(rate, s), [x, training ?? g.Training]);
     }
-
-    /// <summary>Negative log likelihood of integer targets under log-probabilities [N, C] (mean over the batch).</summary>
-    public static Tensor NllLoss(Tensor logProbs, Tensor targets)
-    {
-        var picked = Sum(logProbs * OneHot(targets, logProbs.Shape[^1], logProbs.DType), [-1]);
-        return -Mean(picked);
-    }
-
-    /// <summary>Cross entropy from logits [N, C] and integer targets (mean over the batch).</summary>
-    public static Tensor CrossEntropy(Tensor logits, Tensor targets) => NllLoss(LogSoftmax(logits, -1), targets);
-
-    /// <summary>Mean squared error.</summary>
-    public static Tensor MseLoss(Tensor prediction, Tensor target) => Mean(Square(prediction - target));
-
-    /// <summary>Binary cross entropy from logits: mean of softplus(x) - x*z, computed stably.</summary>
-    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor targets) => Mean(Softplus(logits) - logits * targets);
 }

@@ -19,6 +19,9 @@ public abstract class Optimizer(string name)
     public Tensor Minimize(Tensor loss, IEnumerable<Tensor>? variables = null)
     {
         var g = loss.Graph;
+        if (loss.Rank != 0)
+            throw new GraphException($"Minimize: the loss '{loss.Name}' is {loss.Type}, not a scalar (at {loss.Node.Source}); " +
+                "reduce it with F.Mean or F.Sum first, as PyTorch's backward() needs a scalar too");
         var vars = (variables ?? g.TrainableVariables).ToList();
         if (vars.Count == 0) throw new GraphException("Minimize: the graph has no trainable variables");
         var grads = F.Gradients([loss], vars);
