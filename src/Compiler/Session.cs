@@ -68,6 +68,7 @@ public sealed class Session : IDisposable
         if (fetches.Count == 0) throw new ArgumentException("Session.Run needs at least one fetch");
         lock (gate)
         {
+            feeds = WithHostScalars(fetches, feeds);
             var plan = LastPlan = PlanFor(fetches, feeds);
             var ctx = new EvalContext { RunCounter = RunCount, GraphSeed = Graph.Seed };
             RunCount++;
@@ -79,6 +80,37 @@ public sealed class Session : IDisposable
                 throw;
             }
         }
+    }
+
+    /// <summary>For each fetch list, the graph's host scalars it depends on (indices into <see cref="Graph.HostScalars"/>).</summary>
+    private readonly Dictionary<string, int[]> hostScalarsOf = [];
+    private readonly List<NDArray> hostValues = [];
+
+    /// <summary>The feeds with the current value of every host scalar the fetches read (that the caller did not feed).</summary>
+    private IReadOnlyDictionary<Tensor, NDArray> WithHostScalars(IReadOnlyList<Tensor> fetches, IReadOnlyDictionary<Tensor, NDArray> feeds)
+    {
+        var host = Graph.HostScalars;
+        if (host.Count == 0) return feeds;
+        string key = string.Join(",", fetches.Select(f => $"{f.Node.Id}:{f.Index}"));
+        if (!hostScalarsOf.TryGetValue(key, out var needed))
+        {
+            var reached = new HashSet<Node>();
+            var stack = new Stack<Node>(fetches.Select(f => f.Node));
+            while (stack.Count > 0)
+                if (stack.Pop() is var n && reached.Add(n)) foreach (var i in n.Inputs) stack.Push(i.Node);
+            hostScalarsOf[key] = needed = Enumerable.Range(0, host.Count).Where(i => reached.Contains(host[i].Placeholder.Node)).ToArray();
+        }
+        if (needed.Length == 0) return feeds;
+        var all = new Dictionary<Tensor, NDArray>(feeds);
+        while (hostValues.Count < host.Count) hostValues.Add(NDArray.Scalar(host[hostValues.Count].Placeholder.DType, 0));
+        foreach (int i in needed)
+        {
+            var (t, value) = host[i];
+            if (all.ContainsKey(t)) continue;
+            hostValues[i].SetDouble(0, value());
+            all[t] = hostValues[i];
+        }
+        return all;
     }
 
     private RunPlan PlanFor(IReadOnlyList<Tensor> fetches, IReadOnlyDictionary<Tensor, NDArray> feeds)
@@ -123,7 +155,7 @@ public sealed class Session : IDisposable
     public CompiledExecutable Compiled(IReadOnlyList<Tensor> fetches, IReadOnlyDictionary<Tensor, NDArray>? feeds = null)
     {
         lock (gate)
-            return ExecutableFor(PlanFor(fetches, feeds ?? new Dictionary<Tensor, NDArray>())) as CompiledExecutable
+            return ExecutableFor(PlanFor(fetches, WithHostScalars(fetches, feeds ?? new Dictionary<Tensor, NDArray>()))) as CompiledExecutable
                 ?? throw new InvalidOperationException(
                     $"the {Options.Backend} backend compiles nothing; Compiled() needs a compiling backend (csharp, ilgpu)");
     }

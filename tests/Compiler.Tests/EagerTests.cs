@@ -56,6 +56,25 @@ public class EagerTests
     }
 
     [Fact]
+    public void AScheduledLearningRateReachesEagerStepsAsItDoesCompiledOnes()
+    {
+        float[] Run(ExecutionMode mode)
+        {
+            using var exec = new Executor(new Graph(seed: 1), mode, new SessionOptions { UseCompileCache = false });
+            var w = exec.Graph.Variable("w", [2], Initializer.Constant(1));
+            var sgd = new Train.Sgd(0.1);
+            var schedule = new Train.ExponentialLR(sgd, 0.5);
+            var step = exec.Function([TensorSpec.Float("x", [2])], xs => { var loss = F.Sum(w * w * xs[0]); return [loss, sgd.Minimize(loss)]; });
+            for (int i = 0; i < 3; i++) { step.Run([NDArray.From([1f, 2f], 2)]); schedule.Step(); }
+            return exec.Variables.Get("w").As<float>().ToArray();
+        }
+        // w ← w·(1 − 2·x·lr) with lr 0.1, 0.05, 0.025.
+        float[] want = [(float)(0.8 * 0.9 * 0.95), (float)(0.6 * 0.8 * 0.9)];
+        Assert.Equal(want, Run(ExecutionMode.Eager), (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal(want, Run(ExecutionMode.Deferred), (a, b) => Math.Abs(a - b) < 1e-6);
+    }
+
+    [Fact]
     public void AThousandEagerStepsDoNotGrowMemory()
     {
         var spec = new ModelSpec("small", [16], g =>

@@ -12,16 +12,23 @@ public class OptimizerTests
     private static readonly double[] P0 = [0.5, -1.5, 2.0];
     private static readonly double[] C = [1.0, 0.3, 2.5];
 
-    private static double[][] RunGraph(Optimizer opt, int steps)
+    private static double[][] RunGraph(Optimizer opt, int steps, Action? afterStep = null, double? clipNorm = null,
+        double? clipValue = null, int expectedCompilations = 1)
     {
         var g = new Graph();
         var p = g.Variable("p", [3], Initializer.FromValue(NDArray.From((double[])P0.Clone(), 3)), DType.Float64);
         var c = g.Constant(NDArray.From(C, 3));
         var loss = F.Sum(0.5 * c * p * p);
-        var train = opt.Minimize(loss);
+        var train = opt.Minimize(loss, clipGradNorm: clipNorm, clipGradValue: clipValue);
         using var s = new Session(g);
         var result = new List<double[]>();
-        for (int i = 0; i < steps; i++) { s.Run(train); result.Add(s.GetVariable("p").As<double>().ToArray()); }
+        for (int i = 0; i < steps; i++)
+        {
+            s.Run(train);
+            result.Add(s.GetVariable("p").As<double>().ToArray());
+            afterStep?.Invoke();
+        }
+        Assert.Equal(expectedCompilations, s.CompileCount);
         return result.ToArray();
     }
 
@@ -206,5 +213,115 @@ public class OptimizerTests
         Assert.Equal(2.0, s.Run(train).Item());
         Assert.NotNull(g.GetVariable("fc.weight.exp_avg"));
         Assert.NotNull(g.GetVariable("fc.weight.exp_avg_sq"));
+    }
+
+    [Fact]
+    public void AmsGradDividesByTheLargestSecondMomentSoFar()
+    {
+        const double lr = 0.4, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+        var m = new double[3]; var v = new double[3]; var vMax = new double[3];
+        int below = 0;
+        var expected = RunByHand((p, g, t) =>
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                m[i] = b1 * m[i] + (1 - b1) * g[i];
+                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+                vMax[i] = Math.Max(vMax[i], v[i]);
+                if (v[i] < vMax[i]) below++;
+                double bc1 = 1 - Math.Pow(b1, t), bc2 = 1 - Math.Pow(b2, t);
+                p[i] -= lr / bc1 * m[i] / (Math.Sqrt(vMax[i]) / Math.Sqrt(bc2) + eps);
+            }
+        }, 40);
+        Assert.True(below > 10, $"the second moment fell below its maximum only {below} times: the test would not tell AMSGrad from Adam");
+        AssertSame(expected, RunGraph(new Train.Adam(lr, b1, b2, eps, amsgrad: true), 40));
+    }
+
+    [Fact]
+    public void AStepLRScheduleChangesTheRateEveryTwoStepsWithoutRecompiling()
+    {
+        var opt = new Train.Sgd(0.2, momentum: 0.5);
+        var schedule = new StepLR(opt, stepSize: 2, gamma: 0.5);
+        var rates = new List<double>();
+        var buf = new double[3];
+        double rate = 0.2;
+        var expected = RunByHand((p, g, t) =>
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                buf[i] = t == 1 ? g[i] : 0.5 * buf[i] + g[i];
+                p[i] -= rate * buf[i];
+            }
+            rate = 0.2 * Math.Pow(0.5, t / 2);
+        }, 6);
+        AssertSame(expected, RunGraph(opt, 6, () => { schedule.Step(); rates.Add(opt.LearningRate); }));
+        Assert.Equal(new[] { 0.2, 0.1, 0.1, 0.05, 0.05, 0.025 }, rates);
+    }
+
+    [Theory]
+    [InlineData(1.0, null), InlineData(null, 0.4), InlineData(0.5, 0.6)]
+    public void GradientsAreClampedThenScaledToTheirNormAsPyTorchClips(double? maxNorm, double? clipValue)
+    {
+        const double lr = 0.3;
+        int clipped = 0;
+        var expected = RunByHand((p, g, t) =>
+        {
+            if (clipValue is { } cv) for (int i = 0; i < 3; i++) g[i] = Math.Clamp(g[i], -cv, cv);
+            if (maxNorm is { } mn)
+            {
+                double norm = Math.Sqrt(g.Sum(x => x * x)), scale = Math.Min(1, mn / (norm + 1e-6));
+                if (scale < 1) clipped++;
+                for (int i = 0; i < 3; i++) g[i] *= scale;
+            }
+            for (int i = 0; i < 3; i++) p[i] -= lr * g[i];
+        }, 5);
+        if (maxNorm is not null) Assert.True(clipped > 0, "the norm never exceeded the bound: the test would not see clipping");
+        AssertSame(expected, RunGraph(new Train.Sgd(lr), 5, clipNorm: maxNorm, clipValue: clipValue));
+    }
+
+    [Fact]
+    public void SchedulersFollowPyTorchsFormulas()
+    {
+        double[] Rates(Func<Optimizer, LRScheduler> make, int steps)
+        {
+            var opt = new Train.Sgd(0.1);
+            var sch = make(opt);
+            var r = new List<double> { opt.LearningRate };
+            for (int i = 0; i < steps; i++) { sch.Step(); r.Add(opt.LearningRate); }
+            return [.. r];
+        }
+        void Near(double[] want, double[] got)
+        {
+            Assert.Equal(want.Length, got.Length);
+            for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(want[i] - got[i]) < 1e-15, $"epoch {i}: want {want[i]}, got {got[i]}");
+        }
+        Near([0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.001], Rates(o => new StepLR(o, 3), 6));
+        Near([0.1, 0.1, 0.05, 0.05, 0.05, 0.025], Rates(o => new MultiStepLR(o, [2, 5], 0.5), 5));
+        Near([0.1, 0.09, 0.081, 0.0729], Rates(o => new ExponentialLR(o, 0.9), 3));
+        // Cosine over 4 epochs to 0.02: 0.1, 0.02 + 0.08·(1 + cos(π/4))/2, 0.06, ..., 0.02, then back up.
+        double Cos(int e) => 0.02 + 0.08 * (1 + Math.Cos(Math.PI * e / 4)) / 2;
+        Near([0.1, Cos(1), 0.06, Cos(3), 0.02, Cos(5)], Rates(o => new CosineAnnealingLR(o, 4, 0.02), 5));
+        // One cycle over 10 steps, max 0.1: starts at 0.1/25, peaks at step 2 (= 0.3·10 − 1), ends at 0.004/1e4 at step 9.
+        var one = Rates(o => new OneCycleLR(o, 0.1, 10), 9);
+        Near([0.004, 0.1 + (0.004 - 0.1) / 2 * (Math.Cos(Math.PI * 0.5) + 1), 0.1], one[..3]);
+        Assert.True(Math.Abs(one[9] - 4e-7) < 1e-18, $"the last step's rate is {one[9]}");
+        for (int i = 3; i <= 9; i++) Assert.True(one[i] < one[i - 1], $"step {i}: {one[i]} is not below {one[i - 1]}");
+        var linear = Rates(o => new OneCycleLR(o, 0.1, 10, annealStrategy: "linear", threePhase: true), 9);
+        Near([0.004, 0.052, 0.1, 0.004 + (0.1 - 0.004) * (1 - 1.0 / 2)], linear[..4]); // phase 2 runs from step 2 to 4
+        Assert.Throws<GraphException>(() => { var o = new Train.Sgd(0.1); var s = new OneCycleLR(o, 0.1, 2); s.Step(); s.Step(); s.Step(); });
+    }
+
+    [Fact]
+    public void ReduceLROnPlateauCutsTheRateAfterPatienceRunsOutAndWaitsItsCooldown()
+    {
+        var opt = new Train.Sgd(1.0);
+        var plateau = new ReduceLROnPlateau(opt, factor: 0.5, patience: 2, cooldown: 1);
+        // Epochs: 1 best, then three without a 1e-4 relative improvement (the third exceeds patience 2:
+        // cut), one of cooldown, then three more bad ones (cut again), then an improvement.
+        double[] metrics = [1.0, 1.0, 0.99995, 1.2, 5, 5, 5, 5, 0.5];
+        var rates = new List<double>();
+        foreach (var m in metrics) { plateau.Step(m); rates.Add(opt.LearningRate); }
+        Assert.Equal(new[] { 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25 }, rates);
+        Assert.Equal(0.5, plateau.Best);
     }
 }

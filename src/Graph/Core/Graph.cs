@@ -199,6 +199,25 @@ public sealed class Graph
     public Tensor Constant(NDArray value, string name = "const") => Add1(new ConstantOp(value), [], name);
 
     /// <summary>A scalar constant; scalars are shared so the graph stays small.</summary>
+    /// <summary>
+    /// A scalar the session feeds itself on every run with the current <paramref name="value"/>
+    /// (an optimizer's learning rate, which a scheduler changes between steps): a new value needs
+    /// no recompilation, as it would were it a constant. Eager, it is the current value as a constant.
+    /// </summary>
+    public Tensor HostScalar(string name, Func<double> value, DType dtype = DType.Float64)
+    {
+        if (Eager is not null) return Scalar(value(), dtype);
+        // The value now as the default: a graph saved to a file and loaded again (which cannot keep
+        // the function) runs with it.
+        var t = PlaceholderWithDefault(NDArray.Scalar(dtype, value()), [], name);
+        hostScalars.Add((t, value));
+        return t;
+    }
+
+    /// <summary>The <see cref="HostScalar"/>s of this graph, with where their values come from.</summary>
+    public IReadOnlyList<(Tensor Placeholder, Func<double> Value)> HostScalars => hostScalars;
+    private readonly List<(Tensor Placeholder, Func<double> Value)> hostScalars = [];
+
     public Tensor Scalar(double value, DType dtype = DType.Float32)
     {
         if (scalars.TryGetValue((value, dtype), out var t) && CurrentForward is null && Eager is null) return t;

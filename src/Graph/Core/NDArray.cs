@@ -72,6 +72,20 @@ public sealed class NDArray
         _ => throw new InvalidOperationException(),
     };
 
+    /// <summary>Writes element i, converted to the array's type.</summary>
+    public void SetDouble(int i, double v)
+    {
+        switch (Data)
+        {
+            case float[] f: f[i] = (float)v; break;
+            case double[] d: d[i] = v; break;
+            case int[] n: n[i] = (int)v; break;
+            case long[] l: l[i] = (long)v; break;
+            case bool[] b: b[i] = v != 0; break;
+            default: throw new InvalidOperationException();
+        }
+    }
+
     /// <summary>The value of a one-element tensor.</summary>
     public double Item() => Size == 1 ? GetDouble(0) : throw new InvalidOperationException($"Item() needs one element, tensor has shape [{string.Join(",", Shape)}]");
 

@@ -5,18 +5,48 @@ namespace GraphNet.Train;
 /// returns the train op; running it applies one step and yields the new step count.
 /// Update rules follow PyTorch's implementations of the published algorithms.
 /// </summary>
-public abstract class Optimizer(string name)
+public abstract class Optimizer(string name, double lr)
 {
     public string Name { get; } = name;
+
+    /// <summary>
+    /// The learning rate. It may change between steps (a scheduler sets it): the update reads it
+    /// through a host scalar (see <see cref="Graph.HostScalar"/>), so a new value needs no recompilation.
+    /// </summary>
+    public double LearningRate
+    {
+        get => learningRate;
+        set
+        {
+            if (!(value >= 0)) throw new GraphException($"optimizer '{Name}': learning rate {value} must be a non-negative number");
+            learningRate = value;
+        }
+    }
+    private double learningRate = lr >= 0 ? lr : throw new GraphException($"optimizer '{name}': learning rate {lr} must be a non-negative number");
+
+    private readonly Dictionary<(Graph, DType), Tensor> lrTensors = [];
+
+    /// <summary>The learning rate as a scalar of <paramref name="dtype"/> in the graph of <paramref name="like"/>.</summary>
+    protected Tensor Lr(Tensor like, DType? dtype = null)
+    {
+        var g = like.Graph; var t = dtype ?? like.DType;
+        if (g.Eager is not null) return g.Scalar(LearningRate, t);
+        if (lrTensors.TryGetValue((g, t), out var lr)) return lr;
+        if (!lrTensors.TryGetValue((g, DType.Float64), out var lr64))
+            lrTensors[(g, DType.Float64)] = lr64 = g.HostScalar($"{Name}.lr", () => LearningRate);
+        return lrTensors[(g, t)] = F.Cast(lr64, t);
+    }
 
     /// <summary>The slot and step variables this optimizer made, by name: eager code calls Minimize every step and gets the same ones back.</summary>
     private readonly Dictionary<string, Tensor> owned = [];
 
-    /// <summary>The learning rate, printed by examples and reports.</summary>
-    public abstract double LearningRate { get; }
-
-    /// <summary>Differentiates <paramref name="loss"/> and adds one update for every trainable variable.</summary>
-    public Tensor Minimize(Tensor loss, IEnumerable<Tensor>? variables = null)
+    /// <summary>
+    /// Differentiates <paramref name="loss"/> and adds one update for every trainable variable (or
+    /// those given), the gradients clamped to ±<paramref name="clipGradValue"/> and then scaled to a
+    /// joint norm of at most <paramref name="clipGradNorm"/> when given (PyTorch's clip_grad_value_ and
+    /// clip_grad_norm_ between backward() and step()).
+    /// </summary>
+    public Tensor Minimize(Tensor loss, IEnumerable<Tensor>? variables = null, double? clipGradNorm = null, double? clipGradValue = null)
     {
         var g = loss.Graph;
         if (loss.Rank != 0)
@@ -25,16 +55,32 @@ public abstract class Optimizer(string name)
         var vars = (variables ?? g.TrainableVariables).ToList();
         if (vars.Count == 0) throw new GraphException("Minimize: the graph has no trainable variables");
         var grads = F.Gradients([loss], vars);
+        if (clipGradValue is { } v) grads = F.ClipGradValue(grads, v);
+        if (clipGradNorm is { } n) grads = F.ClipGradNorm(grads, n).Clipped;
+        return ApplyGradients(grads.Zip(vars).Where(p => p.First is not null).Select(p => (p.First!, p.Second)).ToList(), loss.DType);
+    }
+
+    /// <summary>
+    /// One update of each variable by its gradient (TF1's apply_gradients): for gradients computed
+    /// or changed by hand. Returns the train op.
+    /// </summary>
+    public Tensor ApplyGradients(IReadOnlyList<(Tensor Gradient, Tensor Variable)> pairs, DType stepType = DType.Float32)
+    {
+        if (pairs.Count == 0) throw new GraphException("ApplyGradients: no (gradient, variable) pairs");
+        var g = pairs[0].Variable.Graph;
+        foreach (var (grad, variable) in pairs)
+        {
+            if (variable.Node.Op is not VariableOp)
+                throw new GraphException($"ApplyGradients: '{variable.Name}' is a {variable.Node.Op.Name}, not a variable");
+            if (grad.Shape != variable.Shape)
+                throw new GraphException($"ApplyGradients: the gradient for '{variable.Name}' is {grad.Shape}, the variable {variable.Shape}");
+        }
         using var _ = g.NameScope(Name);
         // The step count t starts at 0; this step is t+1 (Adam's bias correction uses it).
-        var step = Own(g, $"{Name}.step", [], 0, loss.DType);
+        var step = Own(g, $"{Name}.step", [], 0, stepType);
         var t = step + 1.0;
         var updates = new List<Tensor> { Assign(step, t) };
-        for (int i = 0; i < vars.Count; i++)
-        {
-            if (grads[i] is not { } grad) continue;
-            updates.Add(Assign(vars[i], Update(vars[i], grad, t)));
-        }
+        foreach (var (grad, variable) in pairs) updates.Add(Assign(variable, Update(variable, grad, t)));
         return g.Add1(new GroupOp(), updates, "train");
     }
 
