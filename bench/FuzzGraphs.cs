@@ -351,7 +351,16 @@ public static partial class Fuzz
         var training = b.G.Placeholder(DType.Bool, [], $"training{b.Step}");
         b.Feed(training, new NDArray(DType.Bool, [], new[] { r.Next(4) != 0 }));
         var (x, set) = b.Either(r);
-        set(F.Dropout(x, 0.1 + 0.5 * r.NextDouble(), training, seed: b.Step + 1));
+        var y = F.Dropout(x, 0.1 + 0.5 * r.NextDouble(), training, seed: b.Step + 1);
+        // Random ops beside it (drawn after dropout's choices, so earlier seeds build what they did).
+        int seed = 100 + b.Step;
+        set(r.Next(4) switch
+        {
+            0 => y * F.RandLike(y, 0.5, 1.5, seed),
+            1 => y + F.RandnLike(y, 0, 0.2, seed),
+            2 => y * F.Bernoulli(F.ZerosLike(y) + 0.75, seed), // 0.75 is exact in float32: the same draws as in float64
+            _ => y,
+        });
         return true;
     }
 

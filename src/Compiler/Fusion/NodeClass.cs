@@ -55,5 +55,6 @@ public static class NodeClasses
     {
         typeof(ArgMaxOp), typeof(TransposeOp), typeof(ConcatOp), typeof(SliceOp), typeof(PadOp), typeof(GatherOp), typeof(GatherGradOp),
         typeof(ScanOp), // its body is compiled on its own and run once per step (see ScanBodies)
+        typeof(RandomOp), // drawn on the host by its reference evaluation, the same values on every backend
     };
 }
