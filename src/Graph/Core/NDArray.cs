@@ -7,7 +7,7 @@ namespace GraphNet;
 /// A dense, row-major array with a concrete shape: the value of a tensor at run time.
 /// The data is a plain .NET array (float[], double[], int[], long[] or bool[]).
 /// </summary>
-public sealed class NDArray
+public sealed partial class NDArray
 {
     public DType DType { get; }
     public int[] Shape { get; }
