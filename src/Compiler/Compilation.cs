@@ -36,6 +36,21 @@ public sealed class CompileReport
     public int OpCount { get; internal set; }
     /// <summary>The dump folder written for this compilation, if any.</summary>
     public string? DumpFolder { get; internal set; }
+
+    /// <summary>
+    /// The kernels that run an op's reference evaluation (scalar loops, often tens of times slower
+    /// than a library or generated kernel), grouped as "op dtype ×count (at line)": a float64
+    /// matmul or convolution, integer arithmetic. Data movement with a library kernel of any type
+    /// (slices, pads, concatenations, transposes), scans and scalars are not counted. GRAPHNET_DEBUG=1 prints it.
+    /// </summary>
+    public IReadOnlyList<string> ReferenceFallbacks => Fallbacks(Kernels);
+
+    internal static IReadOnlyList<string> Fallbacks(IEnumerable<Kernel> kernels) =>
+        kernels.Where(k => k.Kind == NodeClass.Reference && k.Anchor!.Op is not (SliceOp or PadOp or ConcatOp or TransposeOp or ScanOp)
+                && (k.Domain.IsSymbolic || k.Domain.StaticSize > 1)) // a scalar (an optimizer's step count) costs nothing
+            .GroupBy(k => (k.Anchor!.Op.Name, DType: k.Anchor.Inputs.Count > 0 ? k.Anchor.Inputs[0].DType : k.Anchor.OutputTypes[0].DType))
+            .Select(g => $"{g.Key.Name} {g.Key.DType.ShortName()} x{g.Count()} (at {g.First().Anchor!.Source})")
+            .ToList();
 }
 
 /// <summary>Options that change the generated code (part of the cache key).</summary>

@@ -85,6 +85,8 @@ public static class Pipeline
             DebugLog.Write(1, $"compiled {report.OpCount} ops into {c.Kernels.Count} kernels " +
                 $"in {report.Total.TotalMilliseconds:F0} ms (cache: {(report.Restored ? "hit, plan restored" : report.Cache)}); " +
                 $"arena {c.Memory.ArenaBytes(32):N0} B vs naive {c.Memory.NaiveBytes(32):N0} B at batch 32");
+        if (DebugLog.Level >= 1 && report.ReferenceFallbacks is { Count: > 0 } slow)
+            DebugLog.Write(1, $"  reference evaluation (scalar loops, no library or generated kernel): {string.Join(", ", slow)}");
         if (DebugLog.Level >= 3) DebugLog.Write(3, c.Fusion.Report());
         if (DebugLog.Level >= 4) DebugLog.Write(4, report.Source);
         return c.Executable;

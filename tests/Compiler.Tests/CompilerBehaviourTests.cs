@@ -62,6 +62,22 @@ public class CompilerBehaviourTests
     }
 
     [Fact]
+    public void TheReportNamesTheOpsThatFallBackToReferenceLoops()
+    {
+        var m = BenchModel.Cnn();
+        using (var s = new Session(m.Graph, new SessionOptions { UseCompileCache = false }))
+            Assert.Empty(s.Compiled([m.Loss, m.TrainStep], m.Batch(4)).Report.ReferenceFallbacks);
+        // A float64 layer: its matmul has no library kernel yet, and the report says so.
+        var g = new Graph(seed: 1);
+        var x = g.Placeholder(DType.Float64, [-1, 5], "x");
+        var w = g.Variable("w", [5, 3], Initializer.Uniform(-1, 1), DType.Float64);
+        using var s64 = new Session(g, new SessionOptions { UseCompileCache = false });
+        var feeds = new Dictionary<Tensor, NDArray> { [x] = NDArray.Zeros(DType.Float64, 2, 5) };
+        var slow = s64.Compiled([F.Sum(F.Tanh(F.MatMul(x, w)))], feeds).Report.ReferenceFallbacks;
+        Assert.Contains(slow, l => l.StartsWith("matmul f64 x1 (at CompilerBehaviourTests.cs:"));
+    }
+
+    [Fact]
     public void TheCnnStepIsFusedAndMemoryPlanned()
     {
         var m = BenchModel.Cnn();
