@@ -64,6 +64,10 @@ public class CompiledOpTests
         ("mse", [[-1, 4], [-1, 4]], -1, 1, x => F.MseLoss(x[0], x[1])),
         ("bce_logits", [[-1, 4], [-1, 4]], 0, 1, x => F.BinaryCrossEntropyWithLogits(x[0] * 4.0 - 2.0, x[1])),
         ("argmax_cast", [[-1, 6]], -1, 1, x => F.Cast(F.ArgMax(x[0], 1), DType.Float32) + F.Sum(x[0], [1])),
+        ("layer_group_norm", [[-1, 4, 6], [6], [4]], -1, 1, x => F.LayerNorm(x[0], [6], x[1]) * F.GroupNorm(x[0], 2, x[2], x[2])),
+        ("pixel_shuffle_upsample_adaptive", [[-1, 4, 3, 3]], -1, 1, x =>
+            F.UpsampleNearest(F.PixelShuffle(x[0], 2), 2) + F.UpsampleNearest(F.PixelShuffle(F.AdaptiveAvgPool2d(x[0], 2, 2), 2), 3)),
+        ("embedding", [[5, 3]], -1, 1, x => F.Embedding(x[0].Graph.Constant(NDArray.From(new long[] { 4, 0, 1, 0 }, 2, 2)), x[0], paddingIdx: 0)),
         // Losses with PyTorch's options: weights, an ignored index and label smoothing over [N, C, D]; the others per element.
         ("cross_entropy_options", [[4, 3, 2], [3]], 0.2, 2, x => F.CrossEntropy(x[0],
             x[0].Graph.Constant(NDArray.From(new long[] { 0, 2, -100, 1, 2, 2, 1, 0 }, 4, 2)), x[1], -100, Reduction.Mean, 0.1)),

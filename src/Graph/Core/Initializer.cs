@@ -58,3 +58,17 @@ public sealed record ValueInit(NDArray Value) : Initializer
     }
     public override string ToString() => $"value({Value.ShapeString})";
 }
+
+/// <summary>Another initializer's values with one row of a matrix zeroed (an embedding's padding row, as PyTorch).</summary>
+public sealed record ZeroRowInit(Initializer Inner, int Row) : Initializer
+{
+    public override NDArray Create(DType dtype, int[] shape, ulong key)
+    {
+        if (shape.Length != 2 || Row < 0 || Row >= shape[0]) throw new GraphException($"zero_row({Row}) needs a matrix with that row, not [{string.Join(",", shape)}]");
+        var a = Inner.Create(dtype, shape, key);
+        for (int j = 0; j < shape[1]; j++) a.SetDouble(Row * shape[1] + j, 0);
+        return a;
+    }
+
+    public override string ToString() => $"zero_row({Inner},{Row})";
+}

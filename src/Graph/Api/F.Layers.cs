@@ -1,0 +1,111 @@
+namespace GraphNet;
+
+/// <summary>The functional forms of PyTorch's normalization, embedding and resampling layers, in graph ops.</summary>
+public static partial class F
+{
+    /// <summary>
+    /// Layer normalization over the last dimensions (as many as <paramref name="normalizedShape"/>
+    /// has, which they must equal), with the biased variance and an optional elementwise affine, as
+    /// torch.nn.functional.layer_norm.
+    /// </summary>
+    public static Tensor LayerNorm(Tensor x, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
+    {
+        int k = normalizedShape.Length, r = x.Rank;
+        if (k == 0 || k > r || !x.Shape.Dims.Skip(r - k).SequenceEqual(normalizedShape))
+            throw new GraphException($"layer_norm: normalized shape [{string.Join(",", normalizedShape)}] must be the last dimensions of {x.Shape}");
+        int[] axes = [.. Enumerable.Range(r - k, k)];
+        var y = Standardize(x, axes, eps);
+        if (weight is not null) y = y * weight;
+        return bias is null ? y : y + bias;
+    }
+
+    /// <summary>(x − mean) / √(var + eps) over the axes, with the biased variance.</summary>
+    private static Tensor Standardize(Tensor x, int[] axes, double eps)
+    {
+        var centered = x - Mean(x, axes, keepDims: true);
+        return centered * Rsqrt(Mean(Square(centered), axes, keepDims: true) + eps);
+    }
+
+    /// <summary>Group normalization of [N, C, ...] over groups of C/<paramref name="numGroups"/> channels, as torch.nn.functional.group_norm.</summary>
+    public static Tensor GroupNorm(Tensor x, int numGroups, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
+    {
+        if (x.Rank < 2 || numGroups <= 0 || x.Shape[1] % numGroups != 0)
+            throw new GraphException($"group_norm: {x.Shape} needs channels on axis 1 divisible into {numGroups} groups");
+        int rest = x.Shape.Dims.Skip(2).Aggregate(1, (a, b) => a * b) * (x.Shape[1] / numGroups);
+        var grouped = Reshape(x, x.Shape[0] == Shape.Batch ? -1 : x.Shape[0], numGroups, rest);
+        var y = Reshape(Standardize(grouped, [2], eps), ReshapeTarget(x.Shape));
+        var perChannel = (int[])[x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)];
+        if (weight is not null) y = y * Reshape(weight, perChannel);
+        return bias is null ? y : y + Reshape(bias, perChannel);
+    }
+
+    /// <summary>
+    /// Rows of <paramref name="weight"/> [V, D] at integer <paramref name="indices"/> (any shape),
+    /// as torch.nn.functional.embedding; the row at <paramref name="paddingIdx"/> gets no gradient.
+    /// </summary>
+    public static Tensor Embedding(Tensor indices, Tensor weight, int? paddingIdx = null)
+    {
+        if (!indices.DType.IsInteger()) throw new GraphException($"embedding: indices '{indices.Name}' must be int32 or int64, not {indices.DType.ShortName()}");
+        if (weight.Rank != 2) throw new GraphException($"embedding: weight {weight.Shape} must be [num_embeddings, embedding_dim]");
+        var w = weight;
+        if (paddingIdx is { } p)
+        {
+            if (p < 0 || p >= weight.Shape[0]) throw new GraphException($"embedding: padding_idx {p} is outside the {weight.Shape[0]} rows");
+            // The same values, with the padding row's gradient stopped.
+            var mask = new double[weight.Shape[0]];
+            Array.Fill(mask, 1.0); mask[p] = 0;
+            var m = weight.Graph.Constant(NDArray.From(mask.Select(v => (float)v).ToArray(), weight.Shape[0], 1), "padding_mask");
+            var keep = Cast(m, weight.DType);
+            w = weight * keep + StopGradient(weight) * (1.0 - keep);
+        }
+        return Gather(w, indices);
+    }
+
+    /// <summary>[N, C·r², H, W] to [N, C, H·r, W·r], as torch.nn.functional.pixel_shuffle.</summary>
+    public static Tensor PixelShuffle(Tensor x, int upscale)
+    {
+        if (x.Rank != 4 || upscale < 1 || x.Shape[1] % (upscale * upscale) != 0)
+            throw new GraphException($"pixel_shuffle: {x.Shape} must be [N, C·{upscale}², H, W]");
+        int c = x.Shape[1] / (upscale * upscale), h = x.Shape[2], w = x.Shape[3];
+        int n = x.Shape[0] == Shape.Batch ? -1 : x.Shape[0];
+        var split = Reshape(x, n, c, upscale, upscale, h, w);
+        return Reshape(Transpose(split, 0, 1, 4, 2, 5, 3), n, c, h * upscale, w * upscale);
+    }
+
+    /// <summary>Nearest-neighbour upsampling of [N, C, H, W] by an integer factor, as torch.nn.functional.interpolate(mode='nearest').</summary>
+    public static Tensor UpsampleNearest(Tensor x, int scale)
+    {
+        if (x.Rank != 4 || scale < 1) throw new GraphException($"upsample: {x.Shape} must be [N, C, H, W] and the scale positive");
+        int c = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
+        int n = x.Shape[0] == Shape.Batch ? -1 : x.Shape[0];
+        var rows = Reshape(x, n, c, h, 1, w, 1);
+        var copied = Concat(Enumerable.Repeat(rows, scale).ToArray(), 3);
+        copied = Concat(Enumerable.Repeat(copied, scale).ToArray(), 5);
+        return Reshape(copied, n, c, h * scale, w * scale);
+    }
+
+    /// <summary>
+    /// Adaptive average pooling of [N, C, H, W] to [N, C, outH, outW], as PyTorch: window i spans
+    /// [⌊i·H/out⌋, ⌈(i+1)·H/out⌉). Divisible sizes are one average pool; others a mean per window.
+    /// </summary>
+    public static Tensor AdaptiveAvgPool2d(Tensor x, int outH, int outW)
+    {
+        if (x.Rank != 4 || outH < 1 || outW < 1) throw new GraphException($"adaptive_avg_pool2d: {x.Shape} must be [N, C, H, W] and the output positive");
+        int h = x.Shape[2], w = x.Shape[3];
+        if (h % outH == 0 && w % outW == 0)
+            return Pool2d(x, new PoolParams(PoolKind.Avg, [h / outH, w / outW], [h / outH, w / outW], [0, 0]));
+        var rows = new List<Tensor>();
+        for (int i = 0; i < outH; i++)
+        {
+            int h0 = i * h / outH, h1 = ((i + 1) * h + outH - 1) / outH;
+            var cells = new List<Tensor>();
+            for (int j = 0; j < outW; j++)
+            {
+                int w0 = j * w / outW, w1 = ((j + 1) * w + outW - 1) / outW;
+                cells.Add(Mean(Slice(Slice(x, 2, h0, h1 - h0), 3, w0, w1 - w0), [2, 3], keepDims: true));
+            }
+            rows.Add(cells.Count == 1 ? cells[0] : Concat(cells, 3));
+        }
+        return rows.Count == 1 ? rows[0] : Concat(rows, 2);
+    }
+}
