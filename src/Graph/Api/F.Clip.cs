@@ -25,7 +25,10 @@ public static partial class F
         return (grads.Select(g => g is null ? null : g * Cast(scale, g.DType)).ToArray(), total);
     }
 
-    /// <summary>Clamps every gradient to [−<paramref name="clipValue"/>, <paramref name="clipValue"/>], as torch.nn.utils.clip_grad_value_.</summary>
+    /// <summary>
+    /// Clamps every gradient to [−<paramref name="clipValue"/>, <paramref name="clipValue"/>], as
+    /// torch.nn.utils.clip_grad_value_.
+    /// </summary>
     public static Tensor?[] ClipGradValue(IReadOnlyList<Tensor?> grads, double clipValue)
     {
         if (!(clipValue > 0)) throw new GraphException($"clip_grad_value: the bound {clipValue} must be positive");

@@ -26,7 +26,10 @@ public static partial class F
         return centered * Rsqrt(Mean(Square(centered), axes, keepDims: true) + eps);
     }
 
-    /// <summary>Group normalization of [N, C, ...] over groups of C/<paramref name="numGroups"/> channels, as torch.nn.functional.group_norm.</summary>
+    /// <summary>
+    /// Group normalization of [N, C, ...] over groups of C/<paramref name="numGroups"/> channels,
+    /// as torch.nn.functional.group_norm.
+    /// </summary>
     public static Tensor GroupNorm(Tensor x, int numGroups, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {
         if (x.Rank < 2 || numGroups <= 0 || x.Shape[1] % numGroups != 0)
@@ -45,7 +48,8 @@ public static partial class F
     /// </summary>
     public static Tensor Embedding(Tensor indices, Tensor weight, int? paddingIdx = null)
     {
-        if (!indices.DType.IsInteger()) throw new GraphException($"embedding: indices '{indices.Name}' must be int32 or int64, not {indices.DType.ShortName()}");
+        if (!indices.DType.IsInteger())
+            throw new GraphException($"embedding: indices '{indices.Name}' must be int32 or int64, not {indices.DType.ShortName()}");
         if (weight.Rank != 2) throw new GraphException($"embedding: weight {weight.Shape} must be [num_embeddings, embedding_dim]");
         var w = weight;
         if (paddingIdx is { } p)
@@ -90,7 +94,8 @@ public static partial class F
     /// </summary>
     public static Tensor AdaptiveAvgPool2d(Tensor x, int outH, int outW)
     {
-        if (x.Rank != 4 || outH < 1 || outW < 1) throw new GraphException($"adaptive_avg_pool2d: {x.Shape} must be [N, C, H, W] and the output positive");
+        if (x.Rank != 4 || outH < 1 || outW < 1)
+            throw new GraphException($"adaptive_avg_pool2d: {x.Shape} must be [N, C, H, W] and the output positive");
         int h = x.Shape[2], w = x.Shape[3];
         if (h % outH == 0 && w % outW == 0)
             return Pool2d(x, new PoolParams(PoolKind.Avg, [h / outH, w / outW], [h / outH, w / outW], [0, 0]));

@@ -113,7 +113,8 @@ public static partial class F
         Tensor? w = keep is null ? null : Cast(keep, logProbs.DType);
         if (weight is not null)
         {
-            if (weight.Shape != new Shape(classes)) throw new GraphException($"{name}: weight {weight.Shape} must hold one value per class ([{classes}])");
+            if (weight.Shape != new Shape(classes))
+                throw new GraphException($"{name}: weight {weight.Shape} must hold one value per class ([{classes}])");
             var wt = Sum(oneHot * weight, [-1]);
             w = w is null ? wt : w * wt;
         }
@@ -123,7 +124,8 @@ public static partial class F
     /// <summary>Class weights [C] shaped to broadcast along axis 1 of <paramref name="like"/>.</summary>
     private static Tensor ClassWeights(Tensor weight, Tensor like, string name)
     {
-        if (weight.Shape != new Shape(like.Shape[1])) throw new GraphException($"{name}: weight {weight.Shape} must hold one value per class ([{like.Shape[1]}])");
+        if (weight.Shape != new Shape(like.Shape[1]))
+            throw new GraphException($"{name}: weight {weight.Shape} must hold one value per class ([{like.Shape[1]}])");
         return like.Rank == 2 ? weight : Reshape(weight, [like.Shape[1], .. Enumerable.Repeat(1, like.Rank - 2)]);
     }
 

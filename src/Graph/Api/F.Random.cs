@@ -33,5 +33,6 @@ public static partial class F
     private static DType FloatOf(Tensor t) => t.DType.IsFloat() ? t.DType : DType.Float32;
 
     private static int[] Fixed(int[] shape, string op) =>
-        shape.All(d => d >= 0) ? shape : throw new GraphException($"{op}: shape [{string.Join(",", shape)}] must be fixed; use the _like form for one with the batch N");
+        shape.All(d => d >= 0) ? shape
+            : throw new GraphException($"{op}: shape [{string.Join(",", shape)}] must be fixed; use the _like form for one with the batch N");
 }

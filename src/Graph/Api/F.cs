@@ -55,7 +55,10 @@ public static partial class F
     /// <summary>The value with no gradient through it (TF's stop_gradient, PyTorch's detach()).</summary>
     public static Tensor StopGradient(Tensor x) => Unary(Pointwise.StopGradient, x);
 
-    /// <summary>x limited to [min, max] (either bound may be left out), as torch.clamp: NaN stays NaN; the gradient flows where min ≤ x ≤ max.</summary>
+    /// <summary>
+    /// x limited to [min, max] (either bound may be left out), as torch.clamp: NaN stays NaN; the
+    /// gradient flows where min ≤ x ≤ max.
+    /// </summary>
     public static Tensor Clamp(Tensor x, double? min = null, double? max = null)
     {
         if (min is null && max is null) throw new GraphException($"clamp of '{x.Name}': give min, max or both");

@@ -64,7 +64,8 @@ public sealed record ZeroRowInit(Initializer Inner, int Row) : Initializer
 {
     public override NDArray Create(DType dtype, int[] shape, ulong key)
     {
-        if (shape.Length != 2 || Row < 0 || Row >= shape[0]) throw new GraphException($"zero_row({Row}) needs a matrix with that row, not [{string.Join(",", shape)}]");
+        if (shape.Length != 2 || Row < 0 || Row >= shape[0])
+            throw new GraphException($"zero_row({Row}) needs a matrix with that row, not [{string.Join(",", shape)}]");
         var a = Inner.Create(dtype, shape, key);
         for (int j = 0; j < shape[1]; j++) a.SetDouble(Row * shape[1] + j, 0);
         return a;

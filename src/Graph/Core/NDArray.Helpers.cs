@@ -68,7 +68,8 @@ public sealed partial class NDArray
         for (int i = 0; i < indices.Count; i++)
         {
             int r = indices[i];
-            if (r < 0 || r >= Shape[0]) throw new ArgumentOutOfRangeException(nameof(indices), $"row {r} is outside the {Shape[0]} rows of {ShapeString}");
+            if (r < 0 || r >= Shape[0])
+                throw new ArgumentOutOfRangeException(nameof(indices), $"row {r} is outside the {Shape[0]} rows of {ShapeString}");
             Array.Copy(Data, r * row, y.Data, i * row, row);
         }
         return y;
