@@ -26,8 +26,11 @@ public static class GradCheck
         var grads = F.Gradients([loss], floatInputs.Select(i => ps[i]).ToArray());
 
         Dictionary<Tensor, NDArray> Feeds() => ps.Select((p, i) => (p, values[i])).ToDictionary(t => t.p, t => t.Item2);
+        // Variables the op keeps (BatchNorm's running statistics) take their initial values.
+        var variables = g.Variables.Select(v => (VariableOp)v.Op)
+            .ToDictionary(v => v.VarName, v => v.Initializer!.Create(v.Type.DType, v.Type.Shape.ToArray(), 0));
         var fetches = grads.Where(gr => gr is not null).Cast<Tensor>().ToList();
-        var analytic = fetches.Count > 0 ? RefEval.Run(fetches, Feeds()) : [];
+        var analytic = fetches.Count > 0 ? RefEval.Run(fetches, Feeds(), variables) : [];
         int fi = 0;
         for (int k = 0; k < floatInputs.Length; k++)
         {
@@ -37,8 +40,8 @@ public static class GradCheck
             for (int j = 0; j < x.Length; j++)
             {
                 double orig = x[j];
-                x[j] = orig + eps; double up = RefEval.Run([loss], Feeds())[0].Item();
-                x[j] = orig - eps; double down = RefEval.Run([loss], Feeds())[0].Item();
+                x[j] = orig + eps; double up = RefEval.Run([loss], Feeds(), variables)[0].Item();
+                x[j] = orig - eps; double down = RefEval.Run([loss], Feeds(), variables)[0].Item();
                 x[j] = orig;
                 double numeric = (up - down) / (2 * eps);
                 double got = a is null ? 0 : a.GetDouble(j);

@@ -44,6 +44,15 @@ public class NormalizationAndResamplingTests
     }
 
     [Fact]
+    public void TheGradientOfATrainingBatchNormMatchesFiniteDifferences() =>
+        Check((g, p) =>
+        {
+            var rm = g.Variable("rm", [3], Initializer.Zeros, DType.Float64, trainable: false);
+            var rv = g.Variable("rv", [3], Initializer.Ones, DType.Float64, trainable: false);
+            return F.BatchNorm(p[0], rm, rv, p[1], p[2], training: g.Constant(NDArray.From([true])));
+        }, new Input([4, 3, 2]), new Input([3], 0.5, 1.5), new Input([3]));
+
+    [Fact]
     public void EmbeddingLooksUpRowsAndLeavesThePaddingRowWithoutAGradient()
     {
         var weight = Random(6, 5, 3);

@@ -114,3 +114,42 @@ public static partial class F
         return rows.Count == 1 ? rows[0] : Concat(rows, 2);
     }
 }
+
+public static partial class F
+{
+    /// <summary>
+    /// Batch normalization of [N, C] or [N, C, ...] over all axes but the channels (axis 1), as
+    /// torch.nn.functional.batch_norm: in training (<paramref name="training"/>, default the graph's
+    /// switch) by the batch's mean and biased variance, also moving the running statistics toward
+    /// the batch's (the unbiased variance, by <paramref name="momentum"/>) with updates registered
+    /// in <see cref="Graph.UpdateOps"/>, which the train op runs; in evaluation by the running ones.
+    /// </summary>
+    public static Tensor BatchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor? weight = null, Tensor? bias = null,
+        Tensor? training = null, double momentum = 0.1, double eps = 1e-5)
+    {
+        if (x.Rank < 2) throw new GraphException($"batch_norm: {x.Shape} needs channels on axis 1 ([N, C] or [N, C, ...])");
+        int c = x.Shape[1];
+        if (runningMean.Shape != new Shape(c) || runningVar.Shape != new Shape(c))
+            throw new GraphException($"batch_norm: running statistics {runningMean.Shape} and {runningVar.Shape} must be [{c}] for {x.Shape}");
+        var g = x.Graph;
+        var train = training ?? g.Training;
+        int[] axes = [0, .. Enumerable.Range(2, x.Rank - 2)];
+        int[] perChannel = [c, .. Enumerable.Repeat(1, x.Rank - 2)];
+        Tensor Channels(Tensor t) => x.Rank == 2 ? t : Reshape(t, perChannel);
+        var mean = Mean(x, axes, keepDims: true);
+        var centered = x - mean;
+        var variance = Mean(Square(centered), axes, keepDims: true);
+        var byBatch = centered * Rsqrt(variance + eps);
+        var byRunning = (x - Channels(runningMean)) * Rsqrt(Channels(runningVar) + eps);
+        var y = Where(train, byBatch, byRunning);
+        if (weight is not null) y = y * Channels(weight);
+        if (bias is not null) y = y + Channels(bias);
+        // The running statistics move only in training; the variance kept is the unbiased one.
+        var count = CountOf(x, axes);
+        var batchMean = Reshape(StopGradient(mean), c);
+        var unbiased = Reshape(StopGradient(variance), c) * (count / (count - 1.0));
+        g.AddUpdateOp(Assign(runningMean, Where(train, Lerp(runningMean, batchMean, momentum), runningMean)));
+        g.AddUpdateOp(Assign(runningVar, Where(train, Lerp(runningVar, unbiased, momentum), runningVar)));
+        return y;
+    }
+}

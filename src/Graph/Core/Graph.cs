@@ -214,6 +214,20 @@ public sealed class Graph
         return t;
     }
 
+    /// <summary>
+    /// State updates a layer makes in its forward pass (BatchNorm's running statistics): <see
+    /// cref="Train.Optimizer.Minimize"/> runs every one whose inputs its loss depends on, so they
+    /// cannot be left out of the train op (TF1's UPDATE_OPS trap). Eager, they run as they are made.
+    /// </summary>
+    public IReadOnlyList<Tensor> UpdateOps => updateOps;
+    private readonly List<Tensor> updateOps = [];
+
+    /// <summary>Registers a forward-pass state update (see <see cref="UpdateOps"/>).</summary>
+    public void AddUpdateOp(Tensor update)
+    {
+        if (Eager is null) updateOps.Add(update);
+    }
+
     /// <summary>The <see cref="HostScalar"/>s of this graph, with where their values come from.</summary>
     public IReadOnlyList<(Tensor Placeholder, Func<double> Value)> HostScalars => hostScalars;
     private readonly List<(Tensor Placeholder, Func<double> Value)> hostScalars = [];

@@ -88,3 +88,47 @@ public sealed class Identity(Graph g, string name = "identity") : Module(g, name
 {
     public Tensor Forward(Tensor x) => x;
 }
+
+/// <summary>
+/// Batch normalization, as torch.nn.BatchNorm1d/2d: weight ones, bias zeros, running_mean zeros
+/// and running_var ones (not trained; PyTorch's buffers), momentum 0.1, eps 1e-5. The graph's
+/// training switch chooses batch or running statistics; the train op updates the running ones.
+/// </summary>
+public abstract class BatchNormBase : Module
+{
+    private readonly double momentum, eps;
+    private readonly int rank;
+
+    protected BatchNormBase(Graph g, string name, int numFeatures, int rank, double eps, double momentum, bool affine) : base(g, name)
+    {
+        this.rank = rank; this.eps = eps; this.momentum = momentum;
+        if (affine)
+        {
+            Weight = Parameter("weight", [numFeatures], Initializer.Ones);
+            Bias = Parameter("bias", [numFeatures], Initializer.Zeros);
+        }
+        RunningMean = g.Variable($"{name}.running_mean", [numFeatures], Initializer.Zeros, trainable: false);
+        RunningVar = g.Variable($"{name}.running_var", [numFeatures], Initializer.Ones, trainable: false);
+    }
+
+    public Tensor? Weight { get; }
+    public Tensor? Bias { get; }
+    public Tensor RunningMean { get; }
+    public Tensor RunningVar { get; }
+
+    public Tensor Forward(Tensor x)
+    {
+        if (!(rank == 4 ? x.Rank == 4 : x.Rank is 2 or 3))
+            throw new GraphException($"{GetType().Name} '{Name}' expects {(rank == 4 ? "[N, C, H, W]" : "[N, C] or [N, C, L]")}, got {x.Shape}");
+        using var _ = Graph.NameScope(Name);
+        return F.BatchNorm(x, RunningMean, RunningVar, Weight, Bias, momentum: momentum, eps: eps);
+    }
+}
+
+/// <summary>BatchNorm1d over [N, C] or [N, C, L].</summary>
+public sealed class BatchNorm1d(Graph g, string name, int numFeatures, double eps = 1e-5, double momentum = 0.1, bool affine = true)
+    : BatchNormBase(g, name, numFeatures, 2, eps, momentum, affine);
+
+/// <summary>BatchNorm2d over [N, C, H, W].</summary>
+public sealed class BatchNorm2d(Graph g, string name, int numFeatures, double eps = 1e-5, double momentum = 0.1, bool affine = true)
+    : BatchNormBase(g, name, numFeatures, 4, eps, momentum, affine);

@@ -57,7 +57,35 @@ public abstract class Optimizer(string name, double lr)
         var grads = F.Gradients([loss], vars);
         if (clipGradValue is { } v) grads = F.ClipGradValue(grads, v);
         if (clipGradNorm is { } n) grads = F.ClipGradNorm(grads, n).Clipped;
-        return ApplyGradients(grads.Zip(vars).Where(p => p.First is not null).Select(p => (p.First!, p.Second)).ToList(), loss.DType);
+        var train = ApplyGradients(grads.Zip(vars).Where(p => p.First is not null).Select(p => (p.First!, p.Second)).ToList(), loss.DType);
+        // The forward pass's own state updates (BatchNorm's running statistics) that read what the loss reads.
+        var updates = ForwardUpdates(loss);
+        return updates.Count == 0 ? train : g.Add1(new GroupOp(), [train, .. updates], "train_and_updates");
+    }
+
+    private static List<Tensor> ForwardUpdates(Tensor loss)
+    {
+        var g = loss.Graph;
+        if (g.UpdateOps.Count == 0) return [];
+        var reached = new HashSet<Node>();
+        var stack = new Stack<Node>([loss.Node]);
+        while (stack.Count > 0)
+            if (stack.Pop() is var n && reached.Add(n)) foreach (var i in n.Inputs) stack.Push(i.Node);
+        // An update belongs to this loss when the statistics it assigns are computed from a node the loss reads.
+        return g.UpdateOps.Where(u => u.Node.Inputs.Skip(1).Any(i => Reads(i.Node, reached))).ToList();
+    }
+
+    private static bool Reads(Node n, HashSet<Node> reached)
+    {
+        var seen = new HashSet<Node>();
+        var stack = new Stack<Node>([n]);
+        while (stack.Count > 0)
+        {
+            var m = stack.Pop();
+            if (reached.Contains(m) && m.Op is not (VariableOp or ConstantOp or PlaceholderOp)) return true;
+            if (seen.Add(m)) foreach (var i in m.Inputs) stack.Push(i.Node);
+        }
+        return false;
     }
 
     /// <summary>
