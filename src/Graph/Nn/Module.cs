@@ -109,3 +109,61 @@ public sealed class Flatten(int startDim = 1)
 {
     public Tensor Forward(Tensor x) => F.Flatten(x, startDim);
 }
+
+/// <summary>1-D convolution layer over [N, C, L] with weight [out, in/groups, k] (PyTorch's layout and init).</summary>
+public sealed class Conv1d : Module
+{
+    private readonly int stride, padding, dilation, groups;
+    public Tensor Weight { get; }
+    public Tensor? Bias { get; }
+
+    public Conv1d(Graph g, string name, int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0,
+        int dilation = 1, int groups = 1, bool bias = true) : base(g, name)
+    {
+        (this.stride, this.padding, this.dilation, this.groups) = (stride, padding, dilation, groups);
+        int fanIn = inChannels / groups * kernelSize;
+        Weight = Parameter("weight", [outChannels, inChannels / groups, kernelSize], FanInUniform(fanIn));
+        if (bias) Bias = Parameter("bias", [outChannels], FanInUniform(fanIn));
+    }
+
+    public Tensor Forward(Tensor x)
+    {
+        using var _ = Graph.NameScope(Name);
+        return F.Conv1d(x, Weight, Bias, stride, padding, dilation, groups);
+    }
+}
+
+/// <summary>PReLU, as torch.nn.PReLU: one slope or one per channel, starting at 0.25.</summary>
+public sealed class PReLU : Module
+{
+    public PReLU(Graph g, string name, int numParameters = 1, double init = 0.25) : base(g, name) =>
+        Weight = Parameter("weight", [numParameters], Initializer.Constant(init));
+
+    public Tensor Weight { get; }
+
+    public Tensor Forward(Tensor x)
+    {
+        using var _ = Graph.NameScope(Name);
+        return F.Prelu(x, Weight);
+    }
+}
+
+public sealed class MaxPool1d(int kernel, int? stride = null, int padding = 0)
+{
+    public Tensor Forward(Tensor x) => F.MaxPool1d(x, kernel, stride, padding);
+}
+
+public sealed class AvgPool1d(int kernel, int? stride = null, int padding = 0)
+{
+    public Tensor Forward(Tensor x) => F.AvgPool1d(x, kernel, stride, padding);
+}
+
+public sealed class Dropout2d(double rate = 0.5)
+{
+    public Tensor Forward(Tensor x) => F.Dropout2d(x, rate);
+}
+
+public sealed class Unflatten(int dim, params int[] sizes)
+{
+    public Tensor Forward(Tensor x) => F.Unflatten(x, dim, sizes);
+}
