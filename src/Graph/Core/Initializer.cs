@@ -73,3 +73,84 @@ public sealed record ZeroRowInit(Initializer Inner, int Row) : Initializer
 
     public override string ToString() => $"zero_row({Inner},{Row})";
 }
+
+/// <summary>PyTorch's fan_in and fan_out of a weight: dims 1 and 0 times the receptive field (dims 2...).</summary>
+internal static class Fans
+{
+    public static (int In, int Out) Of(int[] shape)
+    {
+        if (shape.Length < 2) throw new GraphException($"fan in and fan out need a weight of at least 2 dimensions, not [{string.Join(",", shape)}]");
+        int receptive = shape.Skip(2).Aggregate(1, (a, b) => a * b);
+        return (shape[1] * receptive, shape[0] * receptive);
+    }
+
+    /// <summary>torch.nn.init.calculate_gain.</summary>
+    public static double Gain(string nonlinearity, double param = 0.01) => nonlinearity switch
+    {
+        "linear" or "conv1d" or "conv2d" or "conv3d" or "conv_transpose1d" or "conv_transpose2d" or "sigmoid" => 1,
+        "tanh" => 5.0 / 3,
+        "relu" => Math.Sqrt(2),
+        "leaky_relu" => Math.Sqrt(2 / (1 + param * param)),
+        "selu" => 3.0 / 4,
+        _ => throw new GraphException($"calculate_gain: unknown nonlinearity '{nonlinearity}'"),
+    };
+}
+
+/// <summary>Glorot/Xavier: U(±gain·√(6/(fan_in + fan_out))) or N(0, gain·√(2/(fan_in + fan_out))).</summary>
+public sealed record XavierInit(bool Gaussian, double Gain = 1) : Initializer
+{
+    public override NDArray Create(DType dtype, int[] shape, ulong key)
+    {
+        var (fanIn, fanOut) = Fans.Of(shape);
+        double std = Gain * Math.Sqrt(2.0 / (fanIn + fanOut));
+        return Gaussian ? new NormalInit(0, std).Create(dtype, shape, key)
+            : new UniformInit(-Math.Sqrt(3) * std, Math.Sqrt(3) * std).Create(dtype, shape, key);
+    }
+}
+
+/// <summary>He/Kaiming: std = gain/√fan with fan_in or fan_out; uniform within ±√3·std or normal.</summary>
+public sealed record KaimingInit(bool Gaussian, double A = 0, string Mode = "fan_in", string Nonlinearity = "leaky_relu") : Initializer
+{
+    public override NDArray Create(DType dtype, int[] shape, ulong key)
+    {
+        var (fanIn, fanOut) = Fans.Of(shape);
+        int fan = Mode switch
+        {
+            "fan_in" => fanIn, "fan_out" => fanOut,
+            _ => throw new GraphException($"kaiming: mode must be 'fan_in' or 'fan_out', not '{Mode}'"),
+        };
+        double std = Fans.Gain(Nonlinearity, A) / Math.Sqrt(fan);
+        return Gaussian ? new NormalInit(0, std).Create(dtype, shape, key)
+            : new UniformInit(-Math.Sqrt(3) * std, Math.Sqrt(3) * std).Create(dtype, shape, key);
+    }
+}
+
+/// <summary>
+/// A (semi-)orthogonal matrix times the gain, as torch.nn.init.orthogonal_: the weight seen as
+/// [dim 0, the rest]; orthonormal rows or columns (whichever are fewer) from a normal draw.
+/// </summary>
+public sealed record OrthogonalInit(double Gain = 1) : Initializer
+{
+    public override NDArray Create(DType dtype, int[] shape, ulong key)
+    {
+        if (shape.Length < 2) throw new GraphException($"orthogonal: the weight needs at least 2 dimensions, not [{string.Join(",", shape)}]");
+        int rows = shape[0], cols = shape.Skip(1).Aggregate(1, (a, b) => a * b);
+        int tall = Math.Max(rows, cols), narrow = Math.Min(rows, cols);
+        // Columns of a tall × narrow normal matrix, made orthonormal by modified Gram-Schmidt.
+        var q = new double[narrow][];
+        for (int j = 0; j < narrow; j++)
+        {
+            var v = Enumerable.Range(0, tall).Select(i => CounterRng.Normal(key, (ulong)(j * tall + i))).ToArray();
+            for (int k = 0; k < j; k++)
+            {
+                double dot = 0;
+                for (int i = 0; i < tall; i++) dot += q[k][i] * v[i];
+                for (int i = 0; i < tall; i++) v[i] -= dot * q[k][i];
+            }
+            double norm = Math.Sqrt(v.Sum(x => x * x));
+            q[j] = v.Select(x => x / norm).ToArray();
+        }
+        // rows ≥ cols: W[r, c] = q[c][r]; rows < cols: W[r, c] = q[r][c] (orthonormal rows).
+        return Fill(dtype, shape, i => Gain * (rows >= cols ? q[i % cols][i / cols] : q[i / cols][i % cols]));
+    }
+}

@@ -25,10 +25,12 @@ public sealed class Linear : Module
     public Tensor Weight { get; }
     public Tensor? Bias { get; }
 
-    public Linear(Graph g, string name, int inFeatures, int outFeatures, bool bias = true) : base(g, name)
+    /// <summary>PyTorch's initialization unless <paramref name="weightInit"/>/<paramref name="biasInit"/> are given (see <see cref="Init"/>).</summary>
+    public Linear(Graph g, string name, int inFeatures, int outFeatures, bool bias = true, Initializer? weightInit = null,
+        Initializer? biasInit = null) : base(g, name)
     {
-        Weight = Parameter("weight", [outFeatures, inFeatures], FanInUniform(inFeatures));
-        if (bias) Bias = Parameter("bias", [outFeatures], FanInUniform(inFeatures));
+        Weight = Parameter("weight", [outFeatures, inFeatures], weightInit ?? FanInUniform(inFeatures));
+        if (bias) Bias = Parameter("bias", [outFeatures], biasInit ?? FanInUniform(inFeatures));
     }
 
     public Tensor Forward(Tensor x)
@@ -46,12 +48,13 @@ public sealed class Conv2d : Module
     public Tensor Weight { get; }
     public Tensor? Bias { get; }
 
-    public Conv2d(Graph g, string name, int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true) : base(g, name)
+    public Conv2d(Graph g, string name, int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0,
+        int dilation = 1, int groups = 1, bool bias = true, Initializer? weightInit = null, Initializer? biasInit = null) : base(g, name)
     {
         (this.stride, this.padding, this.dilation, this.groups) = (stride, padding, dilation, groups);
         int fanIn = inChannels / groups * kernelSize * kernelSize;
-        Weight = Parameter("weight", [outChannels, inChannels / groups, kernelSize, kernelSize], FanInUniform(fanIn));
-        if (bias) Bias = Parameter("bias", [outChannels], FanInUniform(fanIn));
+        Weight = Parameter("weight", [outChannels, inChannels / groups, kernelSize, kernelSize], weightInit ?? FanInUniform(fanIn));
+        if (bias) Bias = Parameter("bias", [outChannels], biasInit ?? FanInUniform(fanIn));
     }
 
     public Tensor Forward(Tensor x)
@@ -118,12 +121,12 @@ public sealed class Conv1d : Module
     public Tensor? Bias { get; }
 
     public Conv1d(Graph g, string name, int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0,
-        int dilation = 1, int groups = 1, bool bias = true) : base(g, name)
+        int dilation = 1, int groups = 1, bool bias = true, Initializer? weightInit = null, Initializer? biasInit = null) : base(g, name)
     {
         (this.stride, this.padding, this.dilation, this.groups) = (stride, padding, dilation, groups);
         int fanIn = inChannels / groups * kernelSize;
-        Weight = Parameter("weight", [outChannels, inChannels / groups, kernelSize], FanInUniform(fanIn));
-        if (bias) Bias = Parameter("bias", [outChannels], FanInUniform(fanIn));
+        Weight = Parameter("weight", [outChannels, inChannels / groups, kernelSize], weightInit ?? FanInUniform(fanIn));
+        if (bias) Bias = Parameter("bias", [outChannels], biasInit ?? FanInUniform(fanIn));
     }
 
     public Tensor Forward(Tensor x)
