@@ -56,10 +56,9 @@ public static partial class F
         {
             if (p < 0 || p >= weight.Shape[0]) throw new GraphException($"embedding: padding_idx {p} is outside the {weight.Shape[0]} rows");
             // The same values, with the padding row's gradient stopped.
-            var mask = new double[weight.Shape[0]];
-            Array.Fill(mask, 1.0); mask[p] = 0;
-            var m = weight.Graph.Constant(NDArray.From(mask.Select(v => (float)v).ToArray(), weight.Shape[0], 1), "padding_mask");
-            var keep = Cast(m, weight.DType);
+            var mask = NDArray.Ones(weight.DType, weight.Shape[0], 1);
+            mask.SetDouble(p, 0);
+            var keep = weight.Graph.Constant(mask, "padding_mask");
             w = weight * keep + StopGradient(weight) * (1.0 - keep);
         }
         return Gather(w, indices);

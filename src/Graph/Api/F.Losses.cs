@@ -38,11 +38,13 @@ public static partial class F
     /// </summary>
     public static Tensor NllLoss(Tensor logProbs, Tensor targets, Tensor? weight = null, int? ignoreIndex = null,
         Reduction reduction = Reduction.Mean)
+        => Nll(Pick(logProbs, targets, weight, ignoreIndex, "nll_loss"), reduction, "nll_loss");
+
+    private static Tensor Nll(Picked p, Reduction reduction, string name)
     {
-        var (picked, w) = Pick(logProbs, targets, weight, ignoreIndex, "nll_loss");
-        if (w is null) return Reduced(-picked, reduction, "nll_loss");
-        var loss = -(picked * w);
-        return reduction == Reduction.Mean ? Sum(loss) / Sum(w) : Reduced(loss, reduction, "nll_loss");
+        if (p.Weight is not { } w) return Reduced(-p.LogProb, reduction, name);
+        var loss = -(p.LogProb * w);
+        return reduction == Reduction.Mean ? Sum(loss) / Sum(w) : Reduced(loss, reduction, name);
     }
 
     /// <summary>Cross entropy from logits [N, C] and integer targets (mean over the batch).</summary>
@@ -73,24 +75,26 @@ public static partial class F
             return reduction == Reduction.Mean ? Sum(per) / CountOf(per, [.. Enumerable.Range(0, per.Rank)])
                 : Reduced(per, reduction, "cross_entropy");
         }
-        var nll = NllLoss(lp, targets, weight, ignoreIndex, reduction);
+        var picked = Pick(lp, targets, weight, ignoreIndex, "cross_entropy");
+        var nll = Nll(picked, reduction, "cross_entropy");
         if (labelSmoothing == 0) return nll;
         var smooth = -Sum(wb is null ? lp : lp * wb, [1]);
-        var (_, w) = Pick(lp, targets, weight, ignoreIndex, "cross_entropy");
-        if (ignoreIndex is { } ig) smooth = smooth * Cast(NotEqual(targets, targets.Graph.Scalar(ig, targets.DType)), lp.DType);
+        if (picked.Kept is { } kept) smooth = smooth * kept;
         var reducedSmooth = reduction switch
         {
-            Reduction.Mean => w is null ? Mean(smooth) : Sum(smooth) / Sum(w),
+            Reduction.Mean => picked.Weight is not { } w ? Mean(smooth) : Sum(smooth) / Sum(w),
             _ => Reduced(smooth, reduction, "cross_entropy"),
         };
         return nll * (1 - labelSmoothing) + reducedSmooth * (labelSmoothing / classes);
     }
 
     /// <summary>
-    /// The log-probability of each target and, when weights or an ignored index are given, each
-    /// target's weight (0 where ignored); null weights mean all ones.
+    /// Each target's log-probability; when weights or an ignored index are given, each target's
+    /// weight (0 where ignored; null means all ones); with an ignored index, 1 where a target counts.
     /// </summary>
-    private static (Tensor Picked, Tensor? Weight) Pick(Tensor logProbs, Tensor targets, Tensor? weight, int? ignoreIndex, string name)
+    private readonly record struct Picked(Tensor LogProb, Tensor? Weight, Tensor? Kept);
+
+    private static Picked Pick(Tensor logProbs, Tensor targets, Tensor? weight, int? ignoreIndex, string name)
     {
         if (!targets.DType.IsInteger())
             throw new GraphException($"{name}: targets '{targets.Name}' must be class indices (int32 or int64), not {targets.DType.ShortName()}");
@@ -110,7 +114,7 @@ public static partial class F
         }
         var oneHot = OneHot(safe, classes, logProbs.DType);
         var picked = Sum(last * oneHot, [-1]);
-        Tensor? w = keep is null ? null : Cast(keep, logProbs.DType);
+        Tensor? kept = keep is null ? null : Cast(keep, logProbs.DType), w = kept;
         if (weight is not null)
         {
             if (weight.Shape != new Shape(classes))
@@ -118,7 +122,7 @@ public static partial class F
             var wt = Sum(oneHot * weight, [-1]);
             w = w is null ? wt : w * wt;
         }
-        return (picked, w);
+        return new Picked(picked, w, kept);
     }
 
     /// <summary>Class weights [C] shaped to broadcast along axis 1 of <paramref name="like"/>.</summary>

@@ -15,6 +15,10 @@ public abstract class Module(Graph graph, string name)
         return v;
     }
 
+    /// <summary>A normalization's elementwise affine: weight ones and bias zeros, as PyTorch's.</summary>
+    protected (Tensor Weight, Tensor Bias) Affine(int[] shape) =>
+        (Parameter("weight", shape, Initializer.Ones), Parameter("bias", shape, Initializer.Zeros));
+
     /// <summary>PyTorch's default for weights and biases: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).</summary>
     protected static Initializer FanInUniform(int fanIn) { double b = 1 / Math.Sqrt(fanIn); return Initializer.Uniform(-b, b); }
 }
@@ -25,7 +29,10 @@ public sealed class Linear : Module
     public Tensor Weight { get; }
     public Tensor? Bias { get; }
 
-    /// <summary>PyTorch's initialization unless <paramref name="weightInit"/>/<paramref name="biasInit"/> are given (see <see cref="Init"/>).</summary>
+    /// <summary>
+    /// PyTorch's initialization unless <paramref name="weightInit"/>/<paramref name="biasInit"/> are
+    /// given (see <see cref="Init"/>).
+    /// </summary>
     public Linear(Graph g, string name, int inFeatures, int outFeatures, bool bias = true, Initializer? weightInit = null,
         Initializer? biasInit = null) : base(g, name)
     {

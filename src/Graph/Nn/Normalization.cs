@@ -9,11 +9,7 @@ public sealed class LayerNorm : Module
     public LayerNorm(Graph g, string name, int[] normalizedShape, double eps = 1e-5, bool elementwiseAffine = true) : base(g, name)
     {
         shape = normalizedShape; this.eps = eps;
-        if (elementwiseAffine)
-        {
-            Weight = Parameter("weight", normalizedShape, Initializer.Ones);
-            Bias = Parameter("bias", normalizedShape, Initializer.Zeros);
-        }
+        if (elementwiseAffine) (Weight, Bias) = Affine(normalizedShape);
     }
 
     public Tensor? Weight { get; }
@@ -37,11 +33,7 @@ public sealed class GroupNorm : Module
         if (numGroups <= 0 || numChannels % numGroups != 0)
             throw new GraphException($"GroupNorm '{name}': {numChannels} channels do not split into {numGroups} groups");
         groups = numGroups; this.eps = eps;
-        if (affine)
-        {
-            Weight = Parameter("weight", [numChannels], Initializer.Ones);
-            Bias = Parameter("bias", [numChannels], Initializer.Zeros);
-        }
+        if (affine) (Weight, Bias) = Affine([numChannels]);
     }
 
     public Tensor? Weight { get; }
@@ -102,11 +94,7 @@ public abstract class BatchNormBase : Module
     protected BatchNormBase(Graph g, string name, int numFeatures, int rank, double eps, double momentum, bool affine) : base(g, name)
     {
         this.rank = rank; this.eps = eps; this.momentum = momentum;
-        if (affine)
-        {
-            Weight = Parameter("weight", [numFeatures], Initializer.Ones);
-            Bias = Parameter("bias", [numFeatures], Initializer.Zeros);
-        }
+        if (affine) (Weight, Bias) = Affine([numFeatures]);
         RunningMean = g.Variable($"{name}.running_mean", [numFeatures], Initializer.Zeros, trainable: false);
         RunningVar = g.Variable($"{name}.running_var", [numFeatures], Initializer.Ones, trainable: false);
     }
