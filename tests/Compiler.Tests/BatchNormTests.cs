@@ -1,6 +1,9 @@
 namespace GraphNet.Compiler.Tests;
 
-/// <summary>BatchNorm against PyTorch's definition written out here: batch statistics in training, running ones in evaluation, and the running statistics updated by the train op itself.</summary>
+/// <summary>
+/// BatchNorm against PyTorch's definition written out here: batch statistics in training, running
+/// ones in evaluation, and the running statistics updated by the train op itself.
+/// </summary>
 public class BatchNormTests
 {
     private static readonly float[] X = [0.5f, -1f, 2f, 0.3f, 1.5f, -0.7f, -2f, 0.9f, 0.1f, 1.1f, -0.4f, 0.8f]; // [N = 3, C = 2, L = 2]

@@ -90,7 +90,8 @@ public class LossTests
         Close(3.0 + 0.4, Eval((g, p) => F.NllLoss(p[0], p[1], reduction: Reduction.Sum), lp, t), "summed nll");
     }
 
-    public static TheoryData<string> Elementwise => new() { "mse", "l1", "smooth_l1", "smooth_l1_b0", "huber", "bce", "bce_logits", "bce_pos", "kl", "kl_log" };
+    public static TheoryData<string> Elementwise =>
+        new() { "mse", "l1", "smooth_l1", "smooth_l1_b0", "huber", "bce", "bce_logits", "bce_pos", "kl", "kl_log" };
 
     [Theory, MemberData(nameof(Elementwise))]
     public void ElementwiseLossesFollowPyTorchsFormulas(string name)

@@ -2,7 +2,10 @@ using static GraphNet.Tests.GradCheck;
 
 namespace GraphNet.Tests;
 
-/// <summary>LayerNorm, GroupNorm, Embedding, PixelShuffle, nearest upsampling and adaptive pooling: PyTorch's definitions as loops here, and finite differences.</summary>
+/// <summary>
+/// LayerNorm, GroupNorm, Embedding, PixelShuffle, nearest upsampling and adaptive pooling:
+/// PyTorch's definitions as loops here, and finite differences.
+/// </summary>
 public class NormalizationAndResamplingTests
 {
     private static NDArray[] Run(Func<Graph, Tensor[], Tensor[]> build, params NDArray[] values)
@@ -35,7 +38,8 @@ public class NormalizationAndResamplingTests
                 for (int i = 0; i < 6; i++)
                 {
                     int c = group * 2 + i / 3;
-                    Assert.Equal((part[i] - gm) / Math.Sqrt(gv + 1e-5) * gw.GetDouble(c) + gb.GetDouble(c), r[1].GetDouble(n * 12 + group * 6 + i), 12);
+                    double want = (part[i] - gm) / Math.Sqrt(gv + 1e-5) * gw.GetDouble(c) + gb.GetDouble(c);
+                    Assert.Equal(want, r[1].GetDouble(n * 12 + group * 6 + i), 12);
                 }
             }
         }

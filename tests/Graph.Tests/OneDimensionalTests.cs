@@ -27,11 +27,13 @@ public class OneDimensionalTests
                         for (int j = 0; j < k; j++)
                         {
                             int at = t * stride - padding + j * dilation;
-                            if (at >= 0 && at < l) sum += w.GetDouble((oc * (c / groups) + ic) * k + j) * x.GetDouble((s * c + g * (c / groups) + ic) * l + at);
+                            if (at < 0 || at >= l) continue;
+                            sum += w.GetDouble((oc * (c / groups) + ic) * k + j) * x.GetDouble((s * c + g * (c / groups) + ic) * l + at);
                         }
                     Assert.Equal(sum, y.GetDouble((s * o + oc) * lo + t), 12);
                 }
-        Check((gr, p) => F.Conv1d(p[0], p[1], p[2], stride, padding, dilation, groups), new Input([n, c, l]), new Input([o, c / groups, k]), new Input([o]));
+        Check((gr, p) => F.Conv1d(p[0], p[1], p[2], stride, padding, dilation, groups),
+            new Input([n, c, l]), new Input([o, c / groups, k]), new Input([o]));
     }
 
     private static readonly Graph G = new(seed: 1);

@@ -1,7 +1,8 @@
 namespace GraphNet.Train;
 
 /// <summary>SGD with momentum, dampening, Nesterov and weight decay (PyTorch's rule: the first step's buffer is the gradient).</summary>
-public sealed class Sgd(double lr, double momentum = 0, double dampening = 0, bool nesterov = false, double weightDecay = 0, string name = "sgd") : Optimizer(name, lr)
+public sealed class Sgd(double lr, double momentum = 0, double dampening = 0, bool nesterov = false,
+    double weightDecay = 0, string name = "sgd") : Optimizer(name, lr)
 {
     protected override Tensor Update(Tensor p, Tensor g, Tensor t)
     {
@@ -19,7 +20,8 @@ public sealed class Sgd(double lr, double momentum = 0, double dampening = 0, bo
 }
 
 /// <summary>Adagrad: sum += g²; p -= lr / (1 + (t-1) lr_decay) · g / (sqrt(sum) + eps).</summary>
-public sealed class Adagrad(double lr = 0.01, double lrDecay = 0, double weightDecay = 0, double initialAccumulator = 0, double eps = 1e-10, string name = "adagrad") : Optimizer(name, lr)
+public sealed class Adagrad(double lr = 0.01, double lrDecay = 0, double weightDecay = 0,
+    double initialAccumulator = 0, double eps = 1e-10, string name = "adagrad") : Optimizer(name, lr)
 {
     protected override Tensor Update(Tensor p, Tensor g, Tensor t)
     {
@@ -33,7 +35,8 @@ public sealed class Adagrad(double lr = 0.01, double lrDecay = 0, double weightD
 }
 
 /// <summary>Adadelta: v = ρv + (1-ρ)g²; Δ = sqrt(u+eps)/sqrt(v+eps)·g; u = ρu + (1-ρ)Δ²; p -= lr·Δ (the averages as lerps).</summary>
-public sealed class Adadelta(double lr = 1.0, double rho = 0.9, double eps = 1e-6, double weightDecay = 0, string name = "adadelta") : Optimizer(name, lr)
+public sealed class Adadelta(double lr = 1.0, double rho = 0.9, double eps = 1e-6, double weightDecay = 0,
+    string name = "adadelta") : Optimizer(name, lr)
 {
     protected override Tensor Update(Tensor p, Tensor g, Tensor t)
     {
@@ -48,7 +51,8 @@ public sealed class Adadelta(double lr = 1.0, double rho = 0.9, double eps = 1e-
 }
 
 /// <summary>RMSprop, optionally centered and with momentum.</summary>
-public sealed class RmsProp(double lr = 0.01, double alpha = 0.99, double eps = 1e-8, double weightDecay = 0, double momentum = 0, bool centered = false, string name = "rmsprop") : Optimizer(name, lr)
+public sealed class RmsProp(double lr = 0.01, double alpha = 0.99, double eps = 1e-8, double weightDecay = 0,
+    double momentum = 0, bool centered = false, string name = "rmsprop") : Optimizer(name, lr)
 {
     protected override Tensor Update(Tensor p, Tensor g, Tensor t)
     {
@@ -125,5 +129,5 @@ public class Adam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, do
 }
 
 /// <summary>AdamW: Adam with decoupled weight decay (default 0.01, as PyTorch).</summary>
-public sealed class AdamW(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 1e-2, string name = "adamw",
-    bool amsgrad = false) : Adam(lr, beta1, beta2, eps, weightDecay, decoupled: true, name, amsgrad);
+public sealed class AdamW(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+    double weightDecay = 1e-2, string name = "adamw", bool amsgrad = false) : Adam(lr, beta1, beta2, eps, weightDecay, decoupled: true, name, amsgrad);
