@@ -120,8 +120,8 @@ public class ScanTests
         var (ob, hb) = unrolled.Forward(x);
         var la = F.Sum(F.Square(oa)) + F.Sum(ha);
         var lb = F.Sum(F.Square(ob)) + F.Sum(hb);
-        var ga = F.Gradients([la], scanned.Parameters.Append(x).ToList()).Cast<Tensor>().ToArray();
-        var gb = F.Gradients([lb], scanned.Parameters.Append(x).ToList()).Cast<Tensor>().ToArray();
+        var ga = F.Gradients([la], scanned.Parameters().Append(x).ToList()).Cast<Tensor>().ToArray();
+        var gb = F.Gradients([lb], scanned.Parameters().Append(x).ToList()).Cast<Tensor>().ToArray();
         using var s = new Session(g, new SessionOptions { UseCompileCache = false });
         var feeds = new Dictionary<Tensor, NDArray> { [x] = BackendParity.Random(rng, [2, 6, 3]) };
         var a = s.Run([la, .. ga], feeds);

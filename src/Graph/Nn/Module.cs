@@ -1,179 +1,296 @@
+using System.Reflection;
+
 namespace GraphNet.Nn;
 
-/// <summary>A layer with named parameters, PyTorch style ("conv1.weight").</summary>
-public abstract class Module(Graph graph, string name)
+/// <summary>
+/// A layer or a model, PyTorch style: a module's parameters and buffers are named by the path of
+/// fields that leads to them ("conv1.weight", "main.0.bias"), with no strings to pass.
+/// <para>
+/// A module made without a graph (<c>new Linear(784, 10)</c>, the PyTorch way) creates its
+/// variables the first time any module of its tree runs, on the graph of that input: the tree's
+/// outermost module names every parameter below it then. Made with a graph and a name (the TF1
+/// way, <c>new Linear(g, "fc1", 784, 10)</c>) it creates them at once, named "fc1.weight".
+/// </para>
+/// </summary>
+public abstract class Module
 {
-    private readonly List<Tensor> parameters = [];
-    public Graph Graph { get; } = graph;
-    public string Name { get; } = name;
-    public IReadOnlyList<Tensor> Parameters => parameters;
+    // Modules made on this thread that no module has claimed as a child yet: the candidates for
+    // being someone's parent when a module first runs (a child cannot see who holds it).
+    [ThreadStatic] private static List<WeakReference<Module>>? unclaimed;
 
-    protected Tensor Parameter(string suffix, int[] shape, Initializer init)
+    private readonly List<Parameter> own = [];
+    private List<(string Name, Module Child)>? children;
+    private Module? parent;
+    private string scopeName = "";
+    private Graph? graph;
+
+    /// <summary>A module whose variables are made when it first runs (see the class summary).</summary>
+    protected Module() => (unclaimed ??= []).Add(new WeakReference<Module>(this));
+
+    /// <summary>
+    /// Binds the module to <paramref name="g"/> now, its variables named "<paramref name="name"/>.weight"
+    /// (what a layer's TF1-style constructor, taking a graph and a name, calls last).
+    /// </summary>
+    protected void BindAs(Graph g, string name)
     {
-        var v = Graph.Variable($"{Name}.{suffix}", shape, init);
-        parameters.Add(v);
-        return v;
+        this.name = name;
+        Bind(g, name);
     }
 
-    /// <summary>A normalization's elementwise affine: weight ones and bias zeros, as PyTorch's.</summary>
-    protected (Tensor Weight, Tensor Bias) Affine(int[] shape) =>
-        (Parameter("weight", shape, Initializer.Ones), Parameter("bias", shape, Initializer.Zeros));
+    /// <summary>
+    /// The name of an outermost module's variables in the graph ("netD" makes "netD.main.0.weight");
+    /// without one they are named by their paths alone, unless those names are taken in the graph.
+    /// The names in <see cref="StateDict"/> never include it.
+    /// </summary>
+    public string? Name { get => name; init => name = value; }
+    private string? name;
+
+    /// <summary>The graph this module's variables live on; set when it first runs.</summary>
+    public Graph Graph => graph ?? throw Unbound();
+
+    /// <summary>Whether the module's variables have been made (it has run, or was made with a graph).</summary>
+    public bool IsBound => graph is not null;
+
+    /// <summary>Training mode (the default), as PyTorch's <c>module.training</c>; see <see cref="Train"/>.</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>
+    /// The one-tensor forward pass, what <see cref="Sequential"/> calls. Layers of other inputs
+    /// (recurrent ones, embeddings of a state) define their own <c>Forward</c> overloads.
+    /// </summary>
+    public virtual Tensor Forward(Tensor x) =>
+        throw new GraphException($"{GetType().Name} does not define Forward(Tensor); call the Forward it defines");
+
+    /// <summary>Sets training mode on this module and every module below it; returns this module.</summary>
+    public Module Train(bool mode = true)
+    {
+        Training = mode;
+        foreach (var (_, c) in Children()) c.Train(mode);
+        return this;
+    }
+
+    /// <summary>Evaluation mode: dropout passes values through, normalization uses its running statistics.</summary>
+    public Module Eval() => Train(false);
+
+    /// <summary>The modules this one holds directly, with their names, in declaration order.</summary>
+    public virtual IReadOnlyList<(string Name, Module Child)> Children() =>
+        // Found again until bound: a model's fields may still be replaced before it first runs.
+        children ?? (graph is null ? FindChildren() : children = FindChildren());
+
+    /// <summary>This module ("") and every module below it, with their paths, parents first.</summary>
+    public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "")
+    {
+        yield return (prefix, this);
+        foreach (var (n, c) in Children())
+            foreach (var m in c.NamedModules(Join(prefix, n))) yield return m;
+    }
+
+    /// <summary>Trainable parameters with their paths, as PyTorch's <c>named_parameters()</c> (each once).</summary>
+    public IEnumerable<(string Name, Tensor Parameter)> NamedParameters() =>
+        Distinct(Entries().Where(e => e.Slot.Trainable));
+
+    /// <summary>Buffers (BatchNorm's running statistics) with their paths, as PyTorch's <c>named_buffers()</c>.</summary>
+    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers() => Distinct(Entries().Where(e => !e.Slot.Trainable));
+
+    /// <summary>The trainable parameters, for an optimizer's variable list.</summary>
+    public IReadOnlyList<Tensor> Parameters() => NamedParameters().Select(p => p.Parameter).ToList();
+
+    /// <summary>
+    /// The variables of PyTorch's <c>state_dict()</c>: each module's parameters then its buffers,
+    /// parents before children, keyed by path. Read or load their values with the runtime's
+    /// <c>StateDicts</c> (safetensors files a PyTorch state_dict saved load directly).
+    /// </summary>
+    public IReadOnlyList<(string Name, Tensor Variable)> StateDict() => Distinct(Entries()).ToList();
+
+    /// <summary>Registers a trainable parameter, made on the graph when the module is bound.</summary>
+    protected Parameter RegisterParameter(string name, int[] shape, Initializer init, DType dtype = DType.Float32) =>
+        Register(new Parameter(this, name, shape, init, dtype, trainable: true));
+
+    /// <summary>Registers a buffer: state that is saved but not trained (PyTorch's register_buffer).</summary>
+    protected Parameter RegisterBuffer(string name, int[] shape, Initializer init, DType dtype = DType.Float32) =>
+        Register(new Parameter(this, name, shape, init, dtype, trainable: false));
+
+    /// <summary>
+    /// Starts a forward pass on <paramref name="x"/>'s graph: binds the module's tree there if this
+    /// is its first run, and opens the module's name scope for the nodes it adds.
+    /// </summary>
+    protected IDisposable Enter(Tensor x)
+    {
+        Bind(x.Graph);
+        return scopeName.Length == 0 ? NoScope.Instance : x.Graph.NameScope(scopeName);
+    }
+
+    /// <summary>
+    /// The training switch of this module on <paramref name="g"/>: true while the module is in
+    /// training mode (read on every run, so Eval() needs no recompilation) and the graph's own
+    /// <see cref="Graph.Training"/> switch is not fed false.
+    /// </summary>
+    protected Tensor TrainingSwitch(Graph g)
+    {
+        var mine = g.HostScalar("training", () => Training ? 1 : 0, DType.Bool);
+        return F.Where(g.Training, mine, g.Training);
+    }
 
     /// <summary>PyTorch's default for weights and biases: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).</summary>
     protected static Initializer FanInUniform(int fanIn) { double b = 1 / Math.Sqrt(fanIn); return Initializer.Uniform(-b, b); }
-}
 
-/// <summary>y = x Wᵀ + b, with weight [out, in] and bias [out].</summary>
-public sealed class Linear : Module
-{
-    public Tensor Weight { get; }
-    public Tensor? Bias { get; }
+    /// <summary>A normalization's elementwise affine: weight ones and bias zeros, as PyTorch's.</summary>
+    protected (Parameter Weight, Parameter Bias) Affine(int[] shape, DType dtype) =>
+        (RegisterParameter("weight", shape, Initializer.Ones, dtype), RegisterParameter("bias", shape, Initializer.Zeros, dtype));
 
-    /// <summary>
-    /// PyTorch's initialization unless <paramref name="weightInit"/>/<paramref name="biasInit"/> are
-    /// given (see <see cref="Init"/>).
-    /// </summary>
-    public Linear(Graph g, string name, int inFeatures, int outFeatures, bool bias = true, Initializer? weightInit = null,
-        Initializer? biasInit = null) : base(g, name)
+    public override string ToString() => scopeName.Length > 0 ? $"{GetType().Name} '{scopeName}'" : GetType().Name;
+
+    private Parameter Register(Parameter p)
     {
-        Weight = Parameter("weight", [outFeatures, inFeatures], weightInit ?? FanInUniform(inFeatures));
-        if (bias) Bias = Parameter("bias", [outFeatures], biasInit ?? FanInUniform(inFeatures));
+        if (own.Any(o => o.Name == p.Name)) throw new GraphException($"{this} registers '{p.Name}' twice");
+        own.Add(p);
+        if (graph is not null) p.Materialize(graph, Join(VariablePrefix(), p.Name));
+        return p;
     }
 
-    public Tensor Forward(Tensor x)
+    private IEnumerable<(string Name, Parameter Slot)> Entries(string prefix = "")
     {
-        using var _ = Graph.NameScope(Name);
-        var y = F.MatMul(x, Weight, transB: true);
-        return Bias is null ? y : y + Bias;
-    }
-}
-
-/// <summary>2-D convolution layer with weight [out, in/groups, k, k].</summary>
-public sealed class Conv2d : Module
-{
-    private readonly int stride, padding, dilation, groups;
-    public Tensor Weight { get; }
-    public Tensor? Bias { get; }
-
-    public Conv2d(Graph g, string name, int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0,
-        int dilation = 1, int groups = 1, bool bias = true, Initializer? weightInit = null, Initializer? biasInit = null) : base(g, name)
-    {
-        (this.stride, this.padding, this.dilation, this.groups) = (stride, padding, dilation, groups);
-        int fanIn = inChannels / groups * kernelSize * kernelSize;
-        Weight = Parameter("weight", [outChannels, inChannels / groups, kernelSize, kernelSize], weightInit ?? FanInUniform(fanIn));
-        if (bias) Bias = Parameter("bias", [outChannels], biasInit ?? FanInUniform(fanIn));
+        foreach (var p in own) yield return (Join(prefix, p.Name), p);
+        foreach (var (n, c) in Children())
+            foreach (var e in c.Entries(Join(prefix, n))) yield return e;
     }
 
-    public Tensor Forward(Tensor x)
+    // A module held twice (shared weights) lists its parameters once, under its first path.
+    private static IEnumerable<(string, Tensor)> Distinct(IEnumerable<(string Name, Parameter Slot)> entries)
     {
-        using var _ = Graph.NameScope(Name);
-        return F.Conv2d(x, Weight, Bias, stride, padding, dilation, groups);
-    }
-}
-
-/// <summary>Transposed convolution layer with weight [in, out/groups, k, k] (PyTorch's layout and init).</summary>
-public sealed class ConvTranspose2d : Module
-{
-    private readonly int stride, padding, outputPadding, groups;
-    public Tensor Weight { get; }
-    public Tensor? Bias { get; }
-
-    public ConvTranspose2d(Graph g, string name, int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int outputPadding = 0, int groups = 1, bool bias = true) : base(g, name)
-    {
-        (this.stride, this.padding, this.outputPadding, this.groups) = (stride, padding, outputPadding, groups);
-        // PyTorch computes fan_in from weight.size(1) * k * k for transposed convolutions.
-        int fanIn = outChannels / groups * kernelSize * kernelSize;
-        Weight = Parameter("weight", [inChannels, outChannels / groups, kernelSize, kernelSize], FanInUniform(fanIn));
-        if (bias) Bias = Parameter("bias", [outChannels], FanInUniform(fanIn));
+        var seen = new HashSet<Parameter>();
+        foreach (var (n, p) in entries)
+            if (seen.Add(p)) yield return (n, p.Tensor);
     }
 
-    public Tensor Forward(Tensor x)
+    private string VariablePrefix() => parent is null ? Name ?? rootPrefix : Join(parent.VariablePrefix(), localName);
+    private string rootPrefix = "";
+    private string localName = "";
+
+    private void Bind(Graph g)
     {
-        using var _ = Graph.NameScope(Name);
-        return F.ConvTranspose2d(x, Weight, Bias, stride, padding, outputPadding, groups);
-    }
-}
-
-/// <summary>Pooling, dropout and flatten as layers, for model code that reads like PyTorch's.</summary>
-public sealed class MaxPool2d(int kernel, int? stride = null, int padding = 0)
-{
-    public Tensor Forward(Tensor x) => F.MaxPool2d(x, kernel, stride, padding);
-}
-
-public sealed class MinPool2d(int kernel, int? stride = null, int padding = 0)
-{
-    public Tensor Forward(Tensor x) => F.MinPool2d(x, kernel, stride, padding);
-}
-
-public sealed class AvgPool2d(int kernel, int? stride = null, int padding = 0)
-{
-    public Tensor Forward(Tensor x) => F.AvgPool2d(x, kernel, stride, padding);
-}
-
-public sealed class Dropout(double rate = 0.5)
-{
-    public Tensor Forward(Tensor x) => F.Dropout(x, rate);
-}
-
-public sealed class Flatten(int startDim = 1)
-{
-    public Tensor Forward(Tensor x) => F.Flatten(x, startDim);
-}
-
-/// <summary>1-D convolution layer over [N, C, L] with weight [out, in/groups, k] (PyTorch's layout and init).</summary>
-public sealed class Conv1d : Module
-{
-    private readonly int stride, padding, dilation, groups;
-    public Tensor Weight { get; }
-    public Tensor? Bias { get; }
-
-    public Conv1d(Graph g, string name, int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0,
-        int dilation = 1, int groups = 1, bool bias = true, Initializer? weightInit = null, Initializer? biasInit = null) : base(g, name)
-    {
-        (this.stride, this.padding, this.dilation, this.groups) = (stride, padding, dilation, groups);
-        int fanIn = inChannels / groups * kernelSize;
-        Weight = Parameter("weight", [outChannels, inChannels / groups, kernelSize], weightInit ?? FanInUniform(fanIn));
-        if (bias) Bias = Parameter("bias", [outChannels], biasInit ?? FanInUniform(fanIn));
+        if (graph is not null)
+        {
+            if (graph != g) throw new GraphException($"{this} has its variables on another graph; make a new module for this graph");
+            return;
+        }
+        ClaimChildren();
+        var root = this;
+        while (root.parent is not null) root = root.parent;
+        root.rootPrefix = root.Name ?? FreePrefix(root, g);
+        root.Bind(g, root.VariablePrefix());
     }
 
-    public Tensor Forward(Tensor x)
+    private void Bind(Graph g, string scope)
     {
-        using var _ = Graph.NameScope(Name);
-        return F.Conv1d(x, Weight, Bias, stride, padding, dilation, groups);
+        graph = g;
+        scopeName = scope;
+        foreach (var p in own) p.Materialize(g, Join(VariablePrefix(), p.Name));
+        foreach (var (n, c) in Children())
+        {
+            if (c.graph is not null) continue;
+            if (c.parent is null) (c.parent, c.localName) = (this, n);
+            c.Bind(g, n);
+        }
     }
-}
 
-/// <summary>PReLU, as torch.nn.PReLU: one slope or one per channel, starting at 0.25.</summary>
-public sealed class PReLU : Module
-{
-    public PReLU(Graph g, string name, int numParameters = 1, double init = 0.25) : base(g, name) =>
-        Weight = Parameter("weight", [numParameters], Initializer.Constant(init));
-
-    public Tensor Weight { get; }
-
-    public Tensor Forward(Tensor x)
+    // Paths alone when none is taken; otherwise the model's type ("discriminator", then
+    // "discriminator_1", ...), so two models of one graph never share a variable.
+    private static string FreePrefix(Module root, Graph g)
     {
-        using var _ = Graph.NameScope(Name);
-        return F.Prelu(x, Weight);
+        var paths = root.Entries().Select(e => e.Name).ToList();
+        bool Free(string prefix) => paths.All(p => !g.HasVariable(Join(prefix, p)));
+        if (Free("")) return "";
+        string type = root.GetType().Name.ToLowerInvariant();
+        for (int k = 0; ; k++)
+            if (Free(k == 0 ? type : $"{type}_{k}")) return k == 0 ? type : $"{type}_{k}";
+    }
+
+    private static void ClaimChildren()
+    {
+        if (unclaimed is null) return;
+        foreach (var weak in unclaimed.ToArray())
+        {
+            if (!weak.TryGetTarget(out var m)) continue;
+            IReadOnlyList<(string, Module)> held;
+            try { held = m.Children(); }
+            catch (GraphException) { continue; } // a module that cannot list its children says so when it runs
+            foreach (var (n, c) in held)
+                if (c.parent is null && c.graph is null && !ReferenceEquals(c, m) && !IsAncestor(c, m)) (c.parent, c.localName) = (m, n);
+        }
+        unclaimed.RemoveAll(w => !w.TryGetTarget(out var m) || m.parent is not null || m.graph is not null);
+    }
+
+    private static bool IsAncestor(Module a, Module m)
+    {
+        for (var p = m.parent; p is not null; p = p.parent) if (ReferenceEquals(p, a)) return true;
+        return false;
+    }
+
+    // The fields (and auto-properties) that hold modules, base class first, in declaration order.
+    private List<(string, Module)> FindChildren()
+    {
+        var found = new List<(string, Module)>();
+        var types = new List<Type>();
+        for (var t = GetType(); t is not null && t != typeof(Module); t = t.BaseType) types.Insert(0, t);
+        foreach (var t in types)
+            foreach (var f in t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            {
+                string name = FieldName(f.Name);
+                if (typeof(Module).IsAssignableFrom(f.FieldType))
+                {
+                    if (f.GetValue(this) is Module m) found.Add((name, m));
+                }
+                else if (f.FieldType != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(f.FieldType)
+                    && f.FieldType.GetInterfaces().Append(f.FieldType).Any(i => i.IsGenericType && i.GetGenericArguments().Any(a => typeof(Module).IsAssignableFrom(a))))
+                    throw new GraphException($"{GetType().Name}.{name} is a collection of modules, whose parameters would not be found; " +
+                        "hold them in a ModuleList (or Sequential), as in PyTorch");
+            }
+        return found;
+    }
+
+    // "<Encoder>k__BackingField" is the property Encoder; "_fc1" is fc1.
+    private static string FieldName(string field) =>
+        field.StartsWith('<') ? field[1..field.IndexOf('>')] : field.TrimStart('_');
+
+    internal static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : a + "." + b;
+
+    private GraphException Unbound() => new($"{GetType().Name} has no graph yet: its variables are made the first time it runs " +
+        "(call Forward on a graph's tensor before asking for its parameters)");
+
+    private sealed class NoScope : IDisposable
+    {
+        public static readonly NoScope Instance = new();
+        public void Dispose() { }
     }
 }
 
-public sealed class MaxPool1d(int kernel, int? stride = null, int padding = 0)
+/// <summary>
+/// A module's parameter or buffer: its name, shape, dtype and initializer, and once the module is
+/// bound, its graph variable (<see cref="Tensor"/>).
+/// </summary>
+public sealed class Parameter
 {
-    public Tensor Forward(Tensor x) => F.MaxPool1d(x, kernel, stride, padding);
-}
+    private readonly Module owner;
+    private readonly Initializer init;
+    private Tensor? tensor;
 
-public sealed class AvgPool1d(int kernel, int? stride = null, int padding = 0)
-{
-    public Tensor Forward(Tensor x) => F.AvgPool1d(x, kernel, stride, padding);
-}
+    internal Parameter(Module owner, string name, int[] shape, Initializer init, DType dtype, bool trainable)
+    {
+        (this.owner, this.init) = (owner, init);
+        (Name, Shape, DType, Trainable) = (name, shape, dtype, trainable);
+    }
 
-public sealed class Dropout2d(double rate = 0.5)
-{
-    public Tensor Forward(Tensor x) => F.Dropout2d(x, rate);
-}
+    public string Name { get; }
+    public int[] Shape { get; }
+    public DType DType { get; }
+    public bool Trainable { get; }
 
-public sealed class Unflatten(int dim, params int[] sizes)
-{
-    public Tensor Forward(Tensor x) => F.Unflatten(x, dim, sizes);
+    /// <summary>The graph variable; an error before the module has run.</summary>
+    public Tensor Tensor => tensor ?? throw new GraphException($"'{Name}' of {owner.GetType().Name} has no graph yet: " +
+        "a module's variables are made the first time it runs (call Forward first)");
+
+    internal void Materialize(Graph g, string name) => tensor = g.Variable(name, Shape, init, DType, Trainable);
+
+    public static implicit operator Tensor(Parameter p) => p.Tensor;
 }

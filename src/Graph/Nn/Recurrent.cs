@@ -9,25 +9,27 @@ namespace GraphNet.Nn;
 /// </summary>
 public abstract class RecurrentBase : Module
 {
-    protected RecurrentBase(Graph g, string name, int inputSize, int hiddenSize, int gates) : base(g, name)
+    private readonly Parameter wih, whh, bih, bhh;
+    private (Tensor Wih, Tensor Whh, Tensor Bih, Tensor Bhh)? overridden;
+
+    protected RecurrentBase(int inputSize, int hiddenSize, int gates, DType dtype)
     {
         HiddenSize = hiddenSize;
         var init = FanInUniform(hiddenSize); // PyTorch: U(-1/sqrt(H), 1/sqrt(H)) for all four
-        WeightIh = Parameter("weight_ih_l0", [gates * hiddenSize, inputSize], init);
-        WeightHh = Parameter("weight_hh_l0", [gates * hiddenSize, hiddenSize], init);
-        BiasIh = Parameter("bias_ih_l0", [gates * hiddenSize], init);
-        BiasHh = Parameter("bias_hh_l0", [gates * hiddenSize], init);
+        wih = RegisterParameter("weight_ih_l0", [gates * hiddenSize, inputSize], init, dtype);
+        whh = RegisterParameter("weight_hh_l0", [gates * hiddenSize, hiddenSize], init, dtype);
+        bih = RegisterParameter("bias_ih_l0", [gates * hiddenSize], init, dtype);
+        bhh = RegisterParameter("bias_hh_l0", [gates * hiddenSize], init, dtype);
     }
 
     public int HiddenSize { get; }
-    public Tensor WeightIh { get; private set; }
-    public Tensor WeightHh { get; private set; }
-    public Tensor BiasIh { get; private set; }
-    public Tensor BiasHh { get; private set; }
+    public Tensor WeightIh => overridden?.Wih ?? wih;
+    public Tensor WeightHh => overridden?.Whh ?? whh;
+    public Tensor BiasIh => overridden?.Bih ?? bih;
+    public Tensor BiasHh => overridden?.Bhh ?? bhh;
 
     /// <summary>Computes with other tensors in place of the parameters (gradient checks feed them).</summary>
-    internal void OverrideParameters(Tensor wih, Tensor whh, Tensor bih, Tensor bhh) =>
-        (WeightIh, WeightHh, BiasIh, BiasHh) = (wih, whh, bih, bhh);
+    internal void OverrideParameters(Tensor wih, Tensor whh, Tensor bih, Tensor bhh) => overridden = (wih, whh, bih, bhh);
 
     /// <summary>
     /// Unroll the sequence into one copy of the cell per step (TF1's static_rnn) instead of
@@ -38,8 +40,8 @@ public abstract class RecurrentBase : Module
     /// <summary>Runs the sequence; returns all hidden states [N, T, H] and the last one [N, H].</summary>
     public (Tensor Output, Tensor Last) Forward(Tensor x, Tensor? h0 = null)
     {
-        if (x.Rank != 3) throw new GraphException($"{GetType().Name} '{Name}' expects a batch-first sequence [N, T, features], got {x.Shape}");
-        using var _ = Graph.NameScope(Name);
+        if (x.Rank != 3) throw new GraphException($"{this} expects a batch-first sequence [N, T, features], got {x.Shape}");
+        using var _ = Enter(x);
         if (!Unroll)
         {
             // Time-major, as F.Scan runs inside: x is transposed before the projection (one matmul
@@ -80,14 +82,24 @@ public abstract class RecurrentBase : Module
 }
 
 /// <summary>Elman RNN with tanh: h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh).</summary>
-public sealed class RNN(Graph g, string name, int inputSize, int hiddenSize) : RecurrentBase(g, name, inputSize, hiddenSize, 1)
+public sealed class RNN : RecurrentBase
 {
+    public RNN(int inputSize, int hiddenSize, DType dtype = DType.Float32) : base(inputSize, hiddenSize, 1, dtype) { }
+
+    public RNN(Graph g, string name, int inputSize, int hiddenSize, DType dtype = DType.Float32)
+        : this(inputSize, hiddenSize, dtype) => BindAs(g, name);
+
     protected override (Tensor, Tensor?) Cell(Tensor xp, Tensor? h, Tensor? c) => (F.Tanh(xp + Recur(h)), null);
 }
 
 /// <summary>LSTM with PyTorch's gate order i, f, g, o.</summary>
-public sealed class LSTM(Graph g, string name, int inputSize, int hiddenSize) : RecurrentBase(g, name, inputSize, hiddenSize, 4)
+public sealed class LSTM : RecurrentBase
 {
+    public LSTM(int inputSize, int hiddenSize, DType dtype = DType.Float32) : base(inputSize, hiddenSize, 4, dtype) { }
+
+    public LSTM(Graph g, string name, int inputSize, int hiddenSize, DType dtype = DType.Float32)
+        : this(inputSize, hiddenSize, dtype) => BindAs(g, name);
+
     protected override bool HasCell => true;
 
     protected override (Tensor, Tensor?) Cell(Tensor xp, Tensor? h, Tensor? c)
@@ -103,8 +115,13 @@ public sealed class LSTM(Graph g, string name, int inputSize, int hiddenSize) : 
 }
 
 /// <summary>GRU with PyTorch's gate order r, z, n: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).</summary>
-public sealed class GRU(Graph g, string name, int inputSize, int hiddenSize) : RecurrentBase(g, name, inputSize, hiddenSize, 3)
+public sealed class GRU : RecurrentBase
 {
+    public GRU(int inputSize, int hiddenSize, DType dtype = DType.Float32) : base(inputSize, hiddenSize, 3, dtype) { }
+
+    public GRU(Graph g, string name, int inputSize, int hiddenSize, DType dtype = DType.Float32)
+        : this(inputSize, hiddenSize, dtype) => BindAs(g, name);
+
     protected override (Tensor, Tensor?) Cell(Tensor xp, Tensor? h, Tensor? c)
     {
         var hp = Recur(h);
@@ -124,25 +141,30 @@ public sealed class GRU(Graph g, string name, int inputSize, int hiddenSize) : R
 /// </summary>
 public sealed class LSTMCell : Module
 {
-    public LSTMCell(Graph g, string name, int inputSize, int hiddenSize) : base(g, name)
+    private readonly Parameter wih, whh, bih, bhh;
+
+    public LSTMCell(int inputSize, int hiddenSize, DType dtype = DType.Float32)
     {
         HiddenSize = hiddenSize;
         var init = FanInUniform(hiddenSize);
-        WeightIh = Parameter("weight_ih", [4 * hiddenSize, inputSize], init);
-        WeightHh = Parameter("weight_hh", [4 * hiddenSize, hiddenSize], init);
-        BiasIh = Parameter("bias_ih", [4 * hiddenSize], init);
-        BiasHh = Parameter("bias_hh", [4 * hiddenSize], init);
+        wih = RegisterParameter("weight_ih", [4 * hiddenSize, inputSize], init, dtype);
+        whh = RegisterParameter("weight_hh", [4 * hiddenSize, hiddenSize], init, dtype);
+        bih = RegisterParameter("bias_ih", [4 * hiddenSize], init, dtype);
+        bhh = RegisterParameter("bias_hh", [4 * hiddenSize], init, dtype);
     }
 
+    public LSTMCell(Graph g, string name, int inputSize, int hiddenSize, DType dtype = DType.Float32)
+        : this(inputSize, hiddenSize, dtype) => BindAs(g, name);
+
     public int HiddenSize { get; }
-    public Tensor WeightIh { get; }
-    public Tensor WeightHh { get; }
-    public Tensor BiasIh { get; }
-    public Tensor BiasHh { get; }
+    public Tensor WeightIh => wih;
+    public Tensor WeightHh => whh;
+    public Tensor BiasIh => bih;
+    public Tensor BiasHh => bhh;
 
     public (Tensor H, Tensor C) Forward(Tensor x, (Tensor H, Tensor C)? state = null)
     {
-        using var _ = Graph.NameScope(Name);
+        using var _ = Enter(x);
         var z = F.MatMul(x, WeightIh, transB: true) + BiasIh + BiasHh;
         if (state is { } s) z += F.MatMul(s.H, WeightHh, transB: true);
         Tensor Gate(int k) => F.Slice(z, 1, k * HiddenSize, HiddenSize);
