@@ -89,4 +89,36 @@ public class DataTests : IDisposable
         Assert.NotEqual(Enumerable.Range(0, 10), loader.Order(0));
         Assert.Equal(Enumerable.Range(0, 10), new DataLoader(data, 4, false).Order(5));
     }
+
+    [Fact]
+    public void ATensorDatasetBatchesArraysOfAnyShapeAndDtypeRowByRow()
+    {
+        // Sample i is recognizable in every array: features 10i+k (float64), label i (int32), mask i odd (bool).
+        var features = NDArray.From(Enumerable.Range(0, 30).Select(v => (double)(v / 3 * 10 + v % 3)).ToArray(), 10, 3);
+        var labels = NDArray.From(Enumerable.Range(0, 10).ToArray(), 10);
+        var masks = NDArray.From(Enumerable.Range(0, 40).Select(v => v / 4 % 2 == 1).ToArray(), 10, 2, 2);
+        var data = new TensorDataset(features, labels, masks);
+        var loader = new DataLoader(data, 4, shuffle: true, seed: 5, dropLast: true);
+        var batches = loader.Batches(0).ToList();
+        Assert.Equal(2, loader.BatchCount);
+        Assert.Equal(2, batches.Count);
+        var order = loader.Order(0);
+        for (int b = 0; b < 2; b++)
+        {
+            Assert.Equal(new[] { 4, 3 }, batches[b][0].Shape);
+            Assert.Equal(DType.Int32, batches[b][1].DType);
+            Assert.Equal(new[] { 4, 2, 2 }, batches[b][2].Shape);
+            for (int i = 0; i < 4; i++)
+            {
+                int s = order[b * 4 + i];
+                Assert.Equal(s, batches[b][1].As<int>()[i]);
+                Assert.Equal(10.0 * s + 2, batches[b][0].As<double>()[i * 3 + 2]);
+                Assert.Equal(s % 2 == 1, batches[b][2].As<bool>()[i * 4 + 3]);
+            }
+        }
+        Assert.Equal(3, new DataLoader(data, 4, shuffle: false).Batches(0).Count());
+        Assert.Equal(6, data.Take(6).Count);
+        var e = Assert.Throws<ArgumentException>(() => new TensorDataset(features, NDArray.From(new long[9], 9)));
+        Assert.Contains("array 1 of the dataset has 9 samples", e.Message);
+    }
 }

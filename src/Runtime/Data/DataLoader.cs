@@ -4,13 +4,19 @@ namespace GraphNet.Runtime.Data;
 public sealed record Batch(NDArray Images, NDArray Labels, int Size);
 
 /// <summary>
-/// Batches a dataset, shuffled per epoch by a seeded counter-based generator (same order on
-/// every machine), keeping the last partial batch.
+/// Batches a dataset, as torch.utils.data.DataLoader: shuffled per epoch by a seeded counter-based
+/// generator (the same order on every machine) or in order, keeping the last partial batch unless
+/// <c>dropLast</c>.
 /// </summary>
-public sealed class DataLoader(ImageDataset data, int batchSize, bool shuffle, int seed = 0)
+public sealed class DataLoader(TensorDataset data, int batchSize, bool shuffle, int seed = 0, bool dropLast = false)
 {
-    public int BatchCount => (data.Count + batchSize - 1) / batchSize;
-    public ImageDataset Data => data;
+    /// <summary>A loader of images and labels (<see cref="Epoch"/> gives them as <see cref="Batch"/>es).</summary>
+    public DataLoader(ImageDataset data, int batchSize, bool shuffle, int seed = 0, bool dropLast = false)
+        : this(TensorDataset.From(data), batchSize, shuffle, seed, dropLast) { }
+
+    public int BatchCount => dropLast ? data.Count / batchSize : (data.Count + batchSize - 1) / batchSize;
+    public TensorDataset Data => data;
+    public int BatchSize => batchSize;
 
     /// <summary>The sample order of an epoch: a Fisher-Yates shuffle keyed by (seed, epoch).</summary>
     public int[] Order(int epoch)
@@ -26,22 +32,21 @@ public sealed class DataLoader(ImageDataset data, int batchSize, bool shuffle, i
         return order;
     }
 
-    public IEnumerable<Batch> Epoch(int epoch)
+    /// <summary>The batches of an epoch: one array per dataset array, each [B, ...].</summary>
+    public IEnumerable<NDArray[]> Batches(int epoch)
     {
         var order = Order(epoch);
-        int size = data.ImageSize;
-        for (int start = 0; start < order.Length; start += batchSize)
+        for (int b = 0; b < BatchCount; b++)
         {
-            int b = Math.Min(batchSize, order.Length - start);
-            var x = new float[b * size];
-            var y = new long[b];
-            for (int i = 0; i < b; i++)
-            {
-                int s = order[start + i];
-                Array.Copy(data.Images, s * size, x, i * size, size);
-                y[i] = data.Labels[s];
-            }
-            yield return new Batch(NDArray.From(x, b, data.Channels, data.Height, data.Width), NDArray.From(y, b), b);
+            int start = b * batchSize;
+            yield return data.Gather(order.AsSpan(start, Math.Min(batchSize, order.Length - start)));
         }
+    }
+
+    /// <summary>The batches of an epoch of images and labels (a dataset of those two arrays).</summary>
+    public IEnumerable<Batch> Epoch(int epoch)
+    {
+        if (data.Tensors.Count != 2) throw new InvalidOperationException($"Epoch gives images and labels; this dataset has {data.Tensors.Count} arrays: use Batches");
+        foreach (var b in Batches(epoch)) yield return new Batch(b[0], b[1], b[0].Shape[0]);
     }
 }
