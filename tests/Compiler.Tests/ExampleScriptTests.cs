@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace GraphNet.Compiler.Tests;
+
+/// <summary>
+/// The pytorch/examples ports run as a user runs them (<c>dotnet run -c Release examples/X.cs -- --quick</c>),
+/// learn, end with their key=value figures, and answer a user's mistake with a message, not a stack trace.
+/// </summary>
+public class ExampleScriptTests
+{
+    private static readonly string Root = FindRoot();
+
+    private static string FindRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "GraphNet.sln"))) return d.FullName;
+        throw new InvalidOperationException("GraphNet.sln not found above the test assembly");
+    }
+
+    internal static (int Code, string Out, string Err) RunScript(string script, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.Combine(Root, "examples"), RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])["run", "-c", "Release", script, "--", .. args]) psi.ArgumentList.Add(a);
+        psi.Environment.Remove("GRAPHNET_DEBUG");
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(4))) { p.Kill(true); throw new TimeoutException($"{script} {string.Join(" ", args)} ran over 4 minutes"); }
+        return (p.ExitCode, output, err.Result);
+    }
+
+    internal static double Figure(string output, string key)
+    {
+        var line = output.Split('\n').LastOrDefault(l => l.StartsWith(key + "="))
+            ?? throw new Xunit.Sdk.XunitException($"no {key}= line in:\n{output}");
+        return double.Parse(line[(key.Length + 1)..].Trim(), CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void MnistQuickLearnsAndEndsWithItsFigures()
+    {
+        var (code, output, err) = RunScript("mnist.cs", "--quick");
+        Assert.True(code == 0, $"exit {code}\n{output}\n{err}");
+        Assert.Contains("Train Epoch: 1 [640/3200 (20%)]\tLoss: ", output);
+        Assert.Contains("Test set: Average loss: ", output);
+        Assert.InRange(Figure(output, "test_accuracy"), 0.65, 1.0); // 10 classes: chance is 0.1
+        Assert.InRange(Figure(output, "test_loss"), 0.0, 1.2);     // ln 10 = 2.30 at the start
+        Assert.True(Figure(output, "train_seconds") > 0);
+
+        (code, output, err) = RunScript("mnist.cs", "--quick", "--data", "/nonexistent/folder");
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: ", err);
+        Assert.Contains("/nonexistent/folder", err);
+        Assert.DoesNotContain("   at ", err); // no stack trace
+    }
+}
