@@ -54,4 +54,28 @@ public class ExampleScriptTests
         Assert.Contains("/nonexistent/folder", err);
         Assert.DoesNotContain("   at ", err); // no stack trace
     }
+
+    [Fact]
+    public void VaeQuickLearnsAndWritesItsGrids()
+    {
+        var results = Path.Combine(Path.GetTempPath(), $"graphnet-vae-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, output, err) = RunScript("vae.cs", "--quick", "--results", results);
+            Assert.True(code == 0, $"exit {code}\n{output}\n{err}");
+            Assert.Contains("====> Epoch: 1 Average loss: ", output);
+            // A batch starts near 784·ln 2 = 543 a sample (every pixel at p = 0.5); the quick epoch gets below 360.
+            Assert.InRange(Figure(output, "test_loss"), 100, 360);
+            foreach (var grid in (string[])["reconstruction_1.png", "sample_1.png"])
+            {
+                var png = File.ReadAllBytes(Path.Combine(results, grid));
+                Assert.Equal((byte)137, png[0]);
+                // 16 images of 28x28 in one row of 8 ... save_image's sizes: 8·30 + 2 wide, 2·30 + 2 high; 64 in 8 rows.
+                int w = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16));
+                int h = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20));
+                Assert.Equal(grid.StartsWith("sample") ? (242, 242) : (242, 62), (w, h));
+            }
+        }
+        finally { if (Directory.Exists(results)) Directory.Delete(results, true); }
+    }
 }

@@ -59,6 +59,20 @@ public sealed partial class NDArray
         return y;
     }
 
+    /// <summary>Arrays of one dtype and row shape stacked along the first axis (torch.cat(xs, 0)).</summary>
+    public static NDArray Concat(IReadOnlyList<NDArray> xs)
+    {
+        if (xs.Count == 0) throw new ArgumentException("Concat needs at least one array");
+        var first = xs[0];
+        foreach (var x in xs)
+            if (x.Rank == 0 || x.DType != first.DType || !x.Shape.AsSpan(1).SequenceEqual(first.Shape.AsSpan(1)))
+                throw new ArgumentException($"Concat: {x.DType.ShortName()}{x.ShapeString} does not stack under {first.DType.ShortName()}{first.ShapeString}");
+        var y = Zeros(first.DType, [xs.Sum(x => x.Shape[0]), .. first.Shape[1..]]);
+        int at = 0;
+        foreach (var x in xs) { Array.Copy(x.Data, 0, y.Data, at, x.Size); at += x.Size; }
+        return y;
+    }
+
     /// <summary>The rows at these indices along the first axis, in that order (a shuffled batch: x[indices]).</summary>
     public NDArray Take(IReadOnlyList<int> indices)
     {

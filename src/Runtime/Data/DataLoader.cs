@@ -39,7 +39,7 @@ public sealed class DataLoader(TensorDataset data, int batchSize, bool shuffle, 
         for (int b = 0; b < BatchCount; b++)
         {
             int start = b * batchSize;
-            yield return data.Gather(order.AsSpan(start, Math.Min(batchSize, order.Length - start)));
+            yield return data.Gather(new ArraySegment<int>(order, start, Math.Min(batchSize, order.Length - start)));
         }
     }
 

@@ -28,30 +28,9 @@ public sealed class TensorDataset
     public int Count => tensors[0].Shape[0];
     public IReadOnlyList<NDArray> Tensors => tensors;
 
-    /// <summary>The samples at <paramref name="indices"/>, stacked: one array per tensor, [indices.Length, ...].</summary>
-    public NDArray[] Gather(ReadOnlySpan<int> indices)
-    {
-        var batch = new NDArray[tensors.Length];
-        for (int k = 0; k < tensors.Length; k++)
-        {
-            var t = tensors[k];
-            int row = t.Shape.Skip(1).Aggregate(1, (a, b) => a * b);
-            var shape = t.Shape.ToArray();
-            shape[0] = indices.Length;
-            var b = NDArray.Zeros(t.DType, shape);
-            for (int i = 0; i < indices.Length; i++)
-            {
-                int s = indices[i];
-                if ((uint)s >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(indices), $"sample {s} is outside the dataset's {Count}");
-                Array.Copy(t.Data, (long)s * row, b.Data, (long)i * row, row);
-            }
-            batch[k] = b;
-        }
-        return batch;
-    }
+    /// <summary>The samples at <paramref name="indices"/>, stacked: one array per tensor, [indices.Count, ...].</summary>
+    public NDArray[] Gather(IReadOnlyList<int> indices) => tensors.Select(t => t.Take(indices)).ToArray();
 
     /// <summary>The first <paramref name="n"/> samples.</summary>
-    public TensorDataset Take(int n) => n >= Count ? this : new(tensors.Select(t => Gather(t, n)).ToArray());
-
-    private static NDArray Gather(NDArray t, int n) => new TensorDataset(t).Gather(Enumerable.Range(0, n).ToArray())[0];
+    public TensorDataset Take(int n) => n >= Count ? this : new(Gather(Enumerable.Range(0, n).ToArray()));
 }
