@@ -69,6 +69,8 @@ public class CompiledOpTests
             F.UpsampleNearest(F.PixelShuffle(x[0], 2), 2) + F.UpsampleNearest(F.PixelShuffle(F.AdaptiveAvgPool2d(x[0], 2, 2), 2), 3)),
         ("conv1d_pool1d_dropout2d", [[-1, 4, 9], [6, 2, 3]], -1, 1, x =>
             F.AvgPool1d(F.MaxPool1d(F.Conv1d(x[0], x[1], null, 1, 1, 1, 2), 2, 1, 1), 3) * F.Sum(F.Dropout2d(F.Unflatten(x[0], 2, 3, 3), 0.4))),
+        ("interpolate", [[-1, 2, 3, 4]], -1, 1, x => F.Interpolate(x[0], (5, 7), mode: "bilinear")
+            * F.Interpolate(x[0], (5, 7), mode: "bilinear", alignCorners: true) + F.Interpolate(x[0], (5, 7))),
         ("embedding", [[5, 3]], -1, 1, x => F.Embedding(x[0].Graph.Constant(NDArray.From(new long[] { 4, 0, 1, 0 }, 2, 2)), x[0], paddingIdx: 0)),
         // Losses with PyTorch's options: weights, an ignored index and label smoothing over [N, C, D]; the others per element.
         ("cross_entropy_options", [[4, 3, 2], [3]], 0.2, 2, x => F.CrossEntropy(x[0],

@@ -88,6 +88,37 @@ public static partial class F
     }
 
     /// <summary>
+    /// torch.nn.functional.interpolate of [N, C, H, W] to <paramref name="size"/> (or by
+    /// <paramref name="scaleFactor"/>), <paramref name="mode"/> "nearest" or "bilinear" with PyTorch's
+    /// source positions (<see cref="Resampling"/>). Separable: a matmul with the constant weights
+    /// along each axis, so its gradient and every backend come with matmul's.
+    /// </summary>
+    public static Tensor Interpolate(Tensor x, (int H, int W)? size = null, double? scaleFactor = null, string mode = "nearest",
+        bool alignCorners = false)
+    {
+        if (x.Rank != 4) throw new GraphException($"interpolate: {x.Shape} must be [N, C, H, W]");
+        if ((size is null) == (scaleFactor is null)) throw new GraphException("interpolate: give exactly one of size and scaleFactor");
+        if (mode is not ("nearest" or "bilinear")) throw new GraphException($"interpolate: mode '{mode}' is not 'nearest' or 'bilinear'");
+        if (scaleFactor is <= 0) throw new GraphException($"interpolate: scale factor {scaleFactor} must be positive");
+        int h = x.Shape[2], w = x.Shape[3];
+        var (outH, outW) = size ?? ((int)Math.Floor(h * scaleFactor!.Value), (int)Math.Floor(w * scaleFactor.Value));
+        if (outH < 1 || outW < 1) throw new GraphException($"interpolate: output size {outH}x{outW} of {x.Shape} must be positive");
+        if (mode == "nearest" && scaleFactor is { } f && f == Math.Floor(f) && f >= 1) return UpsampleNearest(x, (int)f);
+        double? scale = scaleFactor is { } sf ? 1 / sf : null; // PyTorch reads positions by the factor given
+        double[,] Weights(int from, int to) =>
+            mode == "nearest" ? Resampling.Nearest(from, to, scale) : Resampling.Linear(from, to, alignCorners, scale);
+        Tensor Along(Tensor t, int from, int to) // resamples the last axis: t [.., from] · Wᵀ [from, to]
+        {
+            var m = Weights(from, to);
+            var wt = NDArray.Zeros(t.DType, [from, to]);
+            for (int i = 0; i < to; i++) for (int j = 0; j < from; j++) wt.SetDouble(j * to + i, m[i, j]);
+            return MatMul(t, t.Graph.Constant(wt, "resample_weights"));
+        }
+        var alongW = Along(x, w, outW);
+        return Transpose(Along(Transpose(alongW, 0, 1, 3, 2), h, outH), 0, 1, 3, 2);
+    }
+
+    /// <summary>
     /// Adaptive average pooling of [N, C, H, W] to [N, C, outH, outW], as PyTorch: window i spans
     /// [⌊i·H/out⌋, ⌈(i+1)·H/out⌉). Divisible sizes are one average pool; others a mean per window.
     /// </summary>

@@ -38,6 +38,8 @@ public static partial class F
     /// </summary>
     public static Tensor Dropout2d(Tensor x, double rate = 0.5, Tensor? training = null, int? seed = null)
     {
+        // [N, C] has planes of one element: PyTorch (with a deprecation warning) drops elements then.
+        if (x.Rank == 2) return Dropout(x, rate, training, seed);
         if (x.Rank < 3) throw new GraphException($"dropout2d: input {x.Shape} must be [N, C, ...] with planes to drop");
         var plane = x;
         for (int d = 2; d < x.Rank; d++) plane = Slice(plane, d, 0, 1);

@@ -209,3 +209,10 @@ public sealed class Unflatten(int dim, params int[] sizes) : Module
 {
     public override Tensor Forward(Tensor x) => F.Unflatten(x, dim, sizes);
 }
+
+/// <summary>torch.nn.Upsample: <see cref="F.Interpolate"/> to a size or by a factor, "nearest" (the default) or "bilinear".</summary>
+public sealed class Upsample((int H, int W)? size = null, double? scaleFactor = null, string mode = "nearest", bool alignCorners = false)
+    : Module
+{
+    public override Tensor Forward(Tensor x) => F.Interpolate(x, size, scaleFactor, mode, alignCorners);
+}
