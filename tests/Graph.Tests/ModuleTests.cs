@@ -143,4 +143,20 @@ public class ModuleTests
         b.Forward(g.Placeholder([-1, 5]));
         Assert.Equal(((VariableOp)a.Weight.Node.Op).Initializer, ((VariableOp)b.Weight.Node.Op).Initializer);
     }
+
+    [Fact]
+    public void ApplyVisitsChildrenFirstAndSetsInitializersBeforeTheFirstRun()
+    {
+        var net = new Net();
+        var order = new List<string>();
+        net.Apply(m => order.Add(m.GetType().Name));
+        Assert.Equal(["Conv2d", "BatchNorm2d", "Linear", "ReLU", "Dropout", "Linear", "Sequential", "Linear", "Linear", "ModuleList`1", "Net"], order);
+        net.Apply(m => { if (m is Conv2d) m.GetParameter("weight").Initializer = Init.Normal(0, 0.02); }); // DCGAN's weights_init
+        var g = new Graph();
+        net.Forward(Input(g));
+        Assert.Equal(Init.Normal(0, 0.02), ((VariableOp)g.GetVariable("conv1.weight").Node.Op).Initializer);
+        var e = Assert.Throws<GraphException>(() => net.Apply(m => { if (m is Conv2d) m.GetParameter("weight").Initializer = Init.Zeros; }));
+        Assert.Contains("before the module first runs", e.Message);
+        Assert.Contains("has no parameter 'kernel'", Assert.Throws<GraphException>(() => new Linear(1, 1).GetParameter("kernel")).Message);
+    }
 }

@@ -72,6 +72,21 @@ public abstract class Module
     /// <summary>Evaluation mode: dropout passes values through, normalization uses its running statistics.</summary>
     public Module Eval() => Train(false);
 
+    /// <summary>
+    /// Calls <paramref name="fn"/> on every module below this one and then on this one, as PyTorch's
+    /// <c>module.apply(fn)</c> (a custom initialization: set <see cref="Parameter.Initializer"/>s before the first run).
+    /// </summary>
+    public Module Apply(Action<Module> fn)
+    {
+        foreach (var (_, c) in Children()) c.Apply(fn);
+        fn(this);
+        return this;
+    }
+
+    /// <summary>This module's own parameter or buffer of that name ("weight"), bound or not.</summary>
+    public Parameter GetParameter(string name) => own.FirstOrDefault(p => p.Name == name)
+        ?? throw new GraphException($"{GetType().Name} has no parameter '{name}'; it has: {string.Join(", ", own.Select(p => p.Name))}");
+
     /// <summary>The modules this one holds directly, with their names, in declaration order.</summary>
     public virtual IReadOnlyList<(string Name, Module Child)> Children() =>
         // Found again until bound: a model's fields may still be replaced before it first runs.
@@ -272,7 +287,7 @@ public abstract class Module
 public sealed class Parameter
 {
     private readonly Module owner;
-    private readonly Initializer init;
+    private Initializer init;
     private Tensor? tensor;
 
     internal Parameter(Module owner, string name, int[] shape, Initializer init, DType dtype, bool trainable)
@@ -285,6 +300,14 @@ public sealed class Parameter
     public int[] Shape { get; }
     public DType DType { get; }
     public bool Trainable { get; }
+
+    /// <summary>How the variable gets its first value; settable until the module first runs.</summary>
+    public Initializer Initializer
+    {
+        get => init;
+        set => init = tensor is null ? value : throw new GraphException($"'{Name}' of {owner} has been made already: " +
+            "set initializers before the module first runs (or load a state dict)");
+    }
 
     /// <summary>The graph variable; an error before the module has run.</summary>
     public Tensor Tensor => tensor ?? throw new GraphException($"'{Name}' of {owner.GetType().Name} has no graph yet: " +
