@@ -78,4 +78,28 @@ public class ExampleScriptTests
         }
         finally { if (Directory.Exists(results)) Directory.Delete(results, true); }
     }
+
+    [Fact]
+    public void DcganQuickTrainsBothNetworksAndWritesGridsAndStateDicts()
+    {
+        var outf = Path.Combine(Path.GetTempPath(), $"graphnet-dcgan-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, output, err) = RunScript("dcgan.cs", "--quick", "--outf", outf, "--manualSeed", "1");
+            Assert.True(code == 0, $"exit {code}\n{output}\n{err}");
+            var lines = output.Split('\n').Where(l => l.StartsWith("[0/1][")).ToList();
+            Assert.Equal(12, lines.Count);
+            // The discriminator learns to tell real from generated within a few steps: D(x) up, D(G(z)) down.
+            double Dx(string l) => double.Parse(l.Split("D(x): ")[1].Split(' ')[0], CultureInfo.InvariantCulture);
+            Assert.True(lines.Skip(6).Average(Dx) > 0.7, string.Join("\n", lines));
+            Assert.InRange(Figure(output, "loss_d"), 0, 3);
+            Assert.True(Figure(output, "loss_g") > 0);
+            foreach (var f in (string[])["real_samples.png", "fake_samples_epoch_000.png", "netG_epoch_0.safetensors", "netD_epoch_0.safetensors"])
+                Assert.True(File.Exists(Path.Combine(outf, f)), f);
+            var g = GraphNet.Runtime.SafeTensors.Read(Path.Combine(outf, "netG_epoch_0.safetensors")).Tensors;
+            Assert.Equal(new[] { 100, 512, 4, 4 }, g["main.0.weight"].Shape); // PyTorch's names and layouts
+            Assert.Contains("main.1.running_var", g.Keys);
+        }
+        finally { if (Directory.Exists(outf)) Directory.Delete(outf, true); }
+    }
 }
