@@ -102,4 +102,14 @@ public class ExampleScriptTests
         }
         finally { if (Directory.Exists(outf)) Directory.Delete(outf, true); }
     }
+
+    [Fact]
+    public void MnistRnnQuickLearnsAndEndsWithItsFigures()
+    {
+        var (code, output, err) = RunScript("mnist_rnn.cs", "--quick");
+        Assert.True(code == 0, $"exit {code}\n{output}\n{err}");
+        Assert.Contains("Test set: Average loss: ", output);
+        Assert.InRange(Figure(output, "test_accuracy"), 0.25, 1.0); // Adadelta at 0.1 starts slowly; chance is 0.1
+        Assert.InRange(Figure(output, "test_loss"), 0.0, 2.1);      // from ln 10 = 2.30
+    }
 }
