@@ -5,6 +5,11 @@ using static TorchSharp.torch.nn;
 
 // libtorch on the bench's models, printed as the bench prints them (key=value lines), so that
 // `bench/compare.sh` can put both side by side. Models match bench/Models.cs.
+if (args.Length > 0 && args[0] == "port")
+{
+    torch.set_num_threads(2);
+    return Ports.Run(args[1..]);
+}
 int threads = args.Length > 0 ? int.Parse(args[0]) : 2;
 int steps = args.Length > 1 ? int.Parse(args[1]) : 30;
 torch.set_num_threads(threads);
