@@ -18,6 +18,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
           peak                                                                FP32 FMA peak: peak_gflops_1core= and peak_gflops_all=
           gemm --m M --n N --k K [--threads T]                                 GEMM gflops= and fraction_of_peak= for T threads
           versus-libtorch [--rounds R] [--out DIR]                             GraphNet compiled vs libtorch (bench/libtorch) in alternating rounds; writes vs-libtorch.md
+          versus-ports [--rounds R] [--full] [--out DIR]                       the pytorch/examples ports vs their libtorch twins; writes ports-vs-libtorch.md
           compile-scaling [--lengths 50,100,200,400,800]                     unrolled-LSTM compile time per length, cache hits
           bdn [BenchmarkDotNet args]                                          run the BenchmarkDotNet suites
         """);
@@ -36,6 +37,8 @@ switch (args[0])
         int.Parse(opts.GetValueOrDefault("k", "1024")), int.Parse(opts.GetValueOrDefault("threads", "1")));
     case "checkpoint-writer": return CheckpointWriter(args[1], int.Parse(args[2]));
     case "report": return Report.Run(opts.GetValueOrDefault("out", "bench/results"), double.Parse(opts.GetValueOrDefault("seconds", "2.5")));
+    case "versus-ports": return VersusPorts.Command(int.Parse(opts.GetValueOrDefault("rounds", "3")), opts.ContainsKey("full"),
+        opts.GetValueOrDefault("out", "bench/results"));
     case "versus-libtorch": return Versus.Command(int.Parse(opts.GetValueOrDefault("rounds", "3")), opts.GetValueOrDefault("out", "bench/results"));
     case "compile-scaling":
         return CompileScaling.Command(opts.GetValueOrDefault("lengths", "50,100,200,400,800").Split(',').Select(int.Parse).ToArray());
@@ -94,6 +97,6 @@ static Dictionary<string, string> ParseOptions(string[] a)
 {
     var d = new Dictionary<string, string>();
     for (int i = 0; i < a.Length; i++)
-        if (a[i].StartsWith("--") && i + 1 < a.Length) d[a[i][2..]] = a[++i];
+        if (a[i].StartsWith("--")) d[a[i][2..]] = i + 1 < a.Length && !a[i + 1].StartsWith("--") ? a[++i] : "true"; // a flag: "true"
     return d;
 }
