@@ -64,7 +64,7 @@ static int Main(string? data, int batchSize, int testBatchSize, int epochs, doub
     var trainSet = Mnist.Load(dir, train: true, mean: 0.1307f, std: 0.3081f);
     var testSet = Mnist.Load(dir, train: false, mean: 0.1307f, std: 0.3081f);
     if (quick) (trainSet, testSet, epochs) = (trainSet.Take(3200), testSet.Take(1000), 1);
-    if (steps is int n) (trainSet, testSet, epochs) = (trainSet.Take(n * batchSize), testSet.Take(1000), 1);
+    if (steps is int limit) (trainSet, testSet, epochs) = (trainSet.Take(limit * batchSize), testSet.Take(1000), 1);
     var trainLoader = new DataLoader(trainSet, batchSize, shuffle: false);
     var testLoader = new DataLoader(testSet, testBatchSize, shuffle: false);
     var scheduler = new StepLR(optimizer, stepSize: 1, gamma: gamma);

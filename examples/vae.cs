@@ -57,7 +57,7 @@ static int Main(string? data, int batchSize, int epochs, int seed, int logInterv
     var trainSet = Mnist.Load(dir, train: true, mean: 0, std: 1);
     var testSet = Mnist.Load(dir, train: false, mean: 0, std: 1);
     if (quick) (trainSet, testSet, epochs) = (trainSet.Take(6400), testSet.Take(1024), 1);
-    if (steps is int n) (trainSet, testSet, epochs) = (trainSet.Take(n * batchSize), testSet.Take(1000), 1);
+    if (steps is int limit) (trainSet, testSet, epochs) = (trainSet.Take(limit * batchSize), testSet.Take(1000), 1);
     var trainLoader = new DataLoader(trainSet, batchSize, shuffle: true, seed: seed);
     var testLoader = new DataLoader(testSet, batchSize, shuffle: false);
 
