@@ -23,6 +23,7 @@ public static class NodeClasses
     {
         var t = n.OutputTypes.Count > 0 ? n.OutputTypes[0].DType : DType.Float32;
         bool f32 = n.Inputs.Count > 0 && n.Inputs[0].DType == DType.Float32;
+        bool f64 = n.Inputs.Count > 0 && n.Inputs[0].DType == DType.Float64;
         return n.Op switch
         {
             PlaceholderOp or VariableOp or ConstantOp => NodeClass.Input,
@@ -36,6 +37,7 @@ public static class NodeClasses
             OneHotOp o when o.DType.IsFloat() => NodeClass.Pointwise,
             ReduceOp when t.IsFloat() => NodeClass.Reduce,
             MatMulOp or Conv2dOp or ConvTranspose2dOp or Conv2dFilterGradOp or Pool2dOp or Pool2dGradOp or SoftmaxOp when f32 => NodeClass.Library,
+            MatMulOp or Conv2dOp or ConvTranspose2dOp or Conv2dFilterGradOp or Pool2dOp or Pool2dGradOp when f64 => NodeClass.Library,
             _ when ReferenceOnly.Contains(n.Op.GetType()) || Lowered.Contains(n.Op.GetType()) => NodeClass.Reference,
             _ => throw new NotSupportedException($"the compiler does not know op type {n.Op.GetType().Name}: add it to NodeClasses"),
         };

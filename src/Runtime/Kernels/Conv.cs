@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 namespace GraphNet.Runtime.Kernels;
 
@@ -14,7 +16,7 @@ public enum ConvAlgorithm { Auto, Im2Col, Direct, Winograd2x2, Winograd4x4 }
 /// <see cref="Winograd"/> F(4×4,3×3) or F(2×2,3×3) for 3×3 stride-1 convolutions with enough
 /// channels (4× or 2.25× fewer multiplies). Samples are spread over cores; each worker reuses one column buffer.
 /// </summary>
-public static unsafe class Conv
+public static unsafe partial class Conv
 {
     private readonly record struct Geometry(int C, int H, int W, int KH, int KW, int HO, int WO, ConvParams P)
     {
@@ -37,6 +39,7 @@ public static unsafe class Conv
     {
         if (bias is not null && bias.Size != w.Shape[0])
             throw new ArgumentException($"conv2d bias has {bias.Size} values for {w.Shape[0]} output channels");
+        if (x.DType == DType.Float64) return Forward64(x, w, p, into, bias, relu);
         int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
         int co = w.Shape[0], kh = w.Shape[2], kw = w.Shape[3], g = p.Groups, cg = c / g, og = co / g;
         var geo = new Geometry(cg, h, wd, kh, kw, p.OutSize(0, h, kh), p.OutSize(1, wd, kw), p);
@@ -76,6 +79,7 @@ public static unsafe class Conv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Transposed(NDArray x, NDArray w, ConvParams p, int[] outputPadding, NDArray? into = null, ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
+        if (x.DType == DType.Float64) return Transposed64(x, w, p, outputPadding, into);
         int n = x.Shape[0], ci = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
         int cog = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3], g = p.Groups, cig = ci / g, co = cog * g;
         int ho = p.TransposedSize(0, h, kh, outputPadding[0]), wo = p.TransposedSize(1, wd, kw, outputPadding[1]);
@@ -111,6 +115,7 @@ public static unsafe class Conv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray FilterGrad(NDArray x, NDArray dy, ConvParams p, int kh, int kw, NDArray? into = null, ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
+        if (x.DType == DType.Float64) return FilterGrad64(x, dy, p, kh, kw, into);
         int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
         int co = dy.Shape[1], g = p.Groups, cg = c / g, og = co / g;
         var geo = new Geometry(cg, h, wd, kh, kw, dy.Shape[2], dy.Shape[3], p);
@@ -235,7 +240,7 @@ public static unsafe class Conv
 
     /// <summary>col[(c·kh+ky)·kw+kx, oy·Wo+ox] = x[c, oy·s−p+ky·d, ox·s−p+kx·d], zero outside.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Im2Col(ReadOnlySpan<float> x, Geometry g, Span<float> col)
+    private static void Im2Col<T>(ReadOnlySpan<T> x, Geometry g, Span<T> col) where T : unmanaged, INumberBase<T>
     {
         var p = g.P;
         int sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1], dy = p.Dilation[0], dx = p.Dilation[1];
@@ -256,7 +261,7 @@ public static unsafe class Conv
                         for (int ox = 0; ox < g.WO; ox++)
                         {
                             int ix = ox * sx + x0;
-                            d[ox] = ix >= 0 && ix < g.W ? src[ix] : 0f;
+                            d[ox] = ix >= 0 && ix < g.W ? src[ix] : T.Zero;
                         }
                     }
                 }
@@ -264,7 +269,7 @@ public static unsafe class Conv
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: adds columns back into an image.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Col2Im(ReadOnlySpan<float> col, Geometry g, Span<float> x)
+    private static void Col2Im<T>(ReadOnlySpan<T> col, Geometry g, Span<T> x) where T : unmanaged, INumberBase<T>
     {
         var p = g.P;
         int sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1], dy = p.Dilation[0], dx = p.Dilation[1];
@@ -284,7 +289,10 @@ public static unsafe class Conv
                         int x0 = kx * dx - px;
                         if (sx == 1 && x0 >= 0 && x0 + g.WO <= g.W)
                         {
-                            Vec.Add(dst.Slice(x0, g.WO), s, dst.Slice(x0, g.WO));
+                            var to = dst.Slice(x0, g.WO);
+                            if (typeof(T) == typeof(float))
+                                Vec.Add(MemoryMarshal.Cast<T, float>(to), MemoryMarshal.Cast<T, float>(s), MemoryMarshal.Cast<T, float>(to));
+                            else for (int i = 0; i < to.Length; i++) to[i] += s[i];
                             continue;
                         }
                         for (int ox = 0; ox < g.WO; ox++)

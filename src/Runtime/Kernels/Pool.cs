@@ -2,11 +2,12 @@ using System.Runtime.CompilerServices;
 namespace GraphNet.Runtime.Kernels;
 
 /// <summary>2-D pooling forward and backward over [N,C,H,W], parallel over planes.</summary>
-public static class Pool
+public static partial class Pool
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Forward(NDArray x, PoolParams p, NDArray? into = null)
     {
+        if (x.DType == DType.Float64) return Forward64(x, p, into);
         int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], ho = p.OutSize(0, h), wo = p.OutSize(1, w);
         var y = into ?? NDArray.Zeros(DType.Float32, x.Shape[0], x.Shape[1], ho, wo);
         float[] X = x.As<float>(), Y = y.As<float>();
@@ -64,6 +65,7 @@ public static class Pool
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Backward(NDArray x, NDArray dy, PoolParams p, NDArray? into = null)
     {
+        if (x.DType == DType.Float64) return Backward64(x, dy, p, into);
         int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], ho = dy.Shape[2], wo = dy.Shape[3];
         var dx = into ?? NDArray.Zeros(DType.Float32, x.Shape);
         float[] X = x.As<float>(), D = dy.As<float>(), G = dx.As<float>();

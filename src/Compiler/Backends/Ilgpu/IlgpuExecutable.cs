@@ -137,7 +137,8 @@ public sealed class IlgpuExecutable : CompiledExecutable
             int[] S(int i) => anchor.Inputs[i].Shape.Resolve(ctx.Batch);
             var y = anchor.Outputs[0];
             int[] ys = y.Shape.Resolve(ctx.Batch);
-            if (NodeClasses.Of(anchor) == NodeClass.Library)
+            // The device library is float32's; a float64 library op runs on the host below (its GEMM-based kernel).
+            if (NodeClasses.Of(anchor) == NodeClass.Library && anchor.Inputs[0].DType == DType.Float32)
                 switch (anchor.Op)
                 {
                     case MatMulOp m: library.MatMul(m, S(0), S(1), F32(anchor.Inputs[0]), F32(anchor.Inputs[1]), F32(y)); return;
