@@ -85,4 +85,33 @@ public class BatchNormTests
         BackendParity.Check(g, [loss, .. grads], new Dictionary<Tensor, NDArray> { [x] = BackendParity.Random(rng, [4, 3, 2, 2]) }, "batch_norm2d");
         Assert.Throws<GraphException>(() => bn.Forward(g.Placeholder([-1, 3], "flat")));
     }
+
+    [Theory]
+    [InlineData(ExecutionMode.Deferred), InlineData(ExecutionMode.Eager)]
+    public void ALayerRunTwiceInAStepMovesItsStatisticsTwiceAndAnotherFunctionItsOwnOnce(ExecutionMode mode)
+    {
+        using var exec = new Executor(new Graph(seed: 1), mode, new SessionOptions { UseCompileCache = false });
+        var bn = new Nn.BatchNorm1d(2, momentum: 0.5);
+        var sgd = new Train.Sgd(0.0);
+        var spec = TensorSpec.Float("a", [-1, 2]);
+        // A GAN discriminator's step: real and fake batches through one layer, one loss.
+        var both = exec.Function([spec, TensorSpec.Float("b", [-1, 2])], xs =>
+        {
+            var loss = F.Sum(F.Square(bn.Forward(xs[0]))) + F.Sum(F.Square(bn.Forward(xs[1])));
+            return [sgd.Minimize(loss)];
+        });
+        // And the generator's step, another function through the same layer.
+        var one = exec.Function([spec], xs => [sgd.Minimize(F.Sum(bn.Forward(xs[0])))]);
+        var a = NDArray.From([1f, 2f, 3f, 6f], 2, 2);   // column means 2, 4
+        var b = NDArray.From([5f, -2f, 7f, 0f], 2, 2);  // column means 6, -1
+        both.Run([a, b]);
+        var rm = exec.Variables.Get("running_mean");
+        // r ← lerp(lerp(0, mean_a, 0.5), mean_b, 0.5): 0.5·(0.5·2) + 0.5·6 = 3.5 and 0.5·(0.5·4) + 0.5·(−1) = 0.5.
+        Assert.Equal(3.5, rm.GetDouble(0), 5);
+        Assert.Equal(0.5, rm.GetDouble(1), 5);
+        one.Run([a]); // its own single update, needing no other function's inputs
+        rm = exec.Variables.Get("running_mean");
+        Assert.Equal(0.5 * 3.5 + 0.5 * 2, rm.GetDouble(0), 5);
+        Assert.Equal(0.5 * 0.5 + 0.5 * 4, rm.GetDouble(1), 5);
+    }
 }

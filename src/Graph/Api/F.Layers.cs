@@ -178,8 +178,8 @@ public static partial class F
         var count = CountOf(x, axes);
         var batchMean = Reshape(StopGradient(mean), c);
         var unbiased = Reshape(StopGradient(variance), c) * (count / (count - 1.0));
-        g.AddUpdateOp(Assign(runningMean, Where(train, Lerp(runningMean, batchMean, momentum), runningMean)));
-        g.AddUpdateOp(Assign(runningVar, Where(train, Lerp(runningVar, unbiased, momentum), runningVar)));
+        g.AddUpdate(runningMean, r => Where(train, Lerp(r, batchMean, momentum), r));
+        g.AddUpdate(runningVar, r => Where(train, Lerp(r, unbiased, momentum), r));
         return y;
     }
 }

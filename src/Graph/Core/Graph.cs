@@ -221,12 +221,27 @@ public sealed class Graph
     /// </summary>
     public IReadOnlyList<Tensor> UpdateOps => updateOps;
     private readonly List<Tensor> updateOps = [];
+    private readonly Dictionary<Tensor, (Tensor Variable, Func<Tensor, Tensor> Next)> updateRules = [];
 
-    /// <summary>Registers a forward-pass state update (see <see cref="UpdateOps"/>).</summary>
-    public void AddUpdateOp(Tensor update)
+    /// <summary>
+    /// Registers a forward-pass state update, <paramref name="variable"/> ← next(variable) (see
+    /// <see cref="UpdateOps"/>), and returns its assignment. A layer run twice in one training step
+    /// (a GAN's discriminator on real and generated batches) moves its state twice, as PyTorch's does:
+    /// the train op chains the rules, each from the value the one before gave.
+    /// </summary>
+    public Tensor AddUpdate(Tensor variable, Func<Tensor, Tensor> next)
     {
-        if (Eager is null) updateOps.Add(update);
+        var update = F.Assign(variable, next(variable));
+        if (Eager is null)
+        {
+            updateOps.Add(update);
+            updateRules[update] = (variable, next);
+        }
+        return update;
     }
+
+    /// <summary>The variable and rule of an update made by <see cref="AddUpdate"/>.</summary>
+    public (Tensor Variable, Func<Tensor, Tensor> Next) UpdateRule(Tensor update) => updateRules[update];
 
     /// <summary>The <see cref="HostScalar"/>s of this graph, with where their values come from.</summary>
     public IReadOnlyList<(Tensor Placeholder, Func<double> Value)> HostScalars => hostScalars;

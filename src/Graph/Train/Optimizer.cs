@@ -72,7 +72,17 @@ public abstract class Optimizer(string name, double lr)
         while (stack.Count > 0)
             if (stack.Pop() is var n && reached.Add(n)) foreach (var i in n.Inputs) stack.Push(i.Node);
         // An update belongs to this loss when the statistics it assigns are computed from a node the loss reads.
-        return g.UpdateOps.Where(u => u.Node.Inputs.Skip(1).Any(i => Reads(i.Node, reached))).ToList();
+        var mine = g.UpdateOps.Where(u => u.Node.Inputs.Skip(1).Any(i => Reads(i.Node, reached))).ToList();
+        // Several of one variable (a layer run twice): one assignment of the rules chained in the order they were made.
+        var result = new List<Tensor>();
+        foreach (var group in mine.GroupBy(u => g.UpdateRule(u).Variable))
+        {
+            if (group.Count() == 1) { result.Add(group.First()); continue; }
+            var value = group.Key;
+            foreach (var u in group) value = g.UpdateRule(u).Next(value);
+            result.Add(F.Assign(group.Key, value));
+        }
+        return result;
     }
 
     private static bool Reads(Node n, HashSet<Node> reached)
