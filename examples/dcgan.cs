@@ -80,7 +80,7 @@ static int Main(Opt opt)
         var errG = F.BinaryCrossEntropy(output, F.OnesLike(output)); // fake labels are real for generator cost
         return [errG, F.Mean(output), optimizerG.Minimize(errG, netG.Parameters())];
     });
-    Console.WriteLine($"netG: {Count(netG):N0} parameters; netD: {Count(netD):N0} parameters");
+    Console.WriteLine($"netG: {netG.ParameterCount():N0} parameters; netD: {netD.ParameterCount():N0} parameters");
 
     var dir = Mnist.FindDirectory(opt.Data);
     var dataset = Mnist.Load(dir, train: true, mean: 0, std: 1); // ToTensor: pixels in [0, 1]
@@ -147,8 +147,6 @@ static NDArray Noise(Random random, int n, int nz)
         z[i] = (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
     return NDArray.From(z, n, nz, 1, 1);
 }
-
-static long Count(Module m) => m.Parameters().Sum(p => p.Shape.StaticSize);
 
 sealed class Generator(int nz, int ngf, int nc) : Module
 {

@@ -108,6 +108,8 @@ public class ModuleTests
     public void ParametersBeforeTheFirstRunAndASecondGraphAreClearErrors()
     {
         var net = new Net();
+        // conv1 4·1·9 + 4, bn1 4 + 4, main 144·8 + 8 and 8·3 + 3, heads 3·2 + 2 and 3·2: counted before any run.
+        Assert.Equal(40 + 8 + 1160 + 27 + 8 + 6, net.ParameterCount());
         var e = Assert.Throws<GraphException>(() => net.Parameters());
         Assert.Contains("first time it runs", e.Message);
         net.Forward(Input(new Graph()));

@@ -107,6 +107,10 @@ public abstract class Module
     /// <summary>Buffers (BatchNorm's running statistics) with their paths, as PyTorch's <c>named_buffers()</c>.</summary>
     public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers() => Distinct(Entries().Where(e => !e.Slot.Trainable));
 
+    /// <summary>How many trainable numbers the module has (each shared parameter once); needs no first run.</summary>
+    public long ParameterCount() =>
+        Entries().Where(e => e.Slot.Trainable).Select(e => e.Slot).Distinct().Sum(p => p.Shape.Aggregate(1L, (a, d) => a * d));
+
     /// <summary>The trainable parameters, for an optimizer's variable list.</summary>
     public IReadOnlyList<Tensor> Parameters() => NamedParameters().Select(p => p.Parameter).ToList();
 
