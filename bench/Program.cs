@@ -18,7 +18,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
           peak                                                                FP32 FMA peak: peak_gflops_1core= and peak_gflops_all=
           gemm --m M --n N --k K [--threads T]                                 GEMM gflops= and fraction_of_peak= for T threads
           versus-libtorch [--rounds R] [--out DIR]                             GraphNet compiled vs libtorch (bench/libtorch) in alternating rounds; writes vs-libtorch.md
-          versus-ports [--rounds R] [--full] [--out DIR]                       the pytorch/examples ports vs their libtorch twins; writes ports-vs-libtorch.md
+          versus-ports [--rounds R] [--full] [--out DIR]                       the four ports vs their libtorch twins (ports-vs-libtorch.md)
           compile-scaling [--lengths 50,100,200,400,800]                     unrolled-LSTM compile time per length, cache hits
           bdn [BenchmarkDotNet args]                                          run the BenchmarkDotNet suites
         """);

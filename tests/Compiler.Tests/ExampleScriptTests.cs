@@ -20,13 +20,20 @@ public class ExampleScriptTests
 
     internal static (int Code, string Out, string Err) RunScript(string script, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.Combine(Root, "examples"), RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.Combine(Root, "examples"), RedirectStandardOutput = true, RedirectStandardError = true,
+        };
         foreach (var a in (string[])["run", "-c", "Release", script, "--", .. args]) psi.ArgumentList.Add(a);
         psi.Environment.Remove("GRAPHNET_DEBUG");
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(4))) { p.Kill(true); throw new TimeoutException($"{script} {string.Join(" ", args)} ran over 4 minutes"); }
+        if (!p.WaitForExit(TimeSpan.FromMinutes(4)))
+        {
+            p.Kill(true);
+            throw new TimeoutException($"{script} {string.Join(" ", args)} ran over 4 minutes");
+        }
         return (p.ExitCode, output, err.Result);
     }
 

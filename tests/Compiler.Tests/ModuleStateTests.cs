@@ -112,7 +112,10 @@ public class ModuleStateTests
         using var _ = exec;
         f.Run([NDArray.From(X, 4, 2)]);
         var before = StateDicts.Get(model, exec.Variables);
-        var state = new Dictionary<string, NDArray>(before) { ["0.weight"] = NDArray.Zeros(DType.Float32, [2, 3]), ["2.weight"] = NDArray.Zeros(DType.Float32, [1]) };
+        var state = new Dictionary<string, NDArray>(before)
+        {
+            ["0.weight"] = NDArray.Zeros(DType.Float32, [2, 3]), ["2.weight"] = NDArray.Zeros(DType.Float32, [1]),
+        };
         state.Remove("1.bias");
         var e = Assert.Throws<GraphException>(() => StateDicts.Load(model, exec.Variables, state));
         Assert.Contains("'0.weight' has shape [2,3] there but [3,2]", e.Message);

@@ -44,7 +44,8 @@ public class InterpolateTests
         var g = new Graph();
         var xv = RefEval.RandomDouble(new Random(h * 10 + w), [2, 3, h, w], -1, 1);
         var x = g.Placeholder(DType.Float64, [2, 3, h, w], "x");
-        var y = RefEval.Run([F.Interpolate(x, (oh, ow), mode: "bilinear", alignCorners: alignCorners)], new Dictionary<Tensor, NDArray> { [x] = xv })[0];
+        var feeds = new Dictionary<Tensor, NDArray> { [x] = xv };
+        var y = RefEval.Run([F.Interpolate(x, (oh, ow), mode: "bilinear", alignCorners: alignCorners)], feeds)[0];
         Assert.Equal(new[] { 2, 3, oh, ow }, y.Shape);
         var want = BilinearByPixel(xv, oh, ow, alignCorners, null);
         for (int i = 0; i < want.Length; i++) Assert.Equal(want[i], y.GetDouble(i), 12);

@@ -152,7 +152,8 @@ public class ModuleTests
         var net = new Net();
         var order = new List<string>();
         net.Apply(m => order.Add(m.GetType().Name));
-        Assert.Equal(["Conv2d", "BatchNorm2d", "Linear", "ReLU", "Dropout", "Linear", "Sequential", "Linear", "Linear", "ModuleList`1", "Net"], order);
+        Assert.Equal(["Conv2d", "BatchNorm2d", "Linear", "ReLU", "Dropout", "Linear", "Sequential", "Linear", "Linear", "ModuleList`1", "Net"],
+            order);
         net.Apply(m => { if (m is Conv2d) m.GetParameter("weight").Initializer = Init.Normal(0, 0.02); }); // DCGAN's weights_init
         var g = new Graph();
         net.Forward(Input(g));

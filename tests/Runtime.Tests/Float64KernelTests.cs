@@ -61,7 +61,8 @@ public class Float64KernelTests
                                 for (int v = 0; v < k; v++)
                                 {
                                     int r = i * s - pad + u, q = j * s - pad + v;
-                                    if (r >= 0 && r < h && q >= 0 && q < h) sum += x.GetDouble(((b * c + ci) * h + r) * h + q) * w.GetDouble(((o * c + ci) * k + u) * k + v);
+                                    if (r >= 0 && r < h && q >= 0 && q < h)
+                                        sum += x.GetDouble(((b * c + ci) * h + r) * h + q) * w.GetDouble(((o * c + ci) * k + u) * k + v);
                                 }
                         Assert.Equal(sum, y.GetDouble(((b * co + o) * ho + i) * ho + j), 1e-11);
                     }

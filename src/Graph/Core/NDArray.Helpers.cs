@@ -66,7 +66,8 @@ public sealed partial class NDArray
         var first = xs[0];
         foreach (var x in xs)
             if (x.Rank == 0 || x.DType != first.DType || !x.Shape.AsSpan(1).SequenceEqual(first.Shape.AsSpan(1)))
-                throw new ArgumentException($"Concat: {x.DType.ShortName()}{x.ShapeString} does not stack under {first.DType.ShortName()}{first.ShapeString}");
+                throw new ArgumentException(
+                    $"Concat: {x.DType.ShortName()}{x.ShapeString} does not stack under {first.DType.ShortName()}{first.ShapeString}");
         var y = Zeros(first.DType, [xs.Sum(x => x.Shape[0]), .. first.Shape[1..]]);
         int at = 0;
         foreach (var x in xs) { Array.Copy(x.Data, 0, y.Data, at, x.Size); at += x.Size; }

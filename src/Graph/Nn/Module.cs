@@ -261,12 +261,14 @@ public abstract class Module
                     if (f.GetValue(this) is Module m) found.Add((name, m));
                 }
                 else if (f.FieldType != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(f.FieldType)
-                    && f.FieldType.GetInterfaces().Append(f.FieldType).Any(i => i.IsGenericType && i.GetGenericArguments().Any(a => typeof(Module).IsAssignableFrom(a))))
+                    && f.FieldType.GetInterfaces().Append(f.FieldType).Any(HoldsModules))
                     throw new GraphException($"{GetType().Name}.{name} is a collection of modules, whose parameters would not be found; " +
                         "hold them in a ModuleList (or Sequential), as in PyTorch");
             }
         return found;
     }
+
+    private static bool HoldsModules(Type t) => t.IsGenericType && t.GetGenericArguments().Any(a => typeof(Module).IsAssignableFrom(a));
 
     // "<Encoder>k__BackingField" is the property Encoder; "_fc1" is fc1.
     private static string FieldName(string field) =>

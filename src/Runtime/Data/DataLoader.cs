@@ -46,7 +46,8 @@ public sealed class DataLoader(TensorDataset data, int batchSize, bool shuffle, 
     /// <summary>The batches of an epoch of images and labels (a dataset of those two arrays).</summary>
     public IEnumerable<Batch> Epoch(int epoch)
     {
-        if (data.Tensors.Count != 2) throw new InvalidOperationException($"Epoch gives images and labels; this dataset has {data.Tensors.Count} arrays: use Batches");
+        if (data.Tensors.Count != 2)
+            throw new InvalidOperationException($"Epoch gives images and labels; this dataset has {data.Tensors.Count} arrays: use Batches");
         foreach (var b in Batches(epoch)) yield return new Batch(b[0], b[1], b[0].Shape[0]);
     }
 }

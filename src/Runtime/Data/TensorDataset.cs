@@ -13,7 +13,8 @@ public sealed class TensorDataset
         if (tensors.Length == 0) throw new ArgumentException("a TensorDataset needs at least one array");
         for (int k = 0; k < tensors.Length; k++)
         {
-            if (tensors[k].Shape.Length == 0) throw new ArgumentException($"array {k} of the dataset is a scalar; each needs a sample dimension first");
+            if (tensors[k].Shape.Length == 0)
+                throw new ArgumentException($"array {k} of the dataset is a scalar; each needs a sample dimension first");
             if (tensors[k].Shape[0] != tensors[0].Shape[0])
                 throw new ArgumentException($"array {k} of the dataset has {tensors[k].Shape[0]} samples ({tensors[k].ShapeString}) " +
                     $"but array 0 has {tensors[0].Shape[0]} ({tensors[0].ShapeString})");
