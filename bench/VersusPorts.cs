@@ -96,8 +96,14 @@ public static class VersusPorts
         return 0;
     }
 
-    private static string Script(string port, params string[] args) =>
-        Run("dotnet", Path.Combine(Root(), "examples"), ["run", "-c", "Release", $"{port}.cs", "--", .. args]);
+    // The grids and checkpoints the ports write go to a scratch folder, not into examples/.
+    private static readonly string Scratch = Directory.CreateTempSubdirectory("graphnet-ports-").FullName;
+
+    private static string Script(string port, params string[] args)
+    {
+        string[] outputs = port switch { "vae" => ["--results", Scratch], "dcgan" => ["--outf", Scratch], _ => [] };
+        return Run("dotnet", Path.Combine(Root(), "examples"), ["run", "-c", "Release", $"{port}.cs", "--", .. args, .. outputs]);
+    }
 
     private static string Libtorch(string port, params string[] args) =>
         Run("bash", Root(), [Path.Combine(Root(), "bench", "libtorch", "run.sh"), "port", port, .. args]);
