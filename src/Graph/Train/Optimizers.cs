@@ -130,4 +130,5 @@ public class Adam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, do
 
 /// <summary>AdamW: Adam with decoupled weight decay (default 0.01, as PyTorch).</summary>
 public sealed class AdamW(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
-    double weightDecay = 1e-2, string name = "adamw", bool amsgrad = false) : Adam(lr, beta1, beta2, eps, weightDecay, decoupled: true, name, amsgrad);
+    double weightDecay = 1e-2, string name = "adamw", bool amsgrad = false)
+    : Adam(lr, beta1, beta2, eps, weightDecay, decoupled: true, name, amsgrad);

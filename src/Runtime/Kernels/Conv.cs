@@ -24,9 +24,14 @@ public static unsafe partial class Conv
         public int ColCols => HO * WO;
     }
 
-    [ThreadStatic] private static float[]? colBuffer;
+    // Scratch arrays per element type, per thread (a closed generic type's [ThreadStatic] fields are its own).
+    private static class Scratch<T>
+    {
+        [ThreadStatic] public static T[]? Col;
+        [ThreadStatic] public static T[][]? Partials;
+    }
 
-    private static float[] Col(int size) => colBuffer is { } b && b.Length >= size ? b : colBuffer = new float[size];
+    private static T[] Col<T>(int size) => Scratch<T>.Col is { } b && b.Length >= size ? b : Scratch<T>.Col = new T[size];
 
     /// <summary>
     /// y[N,Cout,Ho,Wo] = conv2d(x[N,C,H,W], w[Cout,C/g,kh,kw]), then, when given, plus bias[Cout] per
@@ -39,11 +44,15 @@ public static unsafe partial class Conv
     {
         if (bias is not null && bias.Size != w.Shape[0])
             throw new ArgumentException($"conv2d bias has {bias.Size} values for {w.Shape[0]} output channels");
-        if (x.DType == DType.Float64) return Forward64(x, w, p, into, bias, relu);
         int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
-        int co = w.Shape[0], kh = w.Shape[2], kw = w.Shape[3], g = p.Groups, cg = c / g, og = co / g;
+        int co = w.Shape[0], kh = w.Shape[2], kw = w.Shape[3], g = p.Groups, cg = c / g;
         var geo = new Geometry(cg, h, wd, kh, kw, p.OutSize(0, h, kh), p.OutSize(1, wd, kw), p);
-        var y = into ?? NDArray.Zeros(DType.Float32, n, co, geo.HO, geo.WO);
+        var y = into ?? NDArray.Zeros(x.DType, n, co, geo.HO, geo.WO);
+        if (x.DType == DType.Float64) // im2col only: the direct and Winograd kernels are float32's
+        {
+            ForwardByColumns(x.As<double>(), w.As<double>(), y.As<double>(), n, c, co, g, geo);
+            return BiasRelu64(y, bias, relu);
+        }
         float[] X = x.As<float>(), Wt = w.As<float>(), Y = y.As<float>();
         if (UseDirect(algorithm, c, kh, kw, p))
         {
@@ -56,20 +65,28 @@ public static unsafe partial class Conv
                 Winograd.Forward(px, Wt, py, n, c, h, wd, co, p.Padding[0], p.Padding[1], tile, pb, relu);
             return y;
         }
+        ForwardByColumns(X, Wt, Y, n, c, co, g, geo);
+        return BiasRelu(y, bias, relu);
+    }
+
+    /// <summary>The convolution by im2col per sample and one GEMM per group, in either float type.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardByColumns<T>(T[] X, T[] Wt, T[] Y, int n, int c, int co, int g, Geometry geo)
+        where T : unmanaged, INumberBase<T>
+    {
+        int cg = c / g, og = co / g, plane = geo.H * geo.W;
         long work = (long)co * geo.ColRows * geo.ColCols;
         bool gemmParallel = Workers(n, work) == 1; // too few samples to spread: split each GEMM instead
         ForSamples(n, work, b =>
         {
-            var col = Col(geo.ColRows * geo.ColCols);
+            var col = Col<T>(geo.ColRows * geo.ColCols);
             for (int gi = 0; gi < g; gi++)
             {
-                var xs = X.AsSpan((b * c + gi * cg) * h * wd, cg * h * wd);
-                Im2Col(xs, geo, col);
-                Gemm.Sgemm(false, false, og, geo.ColCols, geo.ColRows, 1f, Wt.AsSpan(gi * og * geo.ColRows), geo.ColRows,
-                    col, geo.ColCols, 0f, Y.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols, parallel: gemmParallel);
+                Im2Col<T>(X.AsSpan((b * c + gi * cg) * plane, cg * plane), geo, col);
+                Gemm.Typed<T>(false, false, og, geo.ColCols, geo.ColRows, Wt.AsSpan(gi * og * geo.ColRows), geo.ColRows,
+                    col, geo.ColCols, 0f, Y.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols, gemmParallel);
             }
         });
-        return BiasRelu(y, bias, relu);
     }
 
     /// <summary>
@@ -79,13 +96,17 @@ public static unsafe partial class Conv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Transposed(NDArray x, NDArray w, ConvParams p, int[] outputPadding, NDArray? into = null, ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
-        if (x.DType == DType.Float64) return Transposed64(x, w, p, outputPadding, into);
         int n = x.Shape[0], ci = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
         int cog = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3], g = p.Groups, cig = ci / g, co = cog * g;
         int ho = p.TransposedSize(0, h, kh, outputPadding[0]), wo = p.TransposedSize(1, wd, kw, outputPadding[1]);
         // Geometry of the forward convolution this transposes: input [cog, ho, wo], output [cig, h, wd].
         var geo = new Geometry(cog, ho, wo, kh, kw, h, wd, p);
-        var y = into ?? NDArray.Zeros(DType.Float32, n, co, ho, wo);
+        var y = into ?? NDArray.Zeros(x.DType, n, co, ho, wo);
+        if (x.DType == DType.Float64)
+        {
+            TransposedByColumns(x.As<double>(), w.As<double>(), y.As<double>(), n, ci, g, geo);
+            return y;
+        }
         float[] X = x.As<float>(), Wt = w.As<float>(), Y = y.As<float>();
         // Stride 1 without output padding: a convolution with padding 2 − p by the flipped filters.
         string? unsupported = outputPadding[0] != 0 || outputPadding[1] != 0 ? $"output padding {outputPadding[0]}x{outputPadding[1]}"
@@ -96,32 +117,47 @@ public static unsafe partial class Conv
                 Winograd.Transposed(px, Wt, py, n, ci, h, wd, co, p.Padding[0], p.Padding[1], tile);
             return y;
         }
+        TransposedByColumns(X, Wt, Y, n, ci, g, geo);
+        return y;
+    }
+
+    /// <summary>
+    /// The transposed convolution by a GEMM into columns and col2im per sample, in either float type;
+    /// <paramref name="geo"/> is the forward convolution it transposes (input [C/g, H, W] = this output).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransposedByColumns<T>(T[] X, T[] Wt, T[] Y, int n, int ci, int g, Geometry geo)
+        where T : unmanaged, INumberBase<T>
+    {
+        int cig = ci / g, cog = geo.C, co = cog * g, inPlane = geo.HO * geo.WO, outPlane = geo.H * geo.W;
         long work = (long)cig * geo.ColRows * geo.ColCols;
         bool gemmParallel = Workers(n, work) == 1;
         ForSamples(n, work, b =>
         {
-            var col = Col(geo.ColRows * geo.ColCols);
+            var col = Col<T>(geo.ColRows * geo.ColCols);
             for (int gi = 0; gi < g; gi++)
             {
-                Gemm.Sgemm(true, false, geo.ColRows, geo.ColCols, cig, 1f, Wt.AsSpan(gi * cig * geo.ColRows), geo.ColRows,
-                    X.AsSpan((b * ci + gi * cig) * h * wd), h * wd, 0f, col, geo.ColCols, parallel: gemmParallel);
-                Col2Im(col, geo, Y.AsSpan((b * co + gi * cog) * ho * wo, cog * ho * wo));
+                Gemm.Typed<T>(true, false, geo.ColRows, geo.ColCols, cig, Wt.AsSpan(gi * cig * geo.ColRows), geo.ColRows,
+                    X.AsSpan((b * ci + gi * cig) * inPlane), inPlane, 0f, col, geo.ColCols, gemmParallel);
+                Col2Im<T>(col, geo, Y.AsSpan((b * co + gi * cog) * outPlane, cog * outPlane));
             }
         });
-        return y;
     }
 
     /// <summary>dw[Cout,C/g,kh,kw] = Σ over samples of dy_n · col(x_n)ᵀ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray FilterGrad(NDArray x, NDArray dy, ConvParams p, int kh, int kw, NDArray? into = null, ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
-        if (x.DType == DType.Float64) return FilterGrad64(x, dy, p, kh, kw, into);
         int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
-        int co = dy.Shape[1], g = p.Groups, cg = c / g, og = co / g;
+        int co = dy.Shape[1], g = p.Groups, cg = c / g;
         var geo = new Geometry(cg, h, wd, kh, kw, dy.Shape[2], dy.Shape[3], p);
-        int wsize = co * geo.ColRows;
+        var dw = into ?? NDArray.Zeros(x.DType, co, cg, kh, kw);
+        if (x.DType == DType.Float64)
+        {
+            FilterGradByColumns(x.As<double>(), dy.As<double>(), dw.As<double>(), n, c, co, g, geo);
+            return dw;
+        }
         float[] X = x.As<float>(), D = dy.As<float>();
-        var dw = into ?? NDArray.Zeros(DType.Float32, co, cg, kh, kw);
         var result = dw.As<float>();
         if (UseDirect(algorithm, c, kh, kw, p))
         {
@@ -134,29 +170,37 @@ public static unsafe partial class Conv
                 Winograd.FilterGrad(px, pd, pg, n, c, h, wd, co, geo.HO, geo.WO, p.Padding[0], p.Padding[1], tile);
             return dw;
         }
+        FilterGradByColumns(X, D, result, n, c, co, g, geo);
+        return dw;
+    }
+
+    /// <summary>dw = Σ over samples of dy_n · col(x_n)ᵀ by GEMMs, in either float type.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FilterGradByColumns<T>(T[] X, T[] D, T[] result, int n, int c, int co, int g, Geometry geo)
+        where T : unmanaged, INumberBase<T>
+    {
+        int cg = c / g, og = co / g, plane = geo.H * geo.W, wsize = co * geo.ColRows;
         int workers = Workers(n, (long)co * geo.ColRows * geo.ColCols);
         bool gemmParallel = workers == 1;
         // Chunk 0 accumulates straight into the result, the others into their own buffers, added
         // in chunk order at the end: the same bits whichever thread ran which chunk (and no
         // allocation per call once the buffers exist).
         int chunks = Kernels.Work.ReductionChunks(n, workers);
-        var partial = Partials(chunks, wsize); // owned by this calling thread, one per chunk
+        var partial = Partials<T>(chunks, wsize); // owned by this calling thread, one per chunk
         for (int t = 0; t < chunks; t++) Array.Clear(t == 0 ? result : partial[t], 0, wsize);
         Kernels.Work.Chunks(n, chunks, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, lo, hi) =>
         {
-            float[] acc = chunk == 0 ? result : partial[chunk];
-            var col = Col(geo.ColRows * geo.ColCols);
+            T[] acc = chunk == 0 ? result : partial[chunk];
+            var col = Col<T>(geo.ColRows * geo.ColCols);
             for (int b = lo; b < hi; b++)
                 for (int gi = 0; gi < g; gi++)
                 {
-                    Im2Col(X.AsSpan((b * c + gi * cg) * h * wd, cg * h * wd), geo, col);
-                    Gemm.Sgemm(false, true, og, geo.ColRows, geo.ColCols, 1f, D.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols,
-                        col, geo.ColCols, 1f, acc.AsSpan(gi * og * geo.ColRows), geo.ColRows, parallel: gemmParallel);
+                    Im2Col<T>(X.AsSpan((b * c + gi * cg) * plane, cg * plane), geo, col);
+                    Gemm.Typed<T>(false, true, og, geo.ColRows, geo.ColCols, D.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols,
+                        col, geo.ColCols, 1f, acc.AsSpan(gi * og * geo.ColRows), geo.ColRows, gemmParallel);
                 }
         });
-        for (int t = 1; t < chunks; t++)
-            Vec.Add(result.AsSpan(0, wsize), partial[t].AsSpan(0, wsize), result.AsSpan(0, wsize));
-        return dw;
+        for (int t = 1; t < chunks; t++) Add<T>(result.AsSpan(0, wsize), partial[t].AsSpan(0, wsize));
     }
 
     /// <summary>
@@ -220,14 +264,37 @@ public static unsafe partial class Conv
         };
     }
 
-    [ThreadStatic] private static float[][]? partialBuffers;
-
-    private static float[][] Partials(int chunks, int size)
+    private static T[][] Partials<T>(int chunks, int size)
     {
-        var p = partialBuffers is { } b && b.Length >= chunks ? b : partialBuffers = new float[chunks][];
+        var p = Scratch<T>.Partials is { } b && b.Length >= chunks ? b : Scratch<T>.Partials = new T[chunks][];
         for (int t = 1; t < chunks; t++)
-            if (p[t] is null || p[t].Length < size) p[t] = new float[size];
+            if (p[t] is null || p[t].Length < size) p[t] = new T[size];
         return p;
+    }
+
+    /// <summary>into += x, vectorized for float32.</summary>
+    private static void Add<T>(Span<T> into, ReadOnlySpan<T> x) where T : unmanaged, INumberBase<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var f = MemoryMarshal.Cast<T, float>(into);
+            Vec.Add(f, MemoryMarshal.Cast<T, float>(x), f);
+        }
+        else for (int i = 0; i < into.Length; i++) into[i] += x[i];
+    }
+
+    /// <summary>float64's bias and ReLU after im2col (float32's are applied by <see cref="BiasRelu"/>).</summary>
+    private static NDArray BiasRelu64(NDArray y, NDArray? bias, bool relu)
+    {
+        if (bias is null && !relu) return y;
+        var Y = y.As<double>();
+        int channels = y.Shape[1], plane = y.Size / (y.Shape[0] * channels);
+        for (int i = 0; i < Y.Length; i++)
+        {
+            double v = bias is null ? Y[i] : Y[i] + bias.GetDouble(i / plane % channels);
+            Y[i] = relu && v < 0 ? 0 : v;
+        }
+        return y;
     }
 
     private static int Workers(int n, long workPerSample) =>
@@ -289,10 +356,7 @@ public static unsafe partial class Conv
                         int x0 = kx * dx - px;
                         if (sx == 1 && x0 >= 0 && x0 + g.WO <= g.W)
                         {
-                            var to = dst.Slice(x0, g.WO);
-                            if (typeof(T) == typeof(float))
-                                Vec.Add(MemoryMarshal.Cast<T, float>(to), MemoryMarshal.Cast<T, float>(s), MemoryMarshal.Cast<T, float>(to));
-                            else for (int i = 0; i < to.Length; i++) to[i] += s[i];
+                            Add<T>(dst.Slice(x0, g.WO), s);
                             continue;
                         }
                         for (int ox = 0; ox < g.WO; ox++)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -23,6 +24,22 @@ public static unsafe class Gemm
 
     /// <summary>Work below which splitting over threads costs more than it saves (multiply-adds).</summary>
     public const long ParallelThreshold = 1L << 18;
+
+    /// <summary>
+    /// C = op(A)·op(B) + beta·C in either float type: <see cref="Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int,
+    /// ReadOnlySpan{float}, int, float, Span{float}, int, bool)"/> or <see cref="Dgemm"/> (the JIT keeps one branch per instantiation).
+    /// </summary>
+    public static void Typed<T>(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb,
+        float beta, Span<T> c, int ldc, bool parallel = true) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+            Sgemm(transA, transB, m, n, k, 1f, MemoryMarshal.Cast<T, float>(a), lda, MemoryMarshal.Cast<T, float>(b), ldb, beta,
+                MemoryMarshal.Cast<T, float>(c), ldc, parallel);
+        else if (typeof(T) == typeof(double))
+            Dgemm.Run(transA, transB, m, n, k, 1.0, MemoryMarshal.Cast<T, double>(a), lda, MemoryMarshal.Cast<T, double>(b), ldb, beta,
+                MemoryMarshal.Cast<T, double>(c), ldc, parallel);
+        else throw new NotSupportedException($"no GEMM for {typeof(T).Name}");
+    }
 
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, bool parallel = true)

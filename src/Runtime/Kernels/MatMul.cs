@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 namespace GraphNet.Runtime.Kernels;
 
 /// <summary>
@@ -11,18 +10,6 @@ public static class MatMul
     public static NDArray Forward(NDArray a, NDArray b, MatMulOp op, NDArray? into = null) =>
         a.DType == DType.Float64 ? Forward<double>(a, b, op, into) : Forward<float>(a, b, op, into);
 
-    // One GEMM call for either element type (the JIT compiles each instantiation with its branch only).
-    private static void G<T>(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb,
-        float beta, Span<T> c, int ldc, bool parallel = true) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-            Gemm.Sgemm(transA, transB, m, n, k, 1f, MemoryMarshal.Cast<T, float>(a), lda, MemoryMarshal.Cast<T, float>(b), ldb, beta,
-                MemoryMarshal.Cast<T, float>(c), ldc, parallel);
-        else
-            Dgemm.Run(transA, transB, m, n, k, 1.0, MemoryMarshal.Cast<T, double>(a), lda, MemoryMarshal.Cast<T, double>(b), ldb, beta,
-                MemoryMarshal.Cast<T, double>(c), ldc, parallel);
-    }
-
     private static NDArray Forward<T>(NDArray a, NDArray b, MatMulOp op, NDArray? into) where T : unmanaged
     {
         var dtype = a.DType;
@@ -31,7 +18,7 @@ public static class MatMul
         {
             // Σ_b a_bᵀ·b_b is one GEMM over all the batch's rows: a is [batch·k, m], b is [batch·k, n].
             var sum = into ?? NDArray.Zeros(dtype, m, n);
-            G<T>(true, false, m, n, batch * k, a.As<T>(), m, b.As<T>(), n, 0f, sum.As<T>(), n);
+            Gemm.Typed<T>(true, false, m, n, batch * k, a.As<T>(), m, b.As<T>(), n, 0f, sum.As<T>(), n);
             return sum;
         }
         int rowsOut = op.TransA ? a.Shape[^1] : a.Shape[^2];
@@ -44,10 +31,10 @@ public static class MatMul
             // [batch, m, k]·[k, n]: the batch's rows are one [batch·m, k] matrix, so one GEMM (packing B
             // once, split over cores) instead of one per batch entry: an LSTM's input projection
             // over all its time steps was 64 single-threaded 28×512×28 products.
-            G<T>(false, op.TransB, batch * m, n, k, A, lda, B, ldb, 0f, C, n);
+            Gemm.Typed<T>(false, op.TransB, batch * m, n, k, A, lda, B, ldb, 0f, C, n);
             return y;
         }
-        if (batch == 1) G<T>(op.TransA, op.TransB, m, n, k, A, lda, B, ldb, 0f, C, n);
+        if (batch == 1) Gemm.Typed<T>(op.TransA, op.TransB, m, n, k, A, lda, B, ldb, 0f, C, n);
         else Batched(op, batch, m, n, k, A, lda, B, ldb, sharedB, C);
         return y;
     }
@@ -58,7 +45,7 @@ public static class MatMul
     {
         int workers = (long)batch * m * n * k >= Gemm.ParallelThreshold ? Math.Min(batch, Environment.ProcessorCount) : 1;
         Work.Dynamic(batch, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, p) =>
-            G<T>(op.TransA, op.TransB, m, n, k, A.AsSpan(p * m * k), lda, B.AsSpan(sharedB ? 0 : p * k * n), ldb,
+            Gemm.Typed<T>(op.TransA, op.TransB, m, n, k, A.AsSpan(p * m * k), lda, B.AsSpan(sharedB ? 0 : p * k * n), ldb,
                 0f, C.AsSpan(p * m * n), n, parallel: false));
     }
 

@@ -1,25 +1,30 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 namespace GraphNet.Runtime.Kernels;
 
 /// <summary>2-D pooling forward and backward over [N,C,H,W], parallel over planes.</summary>
-public static partial class Pool
+public static class Pool
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Forward(NDArray x, PoolParams p, NDArray? into = null)
     {
-        if (x.DType == DType.Float64) return Forward64(x, p, into);
         int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], ho = p.OutSize(0, h), wo = p.OutSize(1, w);
-        var y = into ?? NDArray.Zeros(DType.Float32, x.Shape[0], x.Shape[1], ho, wo);
-        float[] X = x.As<float>(), Y = y.As<float>();
-        int kh = p.Kernel[0], kw = p.Kernel[1], sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1];
-        float inv = 1f / (kh * kw);
-        if (p.Kind == PoolKind.Max && p.Kernel is [2, 2] && p.Stride is [2, 2] && p.Padding is [0, 0])
+        var y = into ?? NDArray.Zeros(x.DType, x.Shape[0], x.Shape[1], ho, wo);
+        if (x.DType == DType.Float64) { ForwardLoops(x.As<double>(), y.As<double>(), planes, h, w, ho, wo, p); return y; }
+        if (IsMax2x2(p) && MaxPool2x2.Vectorized) MaxPool2x2.Forward(x.As<float>(), y.As<float>(), planes, h, w);
+        else ForwardLoops(x.As<float>(), y.As<float>(), planes, h, w, ho, wo, p);
+        return y;
+    }
+
+    private static bool IsMax2x2(PoolParams p) => p.Kind == PoolKind.Max && p.Kernel is [2, 2] && p.Stride is [2, 2] && p.Padding is [0, 0];
+
+    /// <summary>Pooling by plain loops, in either float type (float32's vector 2x2 kernel aside).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardLoops<T>(T[] X, T[] Y, int planes, int h, int w, int ho, int wo, PoolParams p)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (IsMax2x2(p))
         {
-            if (MaxPool2x2.Vectorized)
-            {
-                MaxPool2x2.Forward(X, Y, planes, h, w);
-                return y;
-            }
             ForPlanes(planes, h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int plane) =>
             {
                 int xo = plane * h * w, yo = plane * ho * wo;
@@ -27,18 +32,20 @@ public static partial class Pool
                 {
                     int r0 = xo + 2 * oy * w, r1 = r0 + w;
                     for (int ox = 0; ox < wo; ox++)
-                        Y[yo + oy * wo + ox] = MathF.Max(MathF.Max(X[r0 + 2 * ox], X[r0 + 2 * ox + 1]), MathF.Max(X[r1 + 2 * ox], X[r1 + 2 * ox + 1]));
+                        Y[yo + oy * wo + ox] = T.Max(T.Max(X[r0 + 2 * ox], X[r0 + 2 * ox + 1]), T.Max(X[r1 + 2 * ox], X[r1 + 2 * ox + 1]));
                 }
             });
-            return y;
+            return;
         }
+        int kh = p.Kernel[0], kw = p.Kernel[1], sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1];
+        T inv = T.One / T.CreateTruncating(kh * kw);
         ForPlanes(planes, h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int plane) =>
         {
             int xo = plane * h * w, yo = plane * ho * wo;
             for (int oy = 0; oy < ho; oy++)
                 for (int ox = 0; ox < wo; ox++)
                 {
-                    float acc = p.Kind == PoolKind.Max ? float.NegativeInfinity : p.Kind == PoolKind.Min ? float.PositiveInfinity : 0f;
+                    T acc = p.Kind == PoolKind.Max ? T.NegativeInfinity : p.Kind == PoolKind.Min ? T.PositiveInfinity : T.Zero;
                     for (int ky = 0; ky < kh; ky++)
                     {
                         int iy = oy * sy - py + ky;
@@ -47,11 +54,11 @@ public static partial class Pool
                         {
                             int ix = ox * sx - px + kx;
                             if ((uint)ix >= (uint)w) continue;
-                            float v = X[xo + iy * w + ix];
+                            T v = X[xo + iy * w + ix];
                             acc = p.Kind switch
                             {
-                                PoolKind.Max => v > acc || float.IsNaN(v) ? v : acc,
-                                PoolKind.Min => v < acc || float.IsNaN(v) ? v : acc,
+                                PoolKind.Max => v > acc || T.IsNaN(v) ? v : acc,
+                                PoolKind.Min => v < acc || T.IsNaN(v) ? v : acc,
                                 _ => acc + v,
                             };
                         }
@@ -59,26 +66,30 @@ public static partial class Pool
                     Y[yo + oy * wo + ox] = p.Kind == PoolKind.Avg ? acc * inv : acc;
                 }
         });
-        return y;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NDArray Backward(NDArray x, NDArray dy, PoolParams p, NDArray? into = null)
     {
-        if (x.DType == DType.Float64) return Backward64(x, dy, p, into);
         int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], ho = dy.Shape[2], wo = dy.Shape[3];
-        var dx = into ?? NDArray.Zeros(DType.Float32, x.Shape);
-        float[] X = x.As<float>(), D = dy.As<float>(), G = dx.As<float>();
-        if (p.Kind == PoolKind.Max && p.Kernel is [2, 2] && p.Stride is [2, 2] && p.Padding is [0, 0])
+        var dx = into ?? NDArray.Zeros(x.DType, x.Shape);
+        if (x.DType == DType.Float64)
+            BackwardLoops(x.As<double>(), dy.As<double>(), dx.As<double>(), planes, h, w, ho, wo, p, into is not null);
+        else if (IsMax2x2(p) && MaxPool2x2.Vectorized && (h & 1) == 0 && (w & 1) == 0)
+            MaxPool2x2.Backward(x.As<float>(), dy.As<float>(), dx.As<float>(), planes, h, w);
+        else BackwardLoops(x.As<float>(), dy.As<float>(), dx.As<float>(), planes, h, w, ho, wo, p, into is not null);
+        return dx;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardLoops<T>(T[] X, T[] D, T[] G, int planes, int h, int w, int ho, int wo, PoolParams p, bool reused)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (IsMax2x2(p))
         {
             // The book's MaxPool2d(2): windows do not overlap, so each gradient lands in one place.
             // Every element of a window is written (the gradient or zero), so the buffer needs no
             // clearing first except rows and columns no window covers (odd sizes).
-            if (MaxPool2x2.Vectorized && (h & 1) == 0 && (w & 1) == 0)
-            {
-                MaxPool2x2.Backward(X, D, G, planes, h, w);
-                return dx;
-            }
             ForPlanes(planes, h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int plane) =>
             {
                 int xo = plane * h * w, yo = plane * ho * wo;
@@ -89,29 +100,29 @@ public static partial class Pool
                     for (int ox = 0; ox < wo; ox++)
                     {
                         int a = r0 + 2 * ox, b = r1 + 2 * ox, best = 0;
-                        float bv = X[a];
+                        T bv = X[a];
                         if (X[a + 1] > bv) { best = 1; bv = X[a + 1]; }
                         if (X[b] > bv) { best = 2; bv = X[b]; }
                         if (X[b + 1] > bv) best = 3;
-                        float d = D[yo + oy * wo + ox];
-                        G[a] = best == 0 ? d : 0f; G[a + 1] = best == 1 ? d : 0f;
-                        G[b] = best == 2 ? d : 0f; G[b + 1] = best == 3 ? d : 0f;
+                        T d = D[yo + oy * wo + ox];
+                        G[a] = best == 0 ? d : T.Zero; G[a + 1] = best == 1 ? d : T.Zero;
+                        G[b] = best == 2 ? d : T.Zero; G[b + 1] = best == 3 ? d : T.Zero;
                     }
                 }
             });
-            return dx;
+            return;
         }
-        if (into is not null) Array.Clear(into.Data);
+        if (reused) Array.Clear(G);
         int kh = p.Kernel[0], kw = p.Kernel[1], sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1];
-        float inv = 1f / (kh * kw);
+        T inv = T.One / T.CreateTruncating(kh * kw);
         ForPlanes(planes, h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int plane) =>
         {
             int xo = plane * h * w, yo = plane * ho * wo;
             for (int oy = 0; oy < ho; oy++)
                 for (int ox = 0; ox < wo; ox++)
                 {
-                    float d = D[yo + oy * wo + ox];
-                    int best = -1; float bv = 0;
+                    T d = D[yo + oy * wo + ox];
+                    int best = -1; T bv = T.Zero;
                     for (int ky = 0; ky < kh; ky++)
                     {
                         int iy = oy * sy - py + ky;
@@ -122,13 +133,12 @@ public static partial class Pool
                             if ((uint)ix >= (uint)w) continue;
                             int i = xo + iy * w + ix;
                             if (p.Kind == PoolKind.Avg) { G[i] += d * inv; continue; }
-                            if (best < 0 || (p.Kind == PoolKind.Max ? X[i] > bv : X[i] < bv) || float.IsNaN(X[i])) { best = i; bv = X[i]; }
+                            if (best < 0 || (p.Kind == PoolKind.Max ? X[i] > bv : X[i] < bv) || T.IsNaN(X[i])) { best = i; bv = X[i]; }
                         }
                     }
                     if (best >= 0) G[best] += d;
                 }
         });
-        return dx;
     }
 
     internal static void ForPlanes(int planes, int planeSize, Action<int> body)
