@@ -90,19 +90,19 @@ public static class Versus
         return 0;
     }
 
-    private static void Add(Dictionary<string, List<double>> d, string key, double v)
+    internal static void Add(Dictionary<string, List<double>> d, string key, double v)
     {
         if (!d.TryGetValue(key, out var list)) d[key] = list = [];
         list.Add(v);
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var v = values.Order().ToArray();
         return v.Length == 0 ? double.NaN : v[v.Length / 2];
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
             if (File.Exists(Path.Combine(d.FullName, "GraphNet.sln"))) return d.FullName;
