@@ -20,22 +20,25 @@ public class Float64KernelTests
     [InlineData(33, 17, 300)]   // more than one K block
     [InlineData(130, 1030, 20)] // more than one M and N block, split over cores
     [InlineData(9, 2100, 70)]
+    [InlineData(64, 48, 301)]   // whole 8×16 tiles, a K tail not a multiple of the 4×4 packing transposes
     public void DgemmMatchesTheTripleLoopForEveryTransposition(int m, int n, int k)
     {
         var a = Random(1, m * k); var b = Random(2, k * n); var c0 = Random(3, m * n);
-        foreach (bool ta in new[] { false, true })
-            foreach (bool tb in new[] { false, true })
-            {
-                var c = (double[])c0.Clone();
-                Dgemm.Run(ta, tb, m, n, k, 0.5, a, ta ? m : k, b, tb ? k : n, -2.0, c, n);
-                for (int i = 0; i < m; i++)
-                    for (int j = 0; j < n; j++)
-                    {
-                        double s = 0;
-                        for (int p = 0; p < k; p++) s += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
-                        Assert.Equal(0.5 * s - 2.0 * c0[i * n + j], c[i * n + j], 1e-11);
-                    }
-            }
+        // beta = 0 ignores C's old values, NaN included (the first K block stores its products), as BLAS does.
+        foreach (var (alpha, beta) in new[] { (0.5, -2.0), (1.0, 0.0), (1.0, 1.0) })
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                {
+                    var c = beta == 0 ? Enumerable.Repeat(double.NaN, m * n).ToArray() : (double[])c0.Clone();
+                    Dgemm.Run(ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, c, n);
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++)
+                        {
+                            double s = 0;
+                            for (int p = 0; p < k; p++) s += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+                            Assert.Equal(alpha * s + (beta == 0 ? 0 : beta * c0[i * n + j]), c[i * n + j], 1e-11);
+                        }
+                }
     }
 
     [Theory]

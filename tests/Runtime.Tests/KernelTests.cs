@@ -113,39 +113,47 @@ public class KernelTests
     [InlineData(PoolKind.Max, 2, 2, 0, 13)]
     [InlineData(PoolKind.Max, 2, 2, 0, 40)]   // 20 windows a row: one whole vector of 16 and a masked tail
     [InlineData(PoolKind.Max, 2, 2, 0, 35)]
+    [InlineData(PoolKind.Max, 2, 2, 0, 40, true)] // float64: two vectors of 8 and a masked tail
+    [InlineData(PoolKind.Max, 2, 2, 0, 14, true)] // 7 windows a row: each a masked vector
+    [InlineData(PoolKind.Max, 2, 2, 0, 21, true)]
     [InlineData(PoolKind.Max, 3, 3, 0, 12)]
     [InlineData(PoolKind.Min, 3, 2, 1, 12)]
     [InlineData(PoolKind.Avg, 3, 1, 1, 12)]
-    public void PoolingMatchesReference(PoolKind kind, int k, int s, int pad, int size)
+    [InlineData(PoolKind.Avg, 3, 1, 1, 12, true)]
+    public void PoolingMatchesReference(PoolKind kind, int k, int s, int pad, int size, bool float64 = false)
     {
         var rng = new Random(5);
         var p = new PoolParams(kind, [k, k], [s, s], [pad, pad]);
-        var x = RefEval.RandomFloat(rng, [4, 16, size, size]);
-        var y = PoolReference.Forward<float>(x, p);
+        NDArray Random(int[] shape) => float64 ? RefEval.RandomDouble(rng, shape) : RefEval.RandomFloat(rng, shape);
+        var x = Random([4, 16, size, size]);
+        var y = float64 ? PoolReference.Forward<double>(x, p) : PoolReference.Forward<float>(x, p);
         RefEval.AssertClose(y, Pool.Forward(x, p), 1e-6, 1e-6);
-        var dy = RefEval.RandomFloat(rng, y.Shape);
-        RefEval.AssertClose(PoolReference.Backward<float>(x, dy, p), Pool.Backward(x, dy, p), 1e-5, 1e-6);
+        var dy = Random(y.Shape);
+        var dx = float64 ? PoolReference.Backward<double>(x, dy, p) : PoolReference.Backward<float>(x, dy, p);
+        RefEval.AssertClose(dx, Pool.Backward(x, dy, p), 1e-5, 1e-6);
         // Into a reused buffer holding old values, as compiled steps pass.
-        var used = NDArray.Zeros(DType.Float32, x.Shape);
-        Array.Fill(used.As<float>(), 3f);
-        RefEval.AssertClose(PoolReference.Backward<float>(x, dy, p), Pool.Backward(x, dy, p, used), 1e-5, 1e-6);
+        var used = NDArray.Full(x.DType, x.Shape, 3);
+        RefEval.AssertClose(dx, Pool.Backward(x, dy, p, used), 1e-5, 1e-6);
     }
 
     [Theory]
-    [InlineData(24)]
-    [InlineData(38)]
-    public void MaxPoolGradientGoesToTheFirstOfTiedMaxima(int size)
+    [InlineData(24, false)]
+    [InlineData(38, false)]
+    [InlineData(24, true)]
+    [InlineData(38, true)]
+    public void MaxPoolGradientGoesToTheFirstOfTiedMaxima(int size, bool float64)
     {
         // Pooling after ReLU sees many equal zeros: the gradient must go to the first of them, as the reference.
         var rng = new Random(9);
         var p = new PoolParams(PoolKind.Max, [2, 2], [2, 2], [0, 0]);
-        var x = NDArray.Zeros(DType.Float32, 2, 8, size, size);
-        var xs = x.As<float>();
-        for (int i = 0; i < xs.Length; i++) xs[i] = Math.Max(0, rng.Next(-2, 3));
-        var y = PoolReference.Forward<float>(x, p);
+        var x = NDArray.From(Enumerable.Range(0, 2 * 8 * size * size).Select(_ => (double)Math.Max(0, rng.Next(-2, 3))).ToArray(),
+            2, 8, size, size);
+        var dy = RefEval.RandomDouble(rng, [2, 8, size / 2, size / 2]);
+        if (!float64) (x, dy) = (NDArray.From(x.ToFloatArray(), x.Shape), NDArray.From(dy.ToFloatArray(), dy.Shape));
+        var y = float64 ? PoolReference.Forward<double>(x, p) : PoolReference.Forward<float>(x, p);
         RefEval.AssertClose(y, Pool.Forward(x, p), 0, 0);
-        var dy = RefEval.RandomFloat(rng, y.Shape);
-        RefEval.AssertClose(PoolReference.Backward<float>(x, dy, p), Pool.Backward(x, dy, p), 0, 0);
+        var dx = float64 ? PoolReference.Backward<double>(x, dy, p) : PoolReference.Backward<float>(x, dy, p);
+        RefEval.AssertClose(dx, Pool.Backward(x, dy, p), 0, 0);
     }
 
     [Theory]

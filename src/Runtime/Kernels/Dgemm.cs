@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GraphNet.Runtime.Kernels;
 
@@ -51,11 +52,13 @@ public static unsafe class Dgemm
     private static void Block(bool transA, bool transB, int i0, int i1, int j0, int j1, int k, double alpha, double* a, int lda,
         double* b, int ldb, double beta, double* c, int ldc)
     {
-        for (int i = i0; i < i1; i++)
+        // With beta = 0 the first K block's full tiles store their products instead of adding them to a cleared C.
+        bool storeFirst = beta == 0 && k > 0;
+        for (int i = i0; i < i1 && beta != 1 && !storeFirst; i++)
         {
             var row = new Span<double>(c + (long)i * ldc + j0, j1 - j0);
             if (beta == 0) row.Clear();
-            else if (beta != 1) foreach (ref var v in row) v *= beta;
+            else foreach (ref var v in row) v *= beta;
         }
         if (k == 0) return;
         var pb = packB is { Length: >= KC * NC } bb ? bb : packB = new double[KC * NC];
@@ -75,13 +78,16 @@ public static unsafe class Dgemm
                         for (int jr = 0; jr < nc; jr += NR)
                             for (int ir = 0; ir < mc; ir += MR)
                                 Micro(kc, PA + (long)ir * kc, PB + (long)jr * kc, c + (long)(ic + ir) * ldc + jc + jr, ldc,
-                                    Math.Min(MR, mc - ir), Math.Min(NR, nc - jr));
+                                    Math.Min(MR, mc - ir), Math.Min(NR, nc - jr), storeFirst && pc == 0);
                     }
                 }
             }
     }
 
     // B[pc.., jc..] as panels of 16 columns, k-major within each; columns past the edge are zeros.
+    // Vector copies and 4×4 register transposes, as Gemm's packing: with m as small as a
+    // convolution's 64 output channels, each B panel serves only eight microkernel calls, and
+    // element-by-element packing took as long as the products.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(bool transB, double* b, int ldb, int pc, int kc, int jc, int nc, double* dst)
     {
@@ -91,14 +97,26 @@ public static unsafe class Dgemm
             double* panel = dst + (long)jr * kc;
             if (cols < NR) new Span<double>(panel, kc * NR).Clear();
             if (!transB)
-                for (int p = 0; p < kc; p++)
-                    new ReadOnlySpan<double>(b + (long)(pc + p) * ldb + jc + jr, cols).CopyTo(new Span<double>(panel + p * NR, cols));
-            else
-                for (int j = 0; j < cols; j++) // row j of Bᵀ is contiguous along k
-                {
-                    double* src = b + (long)(jc + jr + j) * ldb + pc;
-                    for (int p = 0; p < kc; p++) panel[p * NR + j] = src[p];
-                }
+            {
+                double* src = b + (long)pc * ldb + jc + jr;
+                if (cols == NR)
+                    for (int p = 0; p < kc; p++, src += ldb)
+                    {
+                        Vector512.Store(Vector512.Load(src), panel + p * NR);
+                        Vector512.Store(Vector512.Load(src + 8), panel + p * NR + 8);
+                    }
+                else
+                    for (int p = 0; p < kc; p++, src += ldb)
+                        for (int j = 0; j < cols; j++) panel[p * NR + j] = src[j];
+                continue;
+            }
+            int j4 = 0; // row j of Bᵀ is contiguous along k
+            for (; j4 + 4 <= cols; j4 += 4) Interleave4(b + (long)(jc + jr + j4) * ldb + pc, ldb, kc, 1.0, panel + j4, NR);
+            for (int j = j4; j < cols; j++)
+            {
+                double* src = b + (long)(jc + jr + j) * ldb + pc;
+                for (int p = 0; p < kc; p++) panel[p * NR + j] = src[p];
+            }
         }
     }
 
@@ -106,28 +124,61 @@ public static unsafe class Dgemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(bool transA, double* a, int lda, int ic, int mc, int pc, int kc, double alpha, double* dst)
     {
+        var scale = Vector512.Create(alpha);
         for (int ir = 0; ir < mc; ir += MR)
         {
             int rows = Math.Min(MR, mc - ir);
             double* panel = dst + (long)ir * kc;
             if (rows < MR) new Span<double>(panel, kc * MR).Clear();
             if (transA)
-                for (int p = 0; p < kc; p++)
-                {
-                    double* src = a + (long)(pc + p) * lda + ic + ir;
-                    for (int r = 0; r < rows; r++) panel[p * MR + r] = alpha * src[r];
-                }
-            else
-                for (int r = 0; r < rows; r++) // row r of A is contiguous along k
-                {
-                    double* src = a + (long)(ic + ir + r) * lda + pc;
-                    for (int p = 0; p < kc; p++) panel[p * MR + r] = alpha * src[p];
-                }
+            {
+                double* src = a + (long)pc * lda + ic + ir;
+                if (rows == MR)
+                    for (int p = 0; p < kc; p++, src += lda) Vector512.Store(Vector512.Load(src) * scale, panel + p * MR);
+                else
+                    for (int p = 0; p < kc; p++, src += lda)
+                        for (int r = 0; r < rows; r++) panel[p * MR + r] = alpha * src[r];
+                continue;
+            }
+            int r4 = 0; // row r of A is contiguous along k
+            for (; r4 + 4 <= rows; r4 += 4) Interleave4(a + (long)(ic + ir + r4) * lda + pc, lda, kc, alpha, panel + r4, MR);
+            for (int r = r4; r < rows; r++)
+            {
+                double* src = a + (long)(ic + ir + r) * lda + pc;
+                for (int p = 0; p < kc; p++) panel[p * MR + r] = alpha * src[p];
+            }
         }
     }
 
+    /// <summary>
+    /// scale·(four rows, ld apart, kc long) into four adjacent columns of a panel whose rows are
+    /// stride apart: 4×4 blocks transposed in registers, one 32-byte store per k.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Micro(int kc, double* a, double* b, double* c, int ldc, int rows, int cols)
+    private static void Interleave4(double* s, int ld, int kc, double scale, double* dst, int stride)
+    {
+        double* s0 = s, s1 = s + ld, s2 = s + 2L * ld, s3 = s + 3L * ld;
+        var f = Vector256.Create(scale);
+        int p = 0;
+        if (Avx.IsSupported)
+            for (; p + 4 <= kc; p += 4)
+            {
+                var r0 = Vector256.Load(s0 + p) * f; var r1 = Vector256.Load(s1 + p) * f;
+                var r2 = Vector256.Load(s2 + p) * f; var r3 = Vector256.Load(s3 + p) * f;
+                var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+                var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+                double* d = dst + (long)p * stride;
+                Vector256.Store(Avx.Permute2x128(t0, t2, 0x20), d);
+                Vector256.Store(Avx.Permute2x128(t1, t3, 0x20), d + stride);
+                Vector256.Store(Avx.Permute2x128(t0, t2, 0x31), d + 2L * stride);
+                Vector256.Store(Avx.Permute2x128(t1, t3, 0x31), d + 3L * stride);
+            }
+        for (; p < kc; p++)
+            Vector256.Store(Vector256.Create(s0[p], s1[p], s2[p], s3[p]) * f, dst + (long)p * stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Micro(int kc, double* a, double* b, double* c, int ldc, int rows, int cols, bool store)
     {
         Vector512<double> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default,
             c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
@@ -143,6 +194,12 @@ public static unsafe class Dgemm
             x = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
             x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
         }
+        if (rows == MR && cols == NR && store)
+        {
+            Put(c, c00, c01); Put(c + ldc, c10, c11); Put(c + 2 * ldc, c20, c21); Put(c + 3 * ldc, c30, c31);
+            Put(c + 4 * ldc, c40, c41); Put(c + 5 * ldc, c50, c51); Put(c + 6 * ldc, c60, c61); Put(c + 7 * ldc, c70, c71);
+            return;
+        }
         if (rows == MR && cols == NR)
         {
             Add(c, c00, c01); Add(c + ldc, c10, c11); Add(c + 2 * ldc, c20, c21); Add(c + 3 * ldc, c30, c31);
@@ -154,7 +211,7 @@ public static unsafe class Dgemm
         Put(tile, c00, c01); Put(tile + 16, c10, c11); Put(tile + 32, c20, c21); Put(tile + 48, c30, c31);
         Put(tile + 64, c40, c41); Put(tile + 80, c50, c51); Put(tile + 96, c60, c61); Put(tile + 112, c70, c71);
         for (int r = 0; r < rows; r++)
-            for (int j = 0; j < cols; j++) c[(long)r * ldc + j] += tile[r * NR + j];
+            for (int j = 0; j < cols; j++) c[(long)r * ldc + j] = tile[r * NR + j] + (store ? 0 : c[(long)r * ldc + j]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -10,15 +10,20 @@ public static class Pool
     {
         int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], ho = p.OutSize(0, h), wo = p.OutSize(1, w);
         var y = into ?? NDArray.Zeros(x.DType, x.Shape[0], x.Shape[1], ho, wo);
-        if (x.DType == DType.Float64) { ForwardLoops(x.As<double>(), y.As<double>(), planes, h, w, ho, wo, p); return y; }
-        if (IsMax2x2(p) && MaxPool2x2.Vectorized) MaxPool2x2.Forward(x.As<float>(), y.As<float>(), planes, h, w);
+        bool vector = IsMax2x2(p) && MaxPool2x2.Vectorized;
+        if (x.DType == DType.Float64)
+        {
+            if (vector) MaxPool2x2.Forward(x.As<double>(), y.As<double>(), planes, h, w);
+            else ForwardLoops(x.As<double>(), y.As<double>(), planes, h, w, ho, wo, p);
+        }
+        else if (vector) MaxPool2x2.Forward(x.As<float>(), y.As<float>(), planes, h, w);
         else ForwardLoops(x.As<float>(), y.As<float>(), planes, h, w, ho, wo, p);
         return y;
     }
 
     private static bool IsMax2x2(PoolParams p) => p.Kind == PoolKind.Max && p.Kernel is [2, 2] && p.Stride is [2, 2] && p.Padding is [0, 0];
 
-    /// <summary>Pooling by plain loops, in either float type (float32's vector 2x2 kernel aside).</summary>
+    /// <summary>Pooling by plain loops, in either float type (the vector 2x2 kernel aside).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardLoops<T>(T[] X, T[] Y, int planes, int h, int w, int ho, int wo, PoolParams p)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -73,10 +78,11 @@ public static class Pool
     {
         int planes = x.Shape[0] * x.Shape[1], h = x.Shape[2], w = x.Shape[3], ho = dy.Shape[2], wo = dy.Shape[3];
         var dx = into ?? NDArray.Zeros(x.DType, x.Shape);
-        if (x.DType == DType.Float64)
+        bool vector = IsMax2x2(p) && MaxPool2x2.Vectorized && (h & 1) == 0 && (w & 1) == 0;
+        if (x.DType == DType.Float64 && vector) MaxPool2x2.Backward(x.As<double>(), dy.As<double>(), dx.As<double>(), planes, h, w);
+        else if (x.DType == DType.Float64)
             BackwardLoops(x.As<double>(), dy.As<double>(), dx.As<double>(), planes, h, w, ho, wo, p, into is not null);
-        else if (IsMax2x2(p) && MaxPool2x2.Vectorized && (h & 1) == 0 && (w & 1) == 0)
-            MaxPool2x2.Backward(x.As<float>(), dy.As<float>(), dx.As<float>(), planes, h, w);
+        else if (vector) MaxPool2x2.Backward(x.As<float>(), dy.As<float>(), dx.As<float>(), planes, h, w);
         else BackwardLoops(x.As<float>(), dy.As<float>(), dx.As<float>(), planes, h, w, ho, wo, p, into is not null);
         return dx;
     }
