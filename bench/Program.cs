@@ -20,6 +20,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
           versus-libtorch [--rounds R] [--out DIR]                             GraphNet compiled vs libtorch (bench/libtorch) in alternating rounds; writes vs-libtorch.md
           versus-ports [--rounds R] [--full] [--out DIR]                       the four ports vs their libtorch twins (ports-vs-libtorch.md)
           compile-scaling [--lengths 50,100,200,400,800]                     unrolled-LSTM compile time per length, cache hits
+          float64 [--rounds R]                                                the CNN's training step in float32 and float64, alternating: float64_ratio=
           bdn [BenchmarkDotNet args]                                          run the BenchmarkDotNet suites
         """);
     return 0;
@@ -39,6 +40,7 @@ switch (args[0])
     case "report": return Report.Run(opts.GetValueOrDefault("out", "bench/results"), double.Parse(opts.GetValueOrDefault("seconds", "2.5")));
     case "versus-ports": return VersusPorts.Command(int.Parse(opts.GetValueOrDefault("rounds", "3")), opts.ContainsKey("full"),
         opts.GetValueOrDefault("out", "bench/results"));
+    case "float64": return Float64Step.Command(int.Parse(opts.GetValueOrDefault("rounds", "7")));
     case "versus-libtorch": return Versus.Command(int.Parse(opts.GetValueOrDefault("rounds", "3")), opts.GetValueOrDefault("out", "bench/results"));
     case "compile-scaling":
         return CompileScaling.Command(opts.GetValueOrDefault("lengths", "50,100,200,400,800").Split(',').Select(int.Parse).ToArray());
