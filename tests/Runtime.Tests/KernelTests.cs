@@ -32,6 +32,26 @@ public class KernelTests
         RefEval.AssertClose(expected, MatMul.Forward(a, b, op), 1e-4, 1e-4);
     }
 
+    [Theory]
+    [InlineData(32, 256, 64, false, true)]   // an LSTM step's h·W_hhᵀ on half a batch of 64
+    [InlineData(32, 64, 256, false, false)]  // and its gradient's dgates·W_hh
+    [InlineData(9, 1100, 300, false, false)] // more than one K and N block, edge tiles
+    [InlineData(20, 70, 300, true, true)]
+    public void APackedRightOperandGivesTheSameBitsAsPackingEachTime(int m, int n, int k, bool ta, bool tb)
+    {
+        var rng = new Random(m + n + k);
+        var a = RefEval.RandomFloat(rng, ta ? [k, m] : [m, k]);
+        var b = RefEval.RandomFloat(rng, tb ? [n, k] : [k, n]);
+        var op = new MatMulOp(ta, tb);
+        var expected = MatMul.Forward(a, b, op);
+        var packed = new Gemm.PackedB();
+        MatMul.PackRight(b, op, packed);
+        var y = NDArray.Full(DType.Float32, expected.Shape, float.NaN); // every element written, none read
+        MatMul.ForwardPacked(a, packed, op, y);
+        Assert.Equal(expected.As<float>(), y.As<float>());
+        RefEval.AssertClose(op.Evaluate(Ctx, [a, b])[0], y, 1e-4, 1e-4);
+    }
+
     [Fact]
     public void GemmHonoursAlphaBetaAndLeadingDimensions()
     {

@@ -72,6 +72,9 @@ public abstract class CompiledExecutable : Executable
 
     private readonly Dictionary<Node, ScanRunner> scans;
 
+    /// <summary>The loops that run the scan kernels (tests read how they split the batch).</summary>
+    internal IEnumerable<ScanRunner> ScanRunners => scans.Values;
+
     /// <summary>Each scan kernel's compiled body, by the scan's node.</summary>
     public IReadOnlyDictionary<Node, CompiledExecutable> Bodies { get; }
 
@@ -102,6 +105,21 @@ public abstract class CompiledExecutable : Executable
 
     /// <summary>Every assignment of the step: the variable, its index, the value and where the value lives.</summary>
     private protected (string Name, int Variable, Tensor Value, Storage Storage, TensorType Type)[] Assignments { get; }
+
+    /// <summary>
+    /// Another instance of the same compiled code, with its own buffers, that may run on another
+    /// thread while this one runs (a scan's halves of the batch); null where the backend has none.
+    /// </summary>
+    internal virtual CompiledExecutable? Fork() => null;
+
+    /// <summary>These feeds keep their values through a scan run (its captures), which <see cref="BeginScanRun"/> starts.</summary>
+    internal virtual void HoldStill(IEnumerable<Tensor> feeds) { }
+
+    /// <summary>A scan run begins: feeds marked by <see cref="HoldStill"/> may have new values from here on.</summary>
+    internal virtual void BeginScanRun() { }
+
+    /// <summary>Matmuls whose right operand this executable packs once a scan run (tests check the LSTM's do).</summary>
+    internal virtual int PackedMatMuls => 0;
 
     /// <summary>The collectible context holding generated code, where the backend unloads it (tests check that it does).</summary>
     internal virtual System.Runtime.Loader.AssemblyLoadContext? LoadContext => null;

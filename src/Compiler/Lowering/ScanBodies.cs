@@ -32,29 +32,79 @@ public sealed class ScanBodies : Stage
 
 /// <summary>
 /// Runs a scan with its compiled body, feeding each step's values to the body's placeholders; the
-/// body computes <see cref="ScanBody.ComputedOutputs"/> into the loop's arrays for them.
+/// body computes <see cref="ScanBody.ComputedOutputs"/> into the loop's arrays for them. A body
+/// whose rows are independent (<see cref="RowSplit"/>) runs on parts of the batch, one per core,
+/// each part with an instance of the body of its own.
 /// </summary>
 internal sealed class ScanRunner
 {
     private readonly ScanOp scan;
-    private readonly Executable body;
-    private readonly Dictionary<Tensor, NDArray> feeds = [];
+    private readonly Part whole;
+    private readonly List<Part> parts = [];
     private readonly Runtime.VariableStore none = new();
-    private readonly ScanBuffers buffers = new();
     private readonly int[] computed;
-    private readonly NDArray[] into;
 
-    public ScanRunner(ScanOp scan, Executable body)
+    /// <summary>Why the rows cannot run apart (null: they can).</summary>
+    internal string? RowSplitBlocked { get; }
+
+    /// <summary>Run independent rows apart (tests turn it off to compare).</summary>
+    internal static bool SplitRows { get; set; } = true;
+
+    /// <summary>How many parts the last run had (1: the whole batch in one loop).</summary>
+    internal int LastParts { get; private set; }
+
+    private sealed class Part(CompiledExecutable body, int outputs)
     {
-        this.scan = scan; this.body = body;
-        computed = [.. scan.Body.Computed];
-        into = new NDArray[computed.Length];
+        public readonly CompiledExecutable Body = body;
+        public readonly Dictionary<Tensor, NDArray> Feeds = [];
+        public readonly ScanBuffers Buffers = new();
+        public readonly NDArray[] Into = new NDArray[outputs];
     }
 
-    public NDArray[] Run(NDArray[] inputs, NDArray[]? stacked, EvalContext eval) => scan.Run(inputs, (step, outputs) =>
+    public ScanRunner(ScanOp scan, CompiledExecutable body)
     {
-        for (int i = 0; i < step.Length; i++) feeds[scan.Body.Inputs[i]] = step[i];
-        for (int i = 0; i < computed.Length; i++) into[i] = outputs[computed[i]];
-        body.RunInto(feeds, none, eval, into);
-    }, stacked, buffers);
+        this.scan = scan;
+        computed = [.. scan.Body.Computed];
+        whole = new Part(body, computed.Length);
+        body.HoldStill(scan.Body.Captures);
+        RowSplitBlocked = RowSplit.Check(scan);
+    }
+
+    public NDArray[] Run(NDArray[] inputs, NDArray[]? stacked, EvalContext eval)
+    {
+        int count = stacked is null || RowSplitBlocked is not null || !SplitRows ? 1 : PartsFor(Batch(inputs));
+        LastParts = count;
+        whole.Body.BeginScanRun();
+        if (count == 1) return scan.Run(inputs, Step(whole, eval), stacked, whole.Buffers);
+        while (parts.Count < count)
+        {
+            var body = parts.Count == 0 ? whole.Body : whole.Body.Fork(); // a fork holds the same feeds still
+            if (body is null) return scan.Run(inputs, Step(whole, eval), stacked, whole.Buffers);
+            parts.Add(new Part(body, computed.Length));
+        }
+        foreach (var part in parts.Skip(1)) part.Body.BeginScanRun();
+        int batch = Batch(inputs);
+        try
+        {
+            Runtime.Kernels.Work.Dynamic(count, count, (_, p) =>
+                scan.RunRows(inputs, Step(parts[p], eval), stacked!, parts[p].Buffers, batch * p / count, batch * (p + 1) / count));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
+        return stacked!;
+    }
+
+    private Action<NDArray[], NDArray[]> Step(Part part, EvalContext eval) => (step, outputs) =>
+    {
+        for (int i = 0; i < step.Length; i++) part.Feeds[scan.Body.Inputs[i]] = step[i];
+        for (int i = 0; i < computed.Length; i++) part.Into[i] = outputs[computed[i]];
+        part.Body.RunInto(part.Feeds, none, eval, part.Into);
+    };
+
+    /// <summary>The batch: the first carry's rows, else the first sequence's (time-major, so its second axis).</summary>
+    private int Batch(NDArray[] inputs) => scan.CarryCount > 0 ? inputs[0].Shape[0] : inputs[scan.CarryCount].Shape[1];
+
+    private static int PartsFor(int batch) => Math.Max(1, Math.Min(Environment.ProcessorCount, batch / RowSplit.MinRows));
 }

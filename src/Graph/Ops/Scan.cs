@@ -202,6 +202,63 @@ public sealed record ScanOp(ScanBody Body, int Length, int Axis = 0, bool Revers
         return into;
     }
 
+    /// <summary>
+    /// The loop on rows [lo, hi) of the batch alone, for a body whose every row is computed from
+    /// the same row of its inputs (a recurrent cell: see the compiler's row-split check): the
+    /// carries, the step slices and the symbolic captures are those rows, copied in, and the
+    /// step writes those rows of <paramref name="into"/> (all of the op's outputs). Sequences
+    /// are time-major (<see cref="Axis"/> 0) and every symbolic value has the batch first. Two
+    /// row ranges run at once on two threads, each with its own <paramref name="buffers"/>.
+    /// </summary>
+    internal void RunRows(NDArray[] x, Action<NDArray[], NDArray[]> step, NDArray[] into, ScanBuffers buffers, int lo, int hi)
+    {
+        int c = Body.Carries.Count, nx = Body.Xs.Count, k = Body.Captures.Count, ny = Body.Ys.Count, T = Length;
+        if (Axis != 0 || T == Shape.Batch) throw new InvalidOperationException("scan: rows run only over a static time-major length");
+        int rows = hi - lo;
+        var (slices, first, second, stepYs) = buffers.For(this, rows);
+        var (init, captured) = buffers.RowsFor(this, rows);
+        var bodyIn = new NDArray[c + nx + k];
+        for (int i = 0; i < k; i++)
+            bodyIn[c + nx + i] = Body.Captures[i].Shape.IsSymbolic ? CopyRows(x[c + nx + i], lo, captured[i]) : x[c + nx + i];
+        for (int i = 0; i < c; i++) CopyRows(x[i], lo, init[i]);
+        var bodyOut = new NDArray[c + ny];
+        Array.Copy(stepYs, 0, bodyOut, c, ny);
+        NDArray[] carries = init, next = first;
+        for (int s = 0; s < T; s++)
+        {
+            int t = Reverse ? T - 1 - s : s;
+            Array.Copy(carries, bodyIn, c);
+            for (int i = 0; i < nx; i++) StepRows(x[c + i], t, lo, slices[i], take: true);
+            Array.Copy(slices, 0, bodyIn, c, nx);
+            Array.Copy(next, bodyOut, c);
+            step(bodyIn, bodyOut);
+            for (int i = 0; i < ny; i++) StepRows(into[c + i], t, lo, Body.PassedYs[i] is >= 0 and var p ? bodyIn[p] : bodyOut[c + i], take: false);
+            carries = next;
+            next = next == first ? second : first;
+        }
+        for (int i = 0; i < c; i++)
+        {
+            int row = carries[i].Size / rows;
+            CopyBlocks(carries[i].Data, 0, rows * row, into[i].Data, lo * row, rows * row, 1, rows * row);
+        }
+    }
+
+    /// <summary>Rows [lo, lo + rows) of a batch-first value into <paramref name="to"/> (rows long).</summary>
+    private static NDArray CopyRows(NDArray from, int lo, NDArray to)
+    {
+        int row = from.Size / from.Shape[0];
+        CopyBlocks(from.Data, lo * row, to.Size, to.Data, 0, to.Size, 1, to.Size);
+        return to;
+    }
+
+    /// <summary>Rows [lo, ..) of step t of a time-major sequence [T, N, ..], to or from a step value of those rows.</summary>
+    private static void StepRows(NDArray seq, int t, int lo, NDArray step, bool take)
+    {
+        int n = seq.Shape[1], row = seq.Size / (seq.Shape[0] * n), at = (t * n + lo) * row;
+        if (take) CopyBlocks(seq.Data, at, step.Size, step.Data, 0, step.Size, 1, step.Size);
+        else CopyBlocks(step.Data, 0, step.Size, seq.Data, at, step.Size, 1, step.Size);
+    }
+
     /// <summary>The batch size N of the body's symbolic inputs, from the values given (1 when none is symbolic).</summary>
     private int BatchOf(NDArray[] x)
     {
@@ -269,9 +326,16 @@ public sealed class ScanBuffers
     internal (NDArray[] Slices, NDArray[] First, NDArray[] Second, NDArray[] StepYs) For(ScanOp op, int batch) =>
         byBatch.TryGetValue(batch, out var b) ? b : byBatch[batch] = Make(op, batch);
 
-    internal static (NDArray[], NDArray[], NDArray[], NDArray[]) Make(ScanOp op, int batch)
-    {
-        NDArray[] Zeros(IEnumerable<Tensor> ts) => ts.Select(t => NDArray.Zeros(t.DType, t.Shape.Resolve(batch))).ToArray();
-        return (Zeros(op.Body.Xs), Zeros(op.Body.Carries), Zeros(op.Body.Carries), Zeros(op.Body.Ys));
-    }
+    internal static (NDArray[], NDArray[], NDArray[], NDArray[]) Make(ScanOp op, int batch) =>
+        (Zeros(op.Body.Xs, batch), Zeros(op.Body.Carries, batch), Zeros(op.Body.Carries, batch), Zeros(op.Body.Ys, batch));
+
+    private readonly Dictionary<int, (NDArray[], NDArray[])> rowsByBatch = [];
+
+    /// <summary>For <see cref="ScanOp.RunRows"/>: the initial carries' rows and the symbolic captures' rows.</summary>
+    internal (NDArray[] Init, NDArray[] Captured) RowsFor(ScanOp op, int rows) =>
+        rowsByBatch.TryGetValue(rows, out var b) ? b
+            : rowsByBatch[rows] = (Zeros(op.Body.Carries, rows), op.Body.Captures.Select(t => t.Shape.IsSymbolic ? NDArray.Zeros(t.DType,
+                t.Shape.Resolve(rows)) : null!).ToArray());
+
+    private static NDArray[] Zeros(IEnumerable<Tensor> ts, int batch) => ts.Select(t => NDArray.Zeros(t.DType, t.Shape.Resolve(batch))).ToArray();
 }

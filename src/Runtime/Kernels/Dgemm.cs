@@ -26,7 +26,7 @@ public static unsafe class Dgemm
     public static void Run(bool transA, bool transB, int m, int n, int k, double alpha, double* a, int lda, double* b, int ldb,
         double beta, double* c, int ldc, bool parallel = true)
     {
-        int threads = parallel && (long)m * n * k >= Gemm.ParallelThreshold / 2 ? Environment.ProcessorCount : 1;
+        int threads = parallel && !Work.InItem && (long)m * n * k >= Gemm.ParallelThreshold / 2 ? Environment.ProcessorCount : 1;
         if (threads == 1) { Block(transA, transB, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
         Split(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }

@@ -39,6 +39,27 @@ public static class MatMul
         return y;
     }
 
+    /// <summary>Packs the right operand of a float32 matmul with a 2-D right operand, for <see cref="ForwardPacked"/>.</summary>
+    public static void PackRight(NDArray b, MatMulOp op, Gemm.PackedB into)
+    {
+        int k = op.TransB ? b.Shape[1] : b.Shape[0], n = op.TransB ? b.Shape[0] : b.Shape[1];
+        into.Pack(op.TransB, b.As<float>(), b.Shape[1], k, n);
+    }
+
+    /// <summary>
+    /// The float32 matmul of a (2-D, or of any rank when not transposed) by a right operand packed
+    /// by <see cref="PackRight"/>, into y, on this thread.
+    /// </summary>
+    public static void ForwardPacked(NDArray a, Gemm.PackedB b, MatMulOp op, NDArray y)
+    {
+        int rows = op.TransA ? a.Shape[1] : a.Size / a.Shape[^1];
+        Gemm.SgemmPacked(op.TransA, rows, a.As<float>(), a.Shape[^1], b, y.As<float>(), b.N);
+    }
+
+    /// <summary>Whether <see cref="ForwardPacked"/> computes this matmul: float32, a 2-D right operand, a 2-D left one when transposed.</summary>
+    public static bool CanPack(MatMulOp op, TensorType a, TensorType b) =>
+        a.DType == DType.Float32 && !op.SumBatch && b.Shape.Rank == 2 && (a.Shape.Rank == 2 || !op.TransA);
+
     /// <summary>One GEMM per batch entry, the entries spread over cores (a method of its own: its closure is allocated only here).</summary>
     private static void Batched<T>(MatMulOp op, int batch, int m, int n, int k, T[] A, int lda, T[] B, int ldb, bool sharedB, T[] C)
         where T : unmanaged

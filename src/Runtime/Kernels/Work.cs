@@ -21,16 +21,26 @@ public static class Work
     public static void Dynamic(int items, int workers, Action<int, int> body)
     {
         workers = Math.Min(workers, items);
-        if (workers <= 1) { for (int i = 0; i < items; i++) body(0, i); return; }
+        // Inside an item of a job every core is taken already (a scan's halves of the batch run
+        // their steps' kernels this way): more threads would only take turns on them.
+        if (workers <= 1 || inItem) { for (int i = 0; i < items; i++) body(0, i); return; }
         if (Pool.TryRun(items, workers, body)) return;
         // The pool is busy (a kernel inside a kernel, or another session's step on another
         // thread): the thread pool takes it, as before.
         int next = -1;
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
         {
-            for (int i = Interlocked.Increment(ref next); i < items; i = Interlocked.Increment(ref next)) body(t, i);
+            inItem = true;
+            try { for (int i = Interlocked.Increment(ref next); i < items; i = Interlocked.Increment(ref next)) body(t, i); }
+            finally { inItem = false; }
         });
     }
+
+    /// <summary>Whether this thread is running an item of a parallel job (its nested jobs run inline).</summary>
+    [ThreadStatic] private static bool inItem;
+
+    /// <summary>Whether this thread runs an item of a parallel job: a kernel called there has the core to itself and need not split.</summary>
+    public static bool InItem => inItem;
 
     /// <summary>
     /// Splits [0, size) into about <paramref name="chunks"/> ranges aligned to <paramref name="align"/> and runs
@@ -148,8 +158,10 @@ public static class Work
                 int i = (int)c;
                 if (i >= items) return;
                 if (Interlocked.CompareExchange(ref cursor, c + 1, c) != c) continue;
+                inItem = true;
                 try { body(worker, i); }
                 catch (Exception e) { Interlocked.CompareExchange(ref error, e, null); }
+                finally { inItem = false; }
                 if (Interlocked.Decrement(ref pending) == 0) Done.Set();
             }
         }

@@ -18,9 +18,9 @@ internal sealed class CpuExecutable : CompiledExecutable
     private readonly StepContext ctx = new();
     private readonly (Node Anchor, int Output)[] calls;
 
-    internal CpuExecutable(Compilation c, CompiledStep step) : base(c)
+    internal CpuExecutable(Compilation c, CompiledStep step, bool ownsCode = true) : base(c)
     {
-        this.step = step; context = c.LoadContext;
+        this.step = step; compilation = c; context = ownsCode ? c.LoadContext : null;
         nextBuffers = new Array?[Memory.Variables.Count];
         // A call that applies absorbed epilogue nodes writes their result (in the anchor's buffer, as a rule).
         calls = Kernels.Select(k => k.Anchor is { } a && NodeClasses.Of(a) is NodeClass.Library or NodeClass.Reference
@@ -33,6 +33,37 @@ internal sealed class CpuExecutable : CompiledExecutable
             && st.StaticSize == f.Shape.StaticSize && st.Symbolic == f.Shape.IsSymbolic && fetchIndex.Count(x => x == fetchIndex[i]) == 1
             ? fetchIndex[i] : -1).ToArray();
     }
+
+    private readonly Compilation compilation;
+
+    /// <summary>
+    /// Another instance of the same code with buffers of its own, to run on another thread at
+    /// the same time; it shares the generated assembly, which this instance alone unloads.
+    /// </summary>
+    internal override CompiledExecutable Fork()
+    {
+        var fork = new CpuExecutable(compilation, step, ownsCode: false);
+        fork.stillFeeds.UnionWith(stillFeeds);
+        return fork;
+    }
+
+    /// <summary>
+    /// The buffers of feeds that hold still for a whole scan run (its captures: the weights): a
+    /// matmul by one packs it once a run (see <see cref="Gemm.PackedB"/>) instead of every step.
+    /// </summary>
+    private readonly HashSet<int> stillFeeds = [];
+    private int scanRun;
+
+    internal override void HoldStill(IEnumerable<Tensor> feeds)
+    {
+        var held = feeds.ToHashSet();
+        for (int i = 0; i < Memory.Feeds.Count; i++)
+            if (FeedSources[i] >= 0 && held.Contains(UserFeeds[FeedSources[i]])) stillFeeds.Add(i);
+    }
+
+    internal override void BeginScanRun() => scanRun++;
+
+    internal override int PackedMatMuls => sites.Count(s => s?.Packed is not null);
 
     /// <summary>For each fetch, its buffer index where <see cref="RunInto"/> may lend it the caller's array, else −1.</summary>
     private readonly int[] directFetch;
@@ -137,6 +168,10 @@ internal sealed class CpuExecutable : CompiledExecutable
         public NDArray? Bias;
         public NDArray? Into;
         public int Batch = -1;
+        /// <summary>A matmul by a feed that holds still: its right operand packed, and the scan run and array it was packed from.</summary>
+        public Gemm.PackedB? Packed;
+        public int PackedRun = -1;
+        public Array? PackedFrom;
     }
 
     private readonly CallSite?[] sites;
@@ -150,8 +185,7 @@ internal sealed class CpuExecutable : CompiledExecutable
     {
         var (anchor, output) = calls[k];
         var absorbed = Kernels[k].Absorbed;
-        var site = sites[k] ??= new CallSite(anchor.Inputs.Select(Buffers.IndexOf).ToArray(),
-            absorbed?.Bias is { } bias ? Buffers.IndexOf(bias) : -1);
+        var site = sites[k] ??= NewSite(anchor, absorbed);
         try
         {
             Array[] b = ctx.B; int batch = ctx.Batch;
@@ -171,12 +205,32 @@ internal sealed class CpuExecutable : CompiledExecutable
             }
             if (!ReferenceEquals(site.Into?.Data, b[output]))
                 site.Into = new NDArray(anchor.OutputTypes[0].DType, anchor.OutputTypes[0].Shape.Resolve(batch), b[output]);
+            if (site.Packed is { } packed)
+            {
+                var mm = (MatMulOp)anchor.Op;
+                if (site.PackedRun != scanRun || !ReferenceEquals(site.PackedFrom, b[site.InputIndex[1]]))
+                {
+                    MatMul.PackRight(inputs[1]!, mm, packed);
+                    (site.PackedRun, site.PackedFrom) = (scanRun, b[site.InputIndex[1]]);
+                }
+                MatMul.ForwardPacked(inputs[0]!, packed, mm, site.Into);
+                return;
+            }
             if (absorbed is null) { Library.Evaluate(anchor, inputs!, evalContext, site.Into); return; }
             if (site.BiasIndex >= 0 && !ReferenceEquals(site.Bias?.Data, b[site.BiasIndex]))
                 site.Bias = new NDArray(DType.Float32, absorbed.Bias!.Shape.Resolve(batch), b[site.BiasIndex]);
             Library.Conv2dWithEpilogue(anchor, inputs!, site.Into, site.Bias, absorbed.Relu);
         }
         catch (Exception e) when (e is not GraphRunException) { throw new GraphRunException(anchor, e); }
+    }
+
+    private CallSite NewSite(Node anchor, AbsorbedEpilogue? absorbed)
+    {
+        var site = new CallSite(anchor.Inputs.Select(Buffers.IndexOf).ToArray(), absorbed?.Bias is { } bias ? Buffers.IndexOf(bias) : -1);
+        if (absorbed is null && anchor.Op is MatMulOp mm && MatMul.CanPack(mm, anchor.Inputs[0].Type, anchor.Inputs[1].Type)
+            && stillFeeds.Contains(site.InputIndex[1]))
+            site.Packed = new Gemm.PackedB();
+        return site;
     }
 
     /// <summary>Unloads the generated code.</summary>
