@@ -18,7 +18,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
           peak                                                                FP32 FMA peak: peak_gflops_1core= and peak_gflops_all=
           gemm --m M --n N --k K [--threads T]                                 GEMM gflops= and fraction_of_peak= for T threads
           versus-libtorch [--rounds R] [--out DIR]                             GraphNet compiled vs libtorch (bench/libtorch) in alternating rounds; writes vs-libtorch.md
-          versus-ports [--rounds R] [--full] [--out DIR]                       the four ports vs their libtorch twins (ports-vs-libtorch.md)
+          versus-ports [--rounds R] [--full] [--out DIR] [--ports a,b]         the four ports vs their libtorch twins (ports-vs-libtorch.md)
           compile-scaling [--lengths 50,100,200,400,800]                     unrolled-LSTM compile time per length, cache hits
           float64 [--rounds R]                                                the CNN's training step in float32 and float64, alternating: float64_ratio=
           bdn [BenchmarkDotNet args]                                          run the BenchmarkDotNet suites
@@ -39,7 +39,7 @@ switch (args[0])
     case "checkpoint-writer": return CheckpointWriter(args[1], int.Parse(args[2]));
     case "report": return Report.Run(opts.GetValueOrDefault("out", "bench/results"), double.Parse(opts.GetValueOrDefault("seconds", "2.5")));
     case "versus-ports": return VersusPorts.Command(int.Parse(opts.GetValueOrDefault("rounds", "3")), opts.ContainsKey("full"),
-        opts.GetValueOrDefault("out", "bench/results"));
+        opts.GetValueOrDefault("out", "bench/results"), opts.TryGetValue("ports", out var only) ? only.Split(',') : null);
     case "float64": return Float64Step.Command(int.Parse(opts.GetValueOrDefault("rounds", "7")));
     case "versus-libtorch": return Versus.Command(int.Parse(opts.GetValueOrDefault("rounds", "3")), opts.GetValueOrDefault("out", "bench/results"));
     case "compile-scaling":

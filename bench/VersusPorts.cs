@@ -23,16 +23,24 @@ public static class VersusPorts
         new("dcgan", 24, 6, ["loss_d", "loss_g"], false), // its 25 epochs are hours here: step times only
     ];
 
-    public static int Command(int rounds, bool full, string outDir)
+    /// <param name="only">Port names to run (null: all four); a run of some writes no report file, only its key=value lines.</param>
+    public static int Command(int rounds, bool full, string outDir, string[]? only = null)
     {
         var inv = CultureInfo.InvariantCulture;
+        var unknown = only?.Except(Ports.Select(p => p.Name)).ToList();
+        if (unknown is { Count: > 0 })
+        {
+            Console.Error.WriteLine($"versus-ports: no port named {string.Join(", ", unknown)}; the ports are {string.Join(", ", Ports.Select(p => p.Name))}");
+            return 2;
+        }
+        var ports = Ports.Where(p => only is null || only.Contains(p.Name)).ToArray();
         var times = new Dictionary<string, List<double>>();
         var peaks = new List<double>();
         for (int r = 0; r < rounds; r++)
         {
             Console.Error.WriteLine($"round {r + 1}/{rounds}");
             peaks.Add(Peak.Gflops(Environment.ProcessorCount));
-            foreach (var p in Ports)
+            foreach (var p in ports)
             {
                 string steps = p.Steps.ToString(inv);
                 Versus.Add(times, $"{p.Name}/libtorch", Figure(Libtorch(p.Name, "--steps", steps), "step_ms"));
@@ -43,7 +51,7 @@ public static class VersusPorts
         }
         var finals = new Dictionary<string, (string Ours, string Theirs)>();
         if (full)
-            foreach (var p in Ports.Where(p => p.Full))
+            foreach (var p in ports.Where(p => p.Full))
             {
                 Console.Error.WriteLine($"{p.Name}: the full recipe on both sides");
                 var (ours, theirs) = (Script(p.Name), Libtorch(p.Name));
@@ -63,7 +71,7 @@ public static class VersusPorts
         sb.AppendLine("| port | steps | libtorch (ms) | GraphNet compiled (ms) | compiled vs libtorch | GraphNet eager (ms) |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|");
         var keys = new List<string>();
-        foreach (var p in Ports)
+        foreach (var p in ports)
         {
             double Of(string side) => Versus.Median(times[$"{p.Name}/{side}"]);
             double t = Of("libtorch"), c = Of("compiled"), e = Of("eager");
@@ -93,6 +101,7 @@ public static class VersusPorts
         foreach (var k in keys) sb.AppendLine(k);
         sb.AppendLine("```");
         Console.Write(sb.ToString());
+        if (only is not null) return 0; // the report keeps all four side by side
         Directory.CreateDirectory(outDir);
         File.WriteAllText(Path.Combine(outDir, "ports-vs-libtorch.md"), sb.ToString());
         return 0;
