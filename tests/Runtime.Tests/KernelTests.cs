@@ -106,6 +106,11 @@ public class KernelTests
         { 2, 4, 9, 6, 3, 2, 1 },
         { 1, 3, 7, 5, 1, 1, 0 },
         { 4, 6, 10, 4, 5, 2, 2 },
+        // DCGAN's small planes, where samples share a GEMM: 8x8 outputs in groups of 4 (6 = 4 + 2),
+        // 4x4 outputs, and the discriminator's last 4x4 filter over a 4x4 input (1x1 out).
+        { 6, 3, 16, 4, 4, 2, 1 },
+        { 5, 16, 8, 8, 4, 2, 1 },
+        { 3, 8, 4, 1, 4, 1, 0 },
     };
 
     [Theory, MemberData(nameof(ConvCases))]

@@ -28,10 +28,28 @@ public static unsafe partial class Conv
     private static class Scratch<T>
     {
         [ThreadStatic] public static T[]? Col;
+        [ThreadStatic] public static T[]? Gathered;
         [ThreadStatic] public static T[][]? Partials;
     }
 
     private static T[] Col<T>(int size) => Scratch<T>.Col is { } b && b.Length >= size ? b : Scratch<T>.Col = new T[size];
+
+    /// <summary>A second scratch array: a group's GEMM product, or its operand gathered from the samples' planes.</summary>
+    private static T[] Gathered<T>(int size) => Scratch<T>.Gathered is { } b && b.Length >= size ? b : Scratch<T>.Gathered = new T[size];
+
+    /// <summary>
+    /// Samples whose columns go side by side into one GEMM. One sample's are too few when its
+    /// output planes are small (DCGAN's 8×8, 4×4 and 1×1): a GEMM per sample then re-packed the
+    /// whole filter bank (512×4,096 floats) to multiply it by 16 columns. Groups bring the columns
+    /// to about 256 (the column matrix kept under 16 MB); grouped convolutions keep one sample.
+    /// </summary>
+    private static int SamplesPerGemm(Geometry geo, int n, int groups)
+    {
+        if (groups != 1 || geo.ColCols >= 256) return 1;
+        int wanted = (256 + geo.ColCols - 1) / geo.ColCols;
+        long fit = Math.Max(1, (4L << 20) / ((long)geo.ColRows * geo.ColCols));
+        return (int)Math.Clamp(Math.Min(wanted, fit), 1, n);
+    }
 
     /// <summary>
     /// y[N,Cout,Ho,Wo] = conv2d(x[N,C,H,W], w[Cout,C/g,kh,kw]), then, when given, plus bias[Cout] per
@@ -69,22 +87,39 @@ public static unsafe partial class Conv
         return BiasRelu(y, bias, relu);
     }
 
-    /// <summary>The convolution by im2col per sample and one GEMM per group, in either float type.</summary>
+    /// <summary>
+    /// The convolution by im2col and one GEMM per group of channels, in either float type: a sample
+    /// at a time, or several side by side (<see cref="SamplesPerGemm"/>) with the product then
+    /// copied out to each sample's planes.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardByColumns<T>(T[] X, T[] Wt, T[] Y, int n, int c, int co, int g, Geometry geo)
         where T : unmanaged, INumberBase<T>
     {
-        int cg = c / g, og = co / g, plane = geo.H * geo.W;
-        long work = (long)co * geo.ColRows * geo.ColCols;
-        bool gemmParallel = Workers(n, work) == 1; // too few samples to spread: split each GEMM instead
-        ForSamples(n, work, b =>
+        int cg = c / g, og = co / g, plane = geo.H * geo.W, pix = geo.ColCols, group = SamplesPerGemm(geo, n, g);
+        int groups = (n + group - 1) / group;
+        long work = (long)co * geo.ColRows * pix * group;
+        bool gemmParallel = Workers(groups, work) == 1; // too few groups to spread: split each GEMM instead
+        ForSamples(groups, work, gi =>
         {
-            var col = Col<T>(geo.ColRows * geo.ColCols);
-            for (int gi = 0; gi < g; gi++)
+            int b0 = gi * group, count = Math.Min(group, n - b0), width = count * pix;
+            var col = Col<T>(geo.ColRows * width);
+            for (int gr = 0; gr < g; gr++)
             {
-                Im2Col<T>(X.AsSpan((b * c + gi * cg) * plane, cg * plane), geo, col);
-                Gemm.Typed<T>(false, false, og, geo.ColCols, geo.ColRows, Wt.AsSpan(gi * og * geo.ColRows), geo.ColRows,
-                    col, geo.ColCols, 0f, Y.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols, gemmParallel);
+                for (int s = 0; s < count; s++)
+                    Im2Col<T>(X.AsSpan(((b0 + s) * c + gr * cg) * plane, cg * plane), geo, col.AsSpan(s * pix), width);
+                var w = Wt.AsSpan(gr * og * geo.ColRows);
+                if (group == 1)
+                {
+                    Gemm.Typed<T>(false, false, og, pix, geo.ColRows, w, geo.ColRows, col, pix, 0f,
+                        Y.AsSpan((b0 * co + gr * og) * pix), pix, gemmParallel);
+                    continue;
+                }
+                var product = Gathered<T>(og * width); // [og, samples·pix]
+                Gemm.Typed<T>(false, false, og, width, geo.ColRows, w, geo.ColRows, col, width, 0f, product, width, gemmParallel);
+                for (int s = 0; s < count; s++)
+                    for (int o = 0; o < og; o++)
+                        product.AsSpan(o * width + s * pix, pix).CopyTo(Y.AsSpan(((b0 + s) * co + gr * og + o) * pix, pix));
             }
         });
     }
@@ -122,24 +157,37 @@ public static unsafe partial class Conv
     }
 
     /// <summary>
-    /// The transposed convolution by a GEMM into columns and col2im per sample, in either float type;
+    /// The transposed convolution by a GEMM into columns and col2im, a sample or a group of samples
+    /// at a time (their inputs gathered side by side first), in either float type;
     /// <paramref name="geo"/> is the forward convolution it transposes (input [C/g, H, W] = this output).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposedByColumns<T>(T[] X, T[] Wt, T[] Y, int n, int ci, int g, Geometry geo)
         where T : unmanaged, INumberBase<T>
     {
-        int cig = ci / g, cog = geo.C, co = cog * g, inPlane = geo.HO * geo.WO, outPlane = geo.H * geo.W;
-        long work = (long)cig * geo.ColRows * geo.ColCols;
-        bool gemmParallel = Workers(n, work) == 1;
-        ForSamples(n, work, b =>
+        int cig = ci / g, cog = geo.C, co = cog * g, pix = geo.HO * geo.WO, outPlane = geo.H * geo.W;
+        int group = SamplesPerGemm(geo, n, g), groups = (n + group - 1) / group;
+        long work = (long)cig * geo.ColRows * pix * group;
+        bool gemmParallel = Workers(groups, work) == 1;
+        ForSamples(groups, work, gi =>
         {
-            var col = Col<T>(geo.ColRows * geo.ColCols);
-            for (int gi = 0; gi < g; gi++)
+            int b0 = gi * group, count = Math.Min(group, n - b0), width = count * pix;
+            var col = Col<T>(geo.ColRows * width);
+            for (int gr = 0; gr < g; gr++)
             {
-                Gemm.Typed<T>(true, false, geo.ColRows, geo.ColCols, cig, Wt.AsSpan(gi * cig * geo.ColRows), geo.ColRows,
-                    X.AsSpan((b * ci + gi * cig) * inPlane), inPlane, 0f, col, geo.ColCols, gemmParallel);
-                Col2Im<T>(col, geo, Y.AsSpan((b * co + gi * cog) * outPlane, cog * outPlane));
+                ReadOnlySpan<T> x = X.AsSpan((b0 * ci + gr * cig) * pix);
+                if (group > 1)
+                {
+                    var gathered = Gathered<T>(cig * width); // [cig, samples·pix]
+                    for (int s = 0; s < count; s++)
+                        for (int ch = 0; ch < cig; ch++)
+                            X.AsSpan(((b0 + s) * ci + gr * cig + ch) * pix, pix).CopyTo(gathered.AsSpan(ch * width + s * pix, pix));
+                    x = gathered;
+                }
+                Gemm.Typed<T>(true, false, geo.ColRows, width, cig, Wt.AsSpan(gr * cig * geo.ColRows), geo.ColRows,
+                    x, width, 0f, col, width, gemmParallel);
+                for (int s = 0; s < count; s++)
+                    Col2Im<T>(col.AsSpan(s * pix), geo, Y.AsSpan(((b0 + s) * co + gr * cog) * outPlane, cog * outPlane), width);
             }
         });
     }
@@ -174,31 +222,48 @@ public static unsafe partial class Conv
         return dw;
     }
 
-    /// <summary>dw = Σ over samples of dy_n · col(x_n)ᵀ by GEMMs, in either float type.</summary>
+    /// <summary>
+    /// dw = Σ over samples of dy_n · col(x_n)ᵀ by GEMMs, a sample or a group of samples at a time
+    /// (their gradients gathered side by side), in either float type.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FilterGradByColumns<T>(T[] X, T[] D, T[] result, int n, int c, int co, int g, Geometry geo)
         where T : unmanaged, INumberBase<T>
     {
-        int cg = c / g, og = co / g, plane = geo.H * geo.W, wsize = co * geo.ColRows;
-        int workers = Workers(n, (long)co * geo.ColRows * geo.ColCols);
+        int cg = c / g, og = co / g, plane = geo.H * geo.W, wsize = co * geo.ColRows, pix = geo.ColCols;
+        int group = SamplesPerGemm(geo, n, g), groups = (n + group - 1) / group;
+        int workers = Workers(groups, (long)co * geo.ColRows * pix * group);
         bool gemmParallel = workers == 1;
         // Chunk 0 accumulates straight into the result, the others into their own buffers, added
         // in chunk order at the end: the same bits whichever thread ran which chunk (and no
         // allocation per call once the buffers exist).
-        int chunks = Kernels.Work.ReductionChunks(n, workers);
+        int chunks = Kernels.Work.ReductionChunks(groups, workers);
         var partial = Partials<T>(chunks, wsize); // owned by this calling thread, one per chunk
         for (int t = 0; t < chunks; t++) Array.Clear(t == 0 ? result : partial[t], 0, wsize);
-        Kernels.Work.Chunks(n, chunks, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, lo, hi) =>
+        Kernels.Work.Chunks(groups, chunks, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, lo, hi) =>
         {
             T[] acc = chunk == 0 ? result : partial[chunk];
-            var col = Col<T>(geo.ColRows * geo.ColCols);
-            for (int b = lo; b < hi; b++)
-                for (int gi = 0; gi < g; gi++)
+            for (int gi = lo; gi < hi; gi++)
+            {
+                int b0 = gi * group, count = Math.Min(group, n - b0), width = count * pix;
+                var col = Col<T>(geo.ColRows * width);
+                for (int gr = 0; gr < g; gr++)
                 {
-                    Im2Col<T>(X.AsSpan((b * c + gi * cg) * plane, cg * plane), geo, col);
-                    Gemm.Typed<T>(false, true, og, geo.ColRows, geo.ColCols, D.AsSpan((b * co + gi * og) * geo.ColCols), geo.ColCols,
-                        col, geo.ColCols, 1f, acc.AsSpan(gi * og * geo.ColRows), geo.ColRows, gemmParallel);
+                    for (int s = 0; s < count; s++)
+                        Im2Col<T>(X.AsSpan(((b0 + s) * c + gr * cg) * plane, cg * plane), geo, col.AsSpan(s * pix), width);
+                    ReadOnlySpan<T> dy = D.AsSpan((b0 * co + gr * og) * pix);
+                    if (group > 1)
+                    {
+                        var gathered = Gathered<T>(og * width); // [og, samples·pix]
+                        for (int s = 0; s < count; s++)
+                            for (int o = 0; o < og; o++)
+                                D.AsSpan(((b0 + s) * co + gr * og + o) * pix, pix).CopyTo(gathered.AsSpan(o * width + s * pix, pix));
+                        dy = gathered;
+                    }
+                    Gemm.Typed<T>(false, true, og, geo.ColRows, width, dy, width, col, width, 1f,
+                        acc.AsSpan(gr * og * geo.ColRows), geo.ColRows, gemmParallel);
                 }
+            }
         });
         for (int t = 1; t < chunks; t++) Add<T>(result.AsSpan(0, wsize), partial[t].AsSpan(0, wsize));
     }
@@ -305,9 +370,12 @@ public static unsafe partial class Conv
         Kernels.Work.Dynamic(n, Workers(n, workPerSample), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, b) => body(b));
     }
 
-    /// <summary>col[(c·kh+ky)·kw+kx, oy·Wo+ox] = x[c, oy·s−p+ky·d, ox·s−p+kx·d], zero outside.</summary>
+    /// <summary>
+    /// col[(c·kh+ky)·kw+kx, oy·Wo+ox] = x[c, oy·s−p+ky·d, ox·s−p+kx·d], zero outside; col's rows
+    /// are <paramref name="ld"/> apart (wider than Ho·Wo when samples sit side by side).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Im2Col<T>(ReadOnlySpan<T> x, Geometry g, Span<T> col) where T : unmanaged, INumberBase<T>
+    private static void Im2Col<T>(ReadOnlySpan<T> x, Geometry g, Span<T> col, int ld) where T : unmanaged, INumberBase<T>
     {
         var p = g.P;
         int sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1], dy = p.Dilation[0], dx = p.Dilation[1];
@@ -316,7 +384,7 @@ public static unsafe partial class Conv
             for (int ky = 0; ky < g.KH; ky++)
                 for (int kx = 0; kx < g.KW; kx++, row++)
                 {
-                    var dst = col.Slice(row * g.ColCols, g.ColCols);
+                    var dst = col.Slice(row * ld, g.ColCols);
                     for (int oy = 0; oy < g.HO; oy++)
                     {
                         int iy = oy * sy - py + ky * dy;
@@ -334,9 +402,9 @@ public static unsafe partial class Conv
                 }
     }
 
-    /// <summary>The adjoint of <see cref="Im2Col"/>: adds columns back into an image.</summary>
+    /// <summary>The adjoint of <see cref="Im2Col"/>: adds columns (rows <paramref name="ld"/> apart) back into an image.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Col2Im<T>(ReadOnlySpan<T> col, Geometry g, Span<T> x) where T : unmanaged, INumberBase<T>
+    private static void Col2Im<T>(ReadOnlySpan<T> col, Geometry g, Span<T> x, int ld) where T : unmanaged, INumberBase<T>
     {
         var p = g.P;
         int sy = p.Stride[0], sx = p.Stride[1], py = p.Padding[0], px = p.Padding[1], dy = p.Dilation[0], dx = p.Dilation[1];
@@ -346,7 +414,7 @@ public static unsafe partial class Conv
             for (int ky = 0; ky < g.KH; ky++)
                 for (int kx = 0; kx < g.KW; kx++, row++)
                 {
-                    var src = col.Slice(row * g.ColCols, g.ColCols);
+                    var src = col.Slice(row * ld, g.ColCols);
                     for (int oy = 0; oy < g.HO; oy++)
                     {
                         int iy = oy * sy - py + ky * dy;
