@@ -20,7 +20,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
           versus-libtorch [--rounds R] [--out DIR]                             GraphNet compiled vs libtorch (bench/libtorch) in alternating rounds; writes vs-libtorch.md
           versus-ports [--rounds R] [--full] [--out DIR] [--ports a,b]         the four ports vs their libtorch twins (ports-vs-libtorch.md)
           compile-scaling [--lengths 50,100,200,400,800]                     unrolled-LSTM compile time per length, cache hits
-          float64 [--rounds R]                                                the CNN's training step in float32 and float64, alternating: float64_ratio=
+          float64 [--rounds R]                                                the CNN's step in float32 and in float64: float64_ratio=
           bdn [BenchmarkDotNet args]                                          run the BenchmarkDotNet suites
         """);
     return 0;

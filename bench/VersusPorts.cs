@@ -30,7 +30,8 @@ public static class VersusPorts
         var unknown = only?.Except(Ports.Select(p => p.Name)).ToList();
         if (unknown is { Count: > 0 })
         {
-            Console.Error.WriteLine($"versus-ports: no port named {string.Join(", ", unknown)}; the ports are {string.Join(", ", Ports.Select(p => p.Name))}");
+            Console.Error.WriteLine($"versus-ports: no port named {string.Join(", ", unknown)}; " +
+                $"the ports are {string.Join(", ", Ports.Select(p => p.Name))}");
             return 2;
         }
         var ports = Ports.Where(p => only is null || only.Contains(p.Name)).ToArray();

@@ -5,7 +5,8 @@ namespace GraphNet.Compiler.Tests;
 /// <summary>
 /// A scan whose body keeps the rows of the batch apart (a recurrent cell) runs on parts of the
 /// batch on several cores: to the same bits as one loop over the whole batch; a body that mixes
-/// rows runs whole. The step's GEMM by a captured weight packs it once a run. (Tests here switch <see cref="ScanRunner.SplitRows"/>, so they run one at a time.)
+/// rows runs whole. The step's GEMM by a captured weight packs it once a run. (Tests here switch
+/// <see cref="ScanRunner.SplitRows"/>, so they run one at a time.)
 /// </summary>
 public class ScanRowSplitTests
 {
