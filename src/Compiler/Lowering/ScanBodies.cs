@@ -72,18 +72,18 @@ internal sealed class ScanRunner
 
     public NDArray[] Run(NDArray[] inputs, NDArray[]? stacked, EvalContext eval)
     {
-        int count = stacked is null || RowSplitBlocked is not null || !SplitRows ? 1 : PartsFor(Batch(inputs));
-        LastParts = count;
+        int batch = stacked is null || RowSplitBlocked is not null || !SplitRows ? 0 : Batch(inputs);
+        int count = batch == 0 ? 1 : PartsFor(batch);
         whole.Body.BeginScanRun();
-        if (count == 1) return scan.Run(inputs, Step(whole, eval), stacked, whole.Buffers);
-        while (parts.Count < count)
+        while (count > 1 && parts.Count < count)
         {
             var body = parts.Count == 0 ? whole.Body : whole.Body.Fork(); // a fork holds the same feeds still
-            if (body is null) return scan.Run(inputs, Step(whole, eval), stacked, whole.Buffers);
+            if (body is null) { count = 1; break; }
             parts.Add(new Part(body, computed.Length));
         }
+        LastParts = count;
+        if (count == 1) return scan.Run(inputs, Step(whole, eval), stacked, whole.Buffers);
         foreach (var part in parts.Skip(1)) part.Body.BeginScanRun();
-        int batch = Batch(inputs);
         try
         {
             Runtime.Kernels.Work.Dynamic(count, count, (_, p) =>

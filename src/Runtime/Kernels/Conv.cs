@@ -88,6 +88,34 @@ public static unsafe partial class Conv
     }
 
     /// <summary>
+    /// The columns of samples b0 .. b0+count side by side (each pix = Ho·Wo wide, rows
+    /// <paramref name="width"/> apart), from their channels first .. first+geo.C of c.
+    /// </summary>
+    private static void GroupColumns<T>(T[] x, int b0, int count, int c, int first, Geometry geo, T[] col, int width)
+        where T : unmanaged, INumberBase<T>
+    {
+        int plane = geo.H * geo.W;
+        for (int s = 0; s < count; s++)
+            Im2Col<T>(x.AsSpan(((b0 + s) * c + first) * plane, geo.C * plane), geo, col.AsSpan(s * geo.ColCols), width);
+    }
+
+    /// <summary>
+    /// Planes first .. first+planes (of <paramref name="perSample"/>, pix long) of samples b0 .. b0+count,
+    /// gathered into the rows of a [planes, count·pix] matrix (a group's GEMM operand), or scattered back from it.
+    /// </summary>
+    private static void SideBySide<T>(T[] samples, int b0, int count, int perSample, int first, int planes, int pix, T[] matrix, bool gather)
+    {
+        int width = count * pix;
+        for (int s = 0; s < count; s++)
+            for (int p = 0; p < planes; p++)
+            {
+                var plane = samples.AsSpan(((b0 + s) * perSample + first + p) * pix, pix);
+                var row = matrix.AsSpan(p * width + s * pix, pix);
+                if (gather) plane.CopyTo(row); else row.CopyTo(plane);
+            }
+    }
+
+    /// <summary>
     /// The convolution by im2col and one GEMM per group of channels, in either float type: a sample
     /// at a time, or several side by side (<see cref="SamplesPerGemm"/>) with the product then
     /// copied out to each sample's planes.
@@ -96,7 +124,7 @@ public static unsafe partial class Conv
     private static void ForwardByColumns<T>(T[] X, T[] Wt, T[] Y, int n, int c, int co, int g, Geometry geo)
         where T : unmanaged, INumberBase<T>
     {
-        int cg = c / g, og = co / g, plane = geo.H * geo.W, pix = geo.ColCols, group = SamplesPerGemm(geo, n, g);
+        int cg = c / g, og = co / g, pix = geo.ColCols, group = SamplesPerGemm(geo, n, g);
         int groups = (n + group - 1) / group;
         long work = (long)co * geo.ColRows * pix * group;
         bool gemmParallel = Workers(groups, work) == 1; // too few groups to spread: split each GEMM instead
@@ -106,8 +134,7 @@ public static unsafe partial class Conv
             var col = Col<T>(geo.ColRows * width);
             for (int gr = 0; gr < g; gr++)
             {
-                for (int s = 0; s < count; s++)
-                    Im2Col<T>(X.AsSpan(((b0 + s) * c + gr * cg) * plane, cg * plane), geo, col.AsSpan(s * pix), width);
+                GroupColumns(X, b0, count, c, gr * cg, geo, col, width);
                 var w = Wt.AsSpan(gr * og * geo.ColRows);
                 if (group == 1)
                 {
@@ -117,9 +144,7 @@ public static unsafe partial class Conv
                 }
                 var product = Gathered<T>(og * width); // [og, samples·pix]
                 Gemm.Typed<T>(false, false, og, width, geo.ColRows, w, geo.ColRows, col, width, 0f, product, width, gemmParallel);
-                for (int s = 0; s < count; s++)
-                    for (int o = 0; o < og; o++)
-                        product.AsSpan(o * width + s * pix, pix).CopyTo(Y.AsSpan(((b0 + s) * co + gr * og + o) * pix, pix));
+                SideBySide(Y, b0, count, co, gr * og, og, pix, product, gather: false);
             }
         });
     }
@@ -179,9 +204,7 @@ public static unsafe partial class Conv
                 if (group > 1)
                 {
                     var gathered = Gathered<T>(cig * width); // [cig, samples·pix]
-                    for (int s = 0; s < count; s++)
-                        for (int ch = 0; ch < cig; ch++)
-                            X.AsSpan(((b0 + s) * ci + gr * cig + ch) * pix, pix).CopyTo(gathered.AsSpan(ch * width + s * pix, pix));
+                    SideBySide(X, b0, count, ci, gr * cig, cig, pix, gathered, gather: true);
                     x = gathered;
                 }
                 Gemm.Typed<T>(true, false, geo.ColRows, width, cig, Wt.AsSpan(gr * cig * geo.ColRows), geo.ColRows,
@@ -230,7 +253,7 @@ public static unsafe partial class Conv
     private static void FilterGradByColumns<T>(T[] X, T[] D, T[] result, int n, int c, int co, int g, Geometry geo)
         where T : unmanaged, INumberBase<T>
     {
-        int cg = c / g, og = co / g, plane = geo.H * geo.W, wsize = co * geo.ColRows, pix = geo.ColCols;
+        int cg = c / g, og = co / g, wsize = co * geo.ColRows, pix = geo.ColCols;
         int group = SamplesPerGemm(geo, n, g), groups = (n + group - 1) / group;
         int workers = Workers(groups, (long)co * geo.ColRows * pix * group);
         bool gemmParallel = workers == 1;
@@ -249,15 +272,12 @@ public static unsafe partial class Conv
                 var col = Col<T>(geo.ColRows * width);
                 for (int gr = 0; gr < g; gr++)
                 {
-                    for (int s = 0; s < count; s++)
-                        Im2Col<T>(X.AsSpan(((b0 + s) * c + gr * cg) * plane, cg * plane), geo, col.AsSpan(s * pix), width);
+                    GroupColumns(X, b0, count, c, gr * cg, geo, col, width);
                     ReadOnlySpan<T> dy = D.AsSpan((b0 * co + gr * og) * pix);
                     if (group > 1)
                     {
                         var gathered = Gathered<T>(og * width); // [og, samples·pix]
-                        for (int s = 0; s < count; s++)
-                            for (int o = 0; o < og; o++)
-                                D.AsSpan(((b0 + s) * co + gr * og + o) * pix, pix).CopyTo(gathered.AsSpan(o * width + s * pix, pix));
+                        SideBySide(D, b0, count, co, gr * og, og, pix, gathered, gather: true);
                         dy = gathered;
                     }
                     Gemm.Typed<T>(false, true, og, geo.ColRows, width, dy, width, col, width, 1f,

@@ -23,8 +23,8 @@ public static class Library
 
     private static NDArray? Kernel(Node node, NDArray[] x, NDArray? into)
     {
-        // float64 has the GEMM-based kernels (matmul, convolutions) and pooling; softmax is float32's only.
-        if (x.Length > 0 && x[0].DType == DType.Float64)
+        // Both float types have the GEMM-based kernels (matmul, convolutions) and pooling; softmax is float32's only.
+        if (x.Length > 0 && x[0].DType is DType.Float32 or DType.Float64)
             switch (node.Op)
             {
                 case MatMulOp m: return MatMul.Forward(x[0], x[1], m, into);
@@ -33,17 +33,7 @@ public static class Library
                 case Conv2dFilterGradOp fg: return Conv.FilterGrad(x[0], x[1], fg.P, fg.KH, fg.KW, into);
                 case Pool2dOp p: return Pool.Forward(x[0], p.P, into);
                 case Pool2dGradOp pg: return Pool.Backward(x[0], x[1], pg.P, into);
-            }
-        if (x.Length > 0 && x[0].DType == DType.Float32)
-            switch (node.Op)
-            {
-                case MatMulOp m: return MatMul.Forward(x[0], x[1], m, into);
-                case Conv2dOp c: return Conv.Forward(x[0], x[1], c.P, into);
-                case ConvTranspose2dOp t: return Conv.Transposed(x[0], x[1], t.P, t.OutputPadding, into);
-                case Conv2dFilterGradOp fg: return Conv.FilterGrad(x[0], x[1], fg.P, fg.KH, fg.KW, into);
-                case Pool2dOp p: return Pool.Forward(x[0], p.P, into);
-                case Pool2dGradOp pg: return Pool.Backward(x[0], x[1], pg.P, into);
-                case SoftmaxOp sm: return Softmax.Forward(x[0], sm.Axis, sm.Log, into);
+                case SoftmaxOp sm when x[0].DType == DType.Float32: return Softmax.Forward(x[0], sm.Axis, sm.Log, into);
             }
         return node.Op switch
         {
