@@ -24,6 +24,12 @@ public class CompiledOpTests
         ("matmul_batched_shared", [[-1, 3, 16], [16, 8]], -1, 1, x => F.MatMul(x[0], x[1])),
         ("transpose", [[-1, 3, 4]], -1, 1, x => F.Transpose(x[0], 0, 2, 1) * 2.0),
         ("reshape_flatten", [[-1, 2, 3, 4]], -1, 1, x => F.Exp(F.Flatten(x[0]))),
+        // view(-1, V) of a time-major [T,N,V]: rows 3·N, a matmul and a mean over them, and back.
+        ("reshape_batch_multiple", [[3, -1, 5], [5, 4]], -1, 1, x =>
+        {
+            var rows = F.MatMul(F.Reshape(x[0], [-1, 5]), x[1]);
+            return F.Reshape(F.LogSoftmax(rows, 1) * F.Mean(rows, [0], keepDims: true), [3, -1, 4]);
+        }),
         ("concat_slice", [[-1, 3], [-1, 2]], -1, 1, x => F.Slice(F.Concat([x[0], x[1]], 1), 1, 1, 3)),
         // Slices read in place by loops (strided leaves), and ones that must stay copies.
         ("slice_views", [[-1, 6, 5]], -1, 1, x => F.Exp(F.Slice(x[0], 1, 2, 3)) + F.Slice(x[0], 1, 0, 3) * 0.5),

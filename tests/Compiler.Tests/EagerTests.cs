@@ -44,6 +44,30 @@ public class EagerTests
     }
 
     [Fact]
+    public void AReshapeToAMultipleOfTheBatchRunsEagerlyAsItDoesCompiled()
+    {
+        // The word language model's view(-1, ntokens): a time-major [T, N, V] output as T·N rows.
+        float[][] Run(ExecutionMode mode)
+        {
+            using var exec = new Executor(new Graph(seed: 1), mode, new SessionOptions { UseCompileCache = false });
+            var w = exec.Graph.Variable("w", [4, 4], Initializer.Uniform(-1, 1));
+            var step = exec.Function([TensorSpec.Float("x", [3, -1, 4])], xs =>
+            {
+                var rows = F.MatMul(F.Reshape(xs[0], -1, 4), w);
+                var loss = F.Mean(F.LogSoftmax(rows, 1) * F.Reshape(xs[0], -1, 4));
+                return [loss, F.Gradient(loss, w)!, F.Gradient(loss, xs[0])!];
+            });
+            var x = NDArray.From(Enumerable.Range(0, 3 * 5 * 4).Select(i => MathF.Sin(i)).ToArray(), 3, 5, 4);
+            var outs = step.Run([x]);
+            Assert.Equal([3, 5, 4], outs[2].Shape);
+            return outs.Select(o => o.As<float>().ToArray()).ToArray();
+        }
+        var eager = Run(ExecutionMode.Eager);
+        var deferred = Run(ExecutionMode.Deferred);
+        for (int i = 0; i < eager.Length; i++) Assert.Equal(eager[i], deferred[i], (a, b) => Math.Abs(a - b) < 1e-5);
+    }
+
+    [Fact]
     public void EagerOptimizerStepsUpdateVariablesImmediately()
     {
         var g = new Graph();

@@ -85,7 +85,27 @@ public class GraphTests
         Assert.Equal("[N,10]", y.Shape.ToString());
         Assert.Equal("[10]", F.Sum(y, [0]).Shape.ToString());
         var e = Assert.Throws<GraphException>(() => F.Reshape(x, 100, -1));
-        Assert.Contains("must take exactly N", e.Message);
+        Assert.Contains("must take N or a multiple of N", e.Message);
+    }
+
+    [Fact]
+    public void AnInferredReshapeDimensionTakesAMultipleOfTheBatch()
+    {
+        // PyTorch's view(-1, V) of a time-major [T, N, V] tensor: T·N rows, not N.
+        var g = new Graph();
+        var x = g.Placeholder([35, -1, 200], "x");
+        var rows = F.Reshape(x, -1, 200);
+        Assert.Equal("[35N,200]", rows.Shape.ToString());
+        Assert.Equal(35 * 200, rows.Shape.StaticSize);
+        Assert.Equal([35 * 4, 200], rows.Shape.Resolve(4));
+        Assert.Equal("[35,N,200]", F.Reshape(rows, 35, -1, 200).Shape.ToString());
+        Assert.Equal("[7N,1000]", F.Reshape(x, -1, 1000).Shape.ToString());
+        Assert.Equal("[35,N,200]", F.Gradients([F.Sum(F.Square(rows))], [x])[0]!.Shape.ToString());
+        var e = Assert.Throws<GraphException>(() => F.Reshape(x, -1, 3));
+        Assert.Contains("does not divide 7000", e.Message);
+        Assert.Throws<GraphException>(() => F.Slice(rows, 0, 0, 2));
+        var p = Assert.Throws<GraphException>(() => g.Placeholder([-2, 3], "bad"));
+        Assert.Contains("placeholder 'bad'", p.Message);
     }
 
     [Fact]

@@ -62,11 +62,11 @@ public static class SliceViews
     {
         var s = source.Shape;
         int axis = sliceAxis < 0 ? sliceAxis + s.Rank : sliceAxis;
-        if (s[axis] == Shape.Batch) return null;
+        if (s[axis] < 0) return null;
         long inner = 1;
         for (int d = axis + 1; d < s.Rank; d++)
         {
-            if (s[d] == Shape.Batch) return null;
+            if (s[d] < 0) return null;
             inner *= s[d];
         }
         long row = length * inner, sourceRow = s[axis] * inner;
@@ -76,7 +76,7 @@ public static class SliceViews
         long within = 1;
         while (k > 0 && within < row)
         {
-            if (shape[k - 1] == Shape.Batch) return null;
+            if (shape[k - 1] < 0) return null;
             within *= shape[--k];
         }
         if (within != row) return null;
@@ -88,7 +88,7 @@ public static class SliceViews
         for (int d = k - 1; d >= 0; d--)
         {
             strides[d] = (int)stride;
-            if (d > 0 && shape[d] == Shape.Batch) return null;
+            if (d > 0 && shape[d] < 0) return null;
             stride *= shape[d];
         }
         return new LeafView(source, strides, (int)(start * inner));

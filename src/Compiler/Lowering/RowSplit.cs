@@ -19,7 +19,7 @@ internal static class RowSplit
     {
         var body = scan.Body;
         if (scan.Axis != 0) return $"sequences scanned along axis {scan.Axis}, not time-major";
-        if (scan.Length == Shape.Batch) return "the length is the symbolic dimension";
+        if (scan.Length < 0) return "the length is the symbolic dimension";
         if (body.Carries.Count + body.Xs.Count == 0) return "no carries or sequences to take the batch from";
         foreach (var t in body.Carries.Concat(body.Xs).Concat(body.CarryOut).Concat(body.Ys))
             if (!BatchFirst(t.Shape)) return $"{t.Name} {t.Type} does not have the batch first";
@@ -36,7 +36,7 @@ internal static class RowSplit
     }
 
     /// <summary>The batch is the first axis and no other.</summary>
-    private static bool BatchFirst(Shape s) => s.Rank > 0 && s[0] == Shape.Batch && s.Dims.Skip(1).All(d => d != Shape.Batch);
+    private static bool BatchFirst(Shape s) => s.Rank > 0 && s[0] == Shape.Batch && s.Dims.Skip(1).All(d => d >= 0);
 
     /// <summary>Ops whose output row r reads row r of their batch-first inputs (and any part of the others) only.</summary>
     private static bool RowWise(Node n) => n.Op switch

@@ -35,7 +35,7 @@ public static partial class F
         if (x.Rank < 2 || numGroups <= 0 || x.Shape[1] % numGroups != 0)
             throw new GraphException($"group_norm: {x.Shape} needs channels on axis 1 divisible into {numGroups} groups");
         int rest = x.Shape.Dims.Skip(2).Aggregate(1, (a, b) => a * b) * (x.Shape[1] / numGroups);
-        var grouped = Reshape(x, x.Shape[0] == Shape.Batch ? -1 : x.Shape[0], numGroups, rest);
+        var grouped = Reshape(x, x.Shape[0] < 0 ? -1 : x.Shape[0], numGroups, rest);
         var y = Reshape(Standardize(grouped, [2], eps), ReshapeTarget(x.Shape));
         var perChannel = (int[])[x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)];
         if (weight is not null) y = y * Reshape(weight, perChannel);
@@ -70,7 +70,7 @@ public static partial class F
         if (x.Rank != 4 || upscale < 1 || x.Shape[1] % (upscale * upscale) != 0)
             throw new GraphException($"pixel_shuffle: {x.Shape} must be [N, C·{upscale}², H, W]");
         int c = x.Shape[1] / (upscale * upscale), h = x.Shape[2], w = x.Shape[3];
-        int n = x.Shape[0] == Shape.Batch ? -1 : x.Shape[0];
+        int n = x.Shape[0] < 0 ? -1 : x.Shape[0];
         var split = Reshape(x, n, c, upscale, upscale, h, w);
         return Reshape(Transpose(split, 0, 1, 4, 2, 5, 3), n, c, h * upscale, w * upscale);
     }
@@ -80,7 +80,7 @@ public static partial class F
     {
         if (x.Rank != 4 || scale < 1) throw new GraphException($"upsample: {x.Shape} must be [N, C, H, W] and the scale positive");
         int c = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
-        int n = x.Shape[0] == Shape.Batch ? -1 : x.Shape[0];
+        int n = x.Shape[0] < 0 ? -1 : x.Shape[0];
         var rows = Reshape(x, n, c, h, 1, w, 1);
         var copied = Concat(Enumerable.Repeat(rows, scale).ToArray(), 3);
         copied = Concat(Enumerable.Repeat(copied, scale).ToArray(), 5);

@@ -27,10 +27,10 @@ public static partial class F
     }
 
     /// <summary>[N, C, L] as [N, C, 1, L].</summary>
-    private static Tensor Rows(Tensor x) => Reshape(x, x.Shape[0] == Shape.Batch ? -1 : x.Shape[0], x.Shape[1], 1, x.Shape[2]);
+    private static Tensor Rows(Tensor x) => Reshape(x, x.Shape[0] < 0 ? -1 : x.Shape[0], x.Shape[1], 1, x.Shape[2]);
 
     /// <summary>[N, C, 1, L] as [N, C, L].</summary>
-    private static Tensor Flat(Tensor y) => Reshape(y, y.Shape[0] == Shape.Batch ? -1 : y.Shape[0], y.Shape[1], y.Shape[3]);
+    private static Tensor Flat(Tensor y) => Reshape(y, y.Shape[0] < 0 ? -1 : y.Shape[0], y.Shape[1], y.Shape[3]);
 
     /// <summary>
     /// Channel dropout, as torch.nn.functional.dropout2d: each (sample, channel) plane of [N, C, ...]

@@ -31,6 +31,9 @@ public static partial class F
             if (x.Shape[axis] != steps)
                 throw new GraphException($"F.Scan (at {at}): sequences differ in length along axis {axis}: " +
                     $"'{xs[0].Name}' {xs[0].Type} and '{x.Name}' {x.Type}");
+        if (steps < Shape.Batch)
+            throw new GraphException($"F.Scan (at {at}): the sequences' length is {Shape.Dim(steps)}, a multiple of the batch; " +
+                "scan along a static axis or along N itself");
         if (length is { } l && l != steps)
             throw new GraphException($"F.Scan (at {at}): length {l} differs from the sequences' {Shape.Dim(steps)} steps");
         if (g.Eager is not null) return ScanEagerly(body, init, xs, axis, steps, reverse);
@@ -64,7 +67,7 @@ public static partial class F
         ys = ys.Select(b.Capture).ToArray();
         var captures = b.Captures.ToArray();
         var scanBody = new ScanBody(b, carries, slices, captures.Select(c => c.Inner).ToArray(), carryOut, ys);
-        if (steps == Shape.Batch && scanBody.Inputs.Concat(scanBody.Outputs).Any(t => t.Shape.IsSymbolic))
+        if (steps < 0 && scanBody.Inputs.Concat(scanBody.Outputs).Any(t => t.Shape.IsSymbolic))
             throw new GraphException($"F.Scan (at {at}): the sequences' length is the symbolic N, so the body cannot use N as well " +
                 "(one graph has one symbolic dimension); give the batch a fixed size or the sequences a fixed length");
         var op = new ScanOp(scanBody, steps, axis, reverse, Recompute: recompute);

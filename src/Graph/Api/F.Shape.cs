@@ -16,11 +16,11 @@ public static partial class F
     public static Tensor Flatten(Tensor x, int startDim = 1)
     {
         var s = x.Shape;
-        var target = s.Dims.Take(startDim).Select(d => d == Shape.Batch ? -1 : d).ToList();
+        var target = s.Dims.Take(startDim).Select(d => d < 0 ? -1 : d).ToList();
         long rest = 1;
         for (int i = startDim; i < s.Rank; i++)
         {
-            if (s[i] == Shape.Batch) throw new GraphException($"flatten: cannot flatten the batch dimension of {s} (startDim={startDim})");
+            if (s[i] < 0) throw new GraphException($"flatten: cannot flatten the batch dimension of {s} (startDim={startDim})");
             rest *= s[i];
         }
         target.Add((int)rest);

@@ -139,7 +139,7 @@ public static partial class F
     }
 
     /// <summary>A reshape target for a shape: its symbolic batch dimension becomes -1.</summary>
-    public static int[] ReshapeTarget(Shape s) => s.Dims.Select(d => d == Shape.Batch ? -1 : d).ToArray();
+    public static int[] ReshapeTarget(Shape s) => s.Dims.Select(d => d < 0 ? -1 : d).ToArray();
 }
 
 public static partial class F

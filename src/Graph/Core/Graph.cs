@@ -170,13 +170,17 @@ public sealed class Graph
 
     /// <summary>A value fed at run time. Use <see cref="Shape.Batch"/> (-1) for the batch dimension.</summary>
     public Tensor Placeholder(DType dtype, int[] shape, string name = "placeholder") =>
-        Add1(new PlaceholderOp(new TensorType(dtype, new Shape(shape))), [], name);
+        Add1(new PlaceholderOp(new TensorType(dtype, FedShape(shape, name))), [], name);
 
     public Tensor Placeholder(int[] shape, string name = "placeholder") => Placeholder(DType.Float32, shape, name);
 
     /// <summary>A placeholder that takes <paramref name="value"/> when not fed.</summary>
     public Tensor PlaceholderWithDefault(NDArray value, int[] shape, string name) =>
-        Add1(new PlaceholderOp(new TensorType(value.DType, new Shape(shape)), value), [], name);
+        Add1(new PlaceholderOp(new TensorType(value.DType, FedShape(shape, name)), value), [], name);
+
+    private static Shape FedShape(int[] shape, string name) => shape.All(d => d >= -1) ? new Shape(shape)
+        : throw new GraphException($"placeholder '{name}': invalid dimension in shape [{string.Join(",", shape)}]; " +
+            "sizes are >= 0, and -1 (Shape.Batch) marks the batch");
 
     /// <summary>
     /// A trainable (or not) variable whose value lives in the session. <paramref name="name"/> is

@@ -3,8 +3,9 @@ using System.Text;
 namespace GraphNet;
 
 /// <summary>
-/// A tensor shape. One dimension may be the symbolic batch size <c>N</c> (stored as
-/// <see cref="Batch"/>), so a graph built once runs for every batch size.
+/// A tensor shape. A dimension may be the symbolic batch size <c>N</c> (stored as
+/// <see cref="Batch"/>), so a graph built once runs for every batch size, or a static multiple
+/// of it, <c>k·N</c> (stored as <c>-k</c>: what <c>view(-1, V)</c> of a <c>[T,N,V]</c> tensor makes).
 /// </summary>
 public sealed class Shape : IEquatable<Shape>
 {
@@ -13,12 +14,18 @@ public sealed class Shape : IEquatable<Shape>
 
     private readonly int[] dims;
 
-    public Shape(params int[] dims)
-    {
-        foreach (var d in dims)
-            if (d < 0 && d != Batch) throw new ArgumentException($"invalid dimension {d} in shape [{string.Join(",", dims)}]");
-        this.dims = (int[])dims.Clone();
-    }
+    /// <summary>A shape of static sizes, <see cref="Batch"/> for N, and <c>-k</c> for k·N.</summary>
+    public Shape(params int[] dims) => this.dims = (int[])dims.Clone();
+
+    /// <summary>The dimension k·N (k ≥ 1).</summary>
+    public static int BatchTimes(int k) =>
+        k >= 1 ? -k : throw new ArgumentException($"a multiple of the batch needs k >= 1, not {k}");
+
+    /// <summary>True for N and its multiples k·N.</summary>
+    public static bool IsSymbolicDim(int d) => d < 0;
+
+    /// <summary>The size of dimension <paramref name="d"/> when the batch is <paramref name="batch"/>.</summary>
+    public static int SizeOf(int d, int batch) => d < 0 ? -d * batch : d;
 
     public static Shape Scalar { get; } = new();
 
@@ -28,17 +35,20 @@ public sealed class Shape : IEquatable<Shape>
     public IReadOnlyList<int> Dims => dims;
     public int[] ToArray() => (int[])dims.Clone();
 
-    /// <summary>True when some dimension is the symbolic batch size.</summary>
-    public bool IsSymbolic => Array.IndexOf(dims, Batch) >= 0;
+    /// <summary>True when some dimension is the symbolic batch size or a multiple of it.</summary>
+    public bool IsSymbolic { get { foreach (var d in dims) if (d < 0) return true; return false; } }
 
-    /// <summary>Product of the static dimensions (the symbolic one counts as 1).</summary>
-    public long StaticSize { get { long s = 1; foreach (var d in dims) if (d != Batch) s *= d; return s; } }
+    /// <summary>
+    /// The size divided by N: the product of the static dimensions, k for a dimension k·N (so N
+    /// counts as 1). A symbolic shape holds <c>StaticSize * N</c> elements.
+    /// </summary>
+    public long StaticSize { get { long s = 1; foreach (var d in dims) s *= d < 0 ? -d : d; return s; } }
 
     /// <summary>The concrete dimensions for a given batch size.</summary>
     public int[] Resolve(int batch)
     {
         var r = new int[dims.Length]; // a loop, not LINQ: runtimes call this per kernel call
-        for (int i = 0; i < r.Length; i++) r[i] = dims[i] == Batch ? batch : dims[i];
+        for (int i = 0; i < r.Length; i++) r[i] = SizeOf(dims[i], batch);
         return r;
     }
 
@@ -69,7 +79,11 @@ public sealed class Shape : IEquatable<Shape>
         return new Shape(o);
     }
 
-    internal static string Dim(int d) => d == Batch ? "N" : d.ToString();
+    internal static string Dim(int d) => d == Batch ? "N" : d < 0 ? $"{-d}N" : d.ToString();
+
+    /// <summary>Dimension <paramref name="d"/> as a C# expression, N written as <paramref name="n"/>.</summary>
+    public static string Expr(int d, string n = "N") =>
+        d == Batch ? n : d < 0 ? $"({-d} * {n})" : d.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public override string ToString()
     {

@@ -213,7 +213,7 @@ public sealed record ScanOp(ScanBody Body, int Length, int Axis = 0, bool Revers
     internal void RunRows(NDArray[] x, Action<NDArray[], NDArray[]> step, NDArray[] into, ScanBuffers buffers, int lo, int hi)
     {
         int c = Body.Carries.Count, nx = Body.Xs.Count, k = Body.Captures.Count, ny = Body.Ys.Count, T = Length;
-        if (Axis != 0 || T == Shape.Batch) throw new InvalidOperationException("scan: rows run only over a static time-major length");
+        if (Axis != 0 || T < 0) throw new InvalidOperationException("scan: rows run only over a static time-major length");
         int rows = hi - lo;
         var (slices, first, second, stepYs) = buffers.For(this, rows);
         var (init, captured) = buffers.RowsFor(this, rows);
@@ -268,7 +268,7 @@ public sealed record ScanOp(ScanBody Body, int Length, int Axis = 0, bool Revers
         {
             var shape = inputs[i].Shape;
             var actual = i >= c && i < c + nx ? x[i].Shape.Where((_, d) => d != Axis).ToArray() : x[i].Shape;
-            for (int d = 0; d < shape.Rank; d++) if (shape[d] == Shape.Batch) return actual[d];
+            for (int d = 0; d < shape.Rank; d++) if (shape[d] < 0) return actual[d] / -shape[d];
         }
         return 1;
     }

@@ -46,7 +46,10 @@ public sealed record TransposeOp(int[] Perm) : Op
     }
 }
 
-/// <summary>Reshape; one target dimension may be -1 (inferred). With a symbolic input, -1 stands for the batch.</summary>
+/// <summary>
+/// Reshape; one target dimension may be -1, inferred as in PyTorch's <c>view</c>. With a symbolic
+/// input it is inferred as N or a multiple k·N: <c>[T,N,V]</c> to <c>[-1,V]</c> is <c>[T·N,V]</c>.
+/// </summary>
 public sealed record ReshapeOp(int[] Target) : Op
 {
     public override string Name => "reshape";
@@ -69,9 +72,10 @@ public sealed record ReshapeOp(int[] Target) : Op
         var dims = (int[])Target.Clone();
         if (s.IsSymbolic)
         {
-            if (s.StaticSize != known)
-                throw Error($"reshape: {s} has a batch dimension N; the -1 in [{string.Join(",", Target)}] must take exactly N, so the other sizes must multiply to {s.StaticSize}, not {known}");
-            dims[infer] = Shape.Batch;
+            if (known == 0 || s.StaticSize % known != 0)
+                throw Error($"reshape: {s} has the batch N in it, so the -1 in [{string.Join(",", Target)}] must take N or a " +
+                    $"multiple of N: the other sizes multiply to {known}, which does not divide {s.StaticSize} (the size over N)");
+            dims[infer] = Shape.BatchTimes((int)(s.StaticSize / known));
         }
         else
         {
@@ -114,7 +118,7 @@ public sealed record ConcatOp(int Axis) : Op
             ExpectSameDType(Name, x[0], t);
             if (t.Shape.Rank != x[0].Shape.Rank || Enumerable.Range(0, t.Shape.Rank).Any(i => i != a && t.Shape[i] != x[0].Shape[i]))
                 throw Error($"concat along axis {Axis}: shapes {string.Join(", ", x.Select(y => y.Shape))} differ off that axis");
-            if (t.Shape[a] == Shape.Batch) throw Error("concat along the batch dimension is not supported");
+            if (t.Shape[a] < 0) throw Error("concat along the batch dimension is not supported");
             total += t.Shape[a];
         }
         return [x[0] with { Shape = x[0].Shape.With(a, total) }];
@@ -161,7 +165,7 @@ public sealed record SliceOp(int Axis, int Start, int Length) : Op
     {
         ExpectInputs(Name, x, 1);
         int a = x[0].Shape.Axis(Axis, Name), d = x[0].Shape[a];
-        if (d == Shape.Batch) throw Error("slice along the batch dimension is not supported");
+        if (d < 0) throw Error("slice along the batch dimension is not supported");
         if (Start < 0 || Length < 0 || Start + Length > d) throw Error($"slice [{Start}, {Start + Length}) is out of range for axis {Axis} of size {d} in {x[0].Shape}");
         return [x[0] with { Shape = x[0].Shape.With(a, Length) }];
     }
@@ -196,7 +200,7 @@ public sealed record PadOp(int[] Pads, double Value = 0) : Op
         ExpectInputs(Name, x, 1);
         var s = x[0].Shape;
         if (Pads.Length != 2 * s.Rank || Pads.Any(p => p < 0)) throw Error($"pad: need 2 non-negative pads per axis of {s}, got [{string.Join(",", Pads)}]");
-        var dims = s.Dims.Select((d, i) => d == Shape.Batch ? (Pads[2 * i] + Pads[2 * i + 1] == 0 ? d : throw Error("pad: cannot pad the batch dimension")) : d + Pads[2 * i] + Pads[2 * i + 1]);
+        var dims = s.Dims.Select((d, i) => d < 0 ? (Pads[2 * i] + Pads[2 * i + 1] == 0 ? d : throw Error("pad: cannot pad the batch dimension")) : d + Pads[2 * i] + Pads[2 * i + 1]);
         return [x[0] with { Shape = new Shape(dims.ToArray()) }];
     }
 

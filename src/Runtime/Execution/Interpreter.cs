@@ -91,12 +91,16 @@ public static class FeedCheck
         for (int i = 0; i < type.Shape.Rank; i++)
         {
             int want = type.Shape[i];
-            if (want == Shape.Batch)
+            if (want < 0)
             {
-                if (batch is null) { batch = v.Shape[i]; batchFrom = name; }
-                else if (batch != v.Shape[i])
+                int k = -want, n = v.Shape[i] / k;
+                if (v.Shape[i] % k != 0)
+                    throw new GraphException($"feed for '{name}' has shape {v.ShapeString} but the placeholder is {type} " +
+                        $"(dimension {i}: {v.Shape[i]} is not a multiple of {k})");
+                if (batch is null) { batch = n; batchFrom = name; }
+                else if (batch != n)
                     throw new GraphException(
-                        $"feed for '{name}' has batch size {v.Shape[i]} but '{batchFrom}' has {batch}; all fed batch dimensions N must agree");
+                        $"feed for '{name}' has batch size {n} but '{batchFrom}' has {batch}; all fed batch dimensions N must agree");
             }
             else if (want != v.Shape[i])
                 throw new GraphException(

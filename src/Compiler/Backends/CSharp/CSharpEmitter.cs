@@ -151,7 +151,7 @@ internal static class CSharpEmitter
 
     private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..].Replace("2d", "2d");
 
-    private static string Dims(Shape s) => "new int[] { " + string.Join(", ", s.Dims.Select(d => d == Shape.Batch ? "N" : d.ToString())) + " }";
+    private static string Dims(Shape s) => "new int[] { " + string.Join(", ", s.Dims.Select(d => Shape.Expr(d))) + " }";
 
     private static string Size(Shape s) => s.IsSymbolic ? $"N * {s.StaticSize}" : s.StaticSize.ToString();
 
@@ -236,7 +236,7 @@ internal static class CSharpEmitter
         body.AppendLine($"        ({plan}).ForEachRun(ref reduce);");
         if (r.Kind == ReduceKind.Mean)
         {
-            string count = string.Join(" * ", axes.Select(a => input.Shape[a] == Shape.Batch ? "N" : input.Shape[a].ToString()).DefaultIfEmpty("1"));
+            string count = string.Join(" * ", axes.Select(a => Shape.Expr(input.Shape[a])).DefaultIfEmpty("1"));
             body.AppendLine($"        {{ {T} inv = ({T})1 / ({T})({count}); var acc = reduce.Acc; for (int i = 0; i < acc.Length; i++) acc[i] *= inv; }}");
         }
     }

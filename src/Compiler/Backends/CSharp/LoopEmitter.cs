@@ -266,7 +266,7 @@ internal sealed class LoopEmitter
                     break;
                 case CountOfOp co:
                     var s = n.Inputs[0].Shape;
-                    var count = string.Join(" * ", co.Axes.Select(a => s[a] == Shape.Batch ? "N" : s[a].ToString()).DefaultIfEmpty("1"));
+                    var count = string.Join(" * ", co.Axes.Select(a => Shape.Expr(s[a])).DefaultIfEmpty("1"));
                     sb.AppendLine($"        {var}.Count{position[n]} = ({T})({count});");
                     break;
             }

@@ -44,8 +44,8 @@ internal sealed class DeviceLoopEmitter
         _ => throw new NotSupportedException($"the ILGPU backend has no device type for {t}"),
     };
 
-    private static string Dim(int d) => d == Shape.Batch ? "a.N" : d.ToString(CultureInfo.InvariantCulture);
-    private static string HostDim(int d) => d == Shape.Batch ? "N" : d.ToString(CultureInfo.InvariantCulture);
+    private static string Dim(int d) => Shape.Expr(d, "a.N");
+    private static string HostDim(int d) => Shape.Expr(d);
 
     private string Literal(double v) => T == "float"
         ? ((float)v).ToString("R", CultureInfo.InvariantCulture) + "f"
