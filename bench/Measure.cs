@@ -6,9 +6,11 @@ namespace GraphNet.Bench;
 /// <summary>The figures of one (model, mode, batch, training or inference) measurement.</summary>
 public sealed record Measurement(string Model, string Mode, int Batch, bool Training, double MedianSeconds, double CompileSeconds,
     long PeakManagedBytes, int KernelsPerStep, int Ops, long ArenaBytes, long NaiveBytes, string Cache, long AllocatedBytesPerStep = 0,
-    double FirstStepsMedianSeconds = 0, double WarmupSeconds = 0, bool Stable = true)
+    double FirstStepsMedianSeconds = 0, double WarmupSeconds = 0, bool Stable = true, double StepFlops = 0)
 {
     public double SamplesPerSecond => Batch / MedianSeconds;
+    /// <summary>GFLOP/s over the median step (0 where the step's FLOPs are not counted: eager and the interpreter).</summary>
+    public double Gflops => StepFlops / MedianSeconds / 1e9;
 }
 
 /// <summary>Times steps of a model in one of the modes: eager, interpreter (deferred, node by node) or compiled.</summary>
@@ -66,7 +68,7 @@ public static class Measure
         times.Sort();
         double median = times[times.Count / 2];
 
-        int kernels, ops; long arena = 0, naive = 0; double compile = 0; string cache = "";
+        int kernels, ops; long arena = 0, naive = 0; double compile = 0, flops = 0; string cache = "";
         if (execMode == ExecutionMode.Eager)
         {
             // Every op of a step is dispatched on its own: the tape's node count per step.
@@ -82,6 +84,7 @@ public static class Measure
                 var exe = session.Compiled(plan.Fetches, plan.FedTensors.ToDictionary(t => t, t => (NDArray)null!));
                 kernels = exe.KernelCount; arena = exe.Memory.ArenaBytes(batch); naive = exe.Memory.NaiveBytes(batch);
                 compile = exe.Report.Total.TotalSeconds; cache = exe.Report.Cache;
+                flops = KernelCost.Of(exe.Kernels, batch).Flops;
             }
             else
             {
@@ -91,7 +94,7 @@ public static class Measure
             }
         }
         return new Measurement(model, mode, batch, training, median, compile, peak, kernels, ops, arena, naive, cache, allocatedPerStep,
-            Median(firstSteps), warmup, stable);
+            Median(firstSteps), warmup, stable, flops);
     }
 
     private static double Time(Func<NDArray[]> step)

@@ -73,6 +73,15 @@ static int Step(Dictionary<string, string> o)
     Console.WriteLine($"naive_bytes={m.NaiveBytes}");
     Console.WriteLine($"peak_managed_bytes={m.PeakManagedBytes}");
     Console.WriteLine($"allocated_bytes_per_step={m.AllocatedBytesPerStep}");
+    if (m.StepFlops > 0)
+    {
+        // The step's counted FLOPs (GraphNet.Compiler.KernelCost) over its median time, against the peak measured now.
+        var limits = GraphNet.Runtime.MachineLimits.Current;
+        Console.WriteLine($"step_gflop={m.StepFlops / 1e9:F3}");
+        Console.WriteLine($"gflops={m.Gflops:F1}");
+        Console.WriteLine($"peak_gflops={limits.PeakGflops:F1}");
+        Console.WriteLine($"fraction_of_peak={m.Gflops / limits.PeakGflops:F3}");
+    }
     return 0;
 }
 

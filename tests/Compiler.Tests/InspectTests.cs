@@ -73,13 +73,30 @@ public class InspectTests : IDisposable
         }
         var trace = JsonDocument.Parse(File.ReadAllText(path)).RootElement.GetProperty("traceEvents");
         Assert.Equal(3 * kernels, trace.GetArrayLength());
+        var limits = Runtime.MachineLimits.Current;
         foreach (var e in trace.EnumerateArray())
         {
             Assert.Equal("X", e.GetProperty("ph").GetString());
             Assert.True(e.GetProperty("dur").GetDouble() >= 0);
-            Assert.Contains("%", e.GetProperty("args").GetProperty("nodes").GetString());
-            Assert.Contains("Models.cs:", e.GetProperty("args").GetProperty("lines").GetString());
+            var args = e.GetProperty("args");
+            Assert.Contains("%", args.GetProperty("nodes").GetString());
+            Assert.Contains("Models.cs:", args.GetProperty("lines").GetString());
+            // Each run's figures against the machine: GFLOP/s is its FLOPs over its time, the fractions are of the measured limits.
+            double flops = args.GetProperty("flops").GetDouble(), gflops = args.GetProperty("gflops").GetDouble();
+            double us = Math.Max(e.GetProperty("dur").GetDouble(), 1e-3);
+            Assert.Equal(flops / us / 1e3, gflops, 0.02 * gflops + 1e-3);
+            Assert.Equal(gflops / limits.PeakGflops, args.GetProperty("peak_fraction").GetDouble(), 1e-3);
+            Assert.Equal(args.GetProperty("gbps").GetDouble() / limits.BandwidthGBs, args.GetProperty("bandwidth_fraction").GetDouble(), 1e-3);
+            var bound = args.GetProperty("bound").GetString();
+            Assert.Equal(flops / args.GetProperty("bytes").GetDouble() >= limits.Balance ? "compute" : "memory", bound);
         }
+        // The first layer's GEMM at batch 8: 2·8·784·512 FLOPs, and its bias and ReLU (two per output).
+        var gemm = trace.EnumerateArray().First(e => e.GetProperty("args").GetProperty("flops").GetDouble() == 2.0 * 8 * 784 * 512 + 2 * 8 * 512);
+        Assert.True(gemm.GetProperty("args").GetProperty("bytes").GetDouble() >= 784 * 512 * 4);
+        var report = File.ReadAllText(Path.ChangeExtension(path, ".html"));
+        Assert.Contains("Kernels by time", report);
+        Assert.Contains("GB/s memory bandwidth", report);
+        Assert.Equal(kernels, Regex.Matches(report, "<tr><td class=\"l\">").Count);
     }
 
     [Theory]

@@ -45,6 +45,9 @@ public static class HtmlReport
         {
             sb.AppendLine($"<section class=\"kernel\" id=\"k{k.Index}\"><h3>Kernel {k.Index}: {E(k.Name)}</h3>");
             sb.AppendLine($"<p>{E(k.Kind.ToString().ToLowerInvariant())} over {E(k.Domain.ToString())}; user lines: {E(string.Join(", ", k.SourceLines))}</p>");
+            var cost = KernelCost.Of(k, 32);
+            sb.AppendLine(string.Create(inv, $"<p>Work at batch 32: {cost.Flops / 1e6:F3} MFLOP, {cost.Bytes / 1e3:F1} KB moved " +
+                $"({(cost.Bytes > 0 ? cost.Flops / cost.Bytes : 0):F2} FLOPs per byte; the profiler's report shows what it reaches).</p>"));
             sb.AppendLine("<table><tr><th>node</th><th>op</th><th>name</th><th>type</th><th>source</th><th>backward of</th></tr>");
             foreach (var n in k.Nodes)
                 sb.AppendLine($"<tr><td>%{n.Id}</td><td>{E(n.Op.Name)}</td><td>{E(n.Name)}</td><td>{E(n.OutputTypes[0].ToString())}</td><td>{E(n.Source.ToString())}</td><td>{E(n.ForwardOf is { } f ? $"{f.Name} ({f.Source})" : "")}</td></tr>");

@@ -78,7 +78,7 @@ internal sealed class CpuExecutable : CompiledExecutable
         var p = Profiler; bool check = CheckNumerics;
         ctx.OnKernel = p is null && !check ? null : (k, s, e) =>
         {
-            p?.Add(this, k, s, e);
+            p?.Add(this, k, ctx.Batch, s, e);
             if (check) CheckKernel(k);
         };
     }

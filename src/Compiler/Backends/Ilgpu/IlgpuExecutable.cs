@@ -63,7 +63,7 @@ public sealed class IlgpuExecutable : CompiledExecutable
         ctx.OnEnd = p is null && !check ? null : k =>
         {
             accelerator.Synchronize();
-            p?.Add(this, k, kernelStart, Stopwatch.GetTimestamp());
+            p?.Add(this, k, ctx.Batch, kernelStart, Stopwatch.GetTimestamp());
             if (check) CheckKernel(k);
         };
     }
