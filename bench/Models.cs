@@ -52,9 +52,9 @@ public sealed record ModelSpec(string Name, int[] SampleShape, Func<Graph, Func<
 
     private static ModelSpec LstmModel(string name, bool unroll) => new(name, [28, 28], g =>
     {
-        var lstm = new LSTM(g, "lstm", 28, 128) { Unroll = unroll };
+        var lstm = new LSTM(g, "lstm", 28, 128, batchFirst: true) { Unroll = unroll };
         var fc = new Linear(g, "fc", 128, 10);
-        return x => fc.Forward(lstm.Forward(x).Last);
+        return x => fc.Forward(F.Reshape(lstm.Forward(x).State.H, -1, 128)); // h_n [1, N, 128]: the last step's h
     }, F.CrossEntropy, () => new Adam());
 
     /// <summary>A random batch of inputs and labels (fixed seed).</summary>

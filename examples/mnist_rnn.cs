@@ -124,7 +124,7 @@ static int Main(string? data, int batchSize, int testBatchSize, int epochs, doub
 
 sealed class Net : Module
 {
-    private readonly LSTM rnn = new(inputSize: 28, hiddenSize: 64);
+    private readonly LSTM rnn = new(inputSize: 28, hiddenSize: 64, batchFirst: true);
     private readonly BatchNorm1d batchnorm = new(64);
     private readonly Dropout2d dropout1 = new(0.25);
     private readonly Dropout2d dropout2 = new(0.5);
@@ -135,7 +135,9 @@ sealed class Net : Module
     {
         // Shape of input is (batch_size, 1, 28, 28); the LSTM takes (batch_size, 28, 28), batch first
         input = F.Reshape(input, -1, 28, 28);
-        var (_, last) = rnn.Forward(input); // output[:, -1, :], the last step's output
+        // output[:, -1, :], the last step's output: for one layer in one direction, h_n [1, N, 64] holds it.
+        var (_, (hn, _)) = rnn.Forward(input);
+        var last = F.Reshape(hn, -1, 64);
         var output = batchnorm.Forward(last);
         output = dropout1.Forward(output);
         output = fc1.Forward(output);

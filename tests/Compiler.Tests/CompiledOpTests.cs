@@ -119,9 +119,9 @@ public class CompiledOpTests
         var rng = new Random(3);
         var g = new Graph(seed: 2);
         var x = g.Placeholder([-1, steps, 3], "x");
-        var (o1, h1) = new RNN(g, "rnn", 3, 4).Forward(x);
-        var (o2, _) = new LSTM(g, "lstm", 3, 4).Forward(x);
-        var (o3, h3) = new GRU(g, "gru", 3, 4).Forward(x);
+        var (o1, h1) = new RNN(g, "rnn", 3, 4, batchFirst: true).Forward(x);
+        var (o2, _) = new LSTM(g, "lstm", 3, 4, batchFirst: true).Forward(x);
+        var (o3, h3) = new GRU(g, "gru", 3, 4, batchFirst: true).Forward(x);
         var loss = F.Sum(o1) + F.Sum(F.Square(o2)) + F.Sum(o3 * 0.5) + F.Sum(h1 * h3);
         var grads = F.Gradients([loss], g.TrainableVariables.Append(x).ToList()).Cast<Tensor>().ToArray();
         BackendParity.Check(g, [loss, .. grads], new() { [x] = BackendParity.Random(rng, [3, steps, 3]) }, "rnn/lstm/gru", options: options);
@@ -132,9 +132,9 @@ public class CompiledOpTests
     {
         var g = new Graph(seed: 2);
         var x = g.Placeholder([-1, 3, 2], "x");
-        var lstm = new LSTM(g, "lstm", 2, 4);
+        var lstm = new LSTM(g, "lstm", 2, 4, batchFirst: true);
         var cell = new LSTMCell(g, "cell", 2, 4);
-        var (_, last) = lstm.Forward(x);
+        var (_, (last, _)) = lstm.Forward(x);
         (Tensor H, Tensor C)? state = null;
         for (int t = 0; t < 3; t++) state = cell.Forward(F.Reshape(F.Slice(x, 1, t, 1), [-1, 2]), state);
         using var s = new Session(g, new SessionOptions { UseCompileCache = false });

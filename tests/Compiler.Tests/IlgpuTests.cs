@@ -18,6 +18,9 @@ public class IlgpuTests
     [Fact]
     public void RecurrentLayersMatchTheInterpreter() => CompiledOpTests.CheckRecurrent(Ilgpu, 4);
 
+    [Fact]
+    public void AStackedBidirectionalLstmWithStatesMatchesTheInterpreter() => RecurrentStackTests.CheckStack(Ilgpu);
+
     public static TheoryData<int> FuzzBatches => new(Enumerable.Range(0, GraphNet.Tests.TestCulture.Batches(4)));
 
     [Theory, MemberData(nameof(FuzzBatches))]

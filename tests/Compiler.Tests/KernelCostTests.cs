@@ -62,7 +62,7 @@ public class KernelCostTests
     {
         var g = new Graph(seed: 1);
         var x = g.Placeholder([-1, 7, 3], "x");
-        var (seq, _) = new LSTM(g, "lstm", 3, 4).Forward(x);
+        var (seq, _) = new LSTM(g, "lstm", 3, 4, batchFirst: true).Forward(x);
         var scan = g.Nodes.Single(n => n.Op is ScanOp);
         var body = ((ScanOp)scan.Op).Body;
         double perStep = body.Schedule.Sum(n => KernelCost.Flops(n, 2));

@@ -113,11 +113,11 @@ public class ScanTests
         var rng = new Random(2);
         var g = new Graph(seed: 4);
         var x = g.Placeholder([-1, 6, 3], "x");
-        var scanned = new LSTM(g, "a", 3, 5);
-        var unrolled = new LSTM(g, "b", 3, 5) { Unroll = true };
+        var scanned = new LSTM(g, "a", 3, 5, batchFirst: true);
+        var unrolled = new LSTM(g, "b", 3, 5, batchFirst: true) { Unroll = true };
         unrolled.OverrideParameters(scanned.WeightIh, scanned.WeightHh, scanned.BiasIh, scanned.BiasHh);
-        var (oa, ha) = scanned.Forward(x);
-        var (ob, hb) = unrolled.Forward(x);
+        var (oa, (ha, _)) = scanned.Forward(x);
+        var (ob, (hb, _)) = unrolled.Forward(x);
         var la = F.Sum(F.Square(oa)) + F.Sum(ha);
         var lb = F.Sum(F.Square(ob)) + F.Sum(hb);
         var ga = F.Gradients([la], scanned.Parameters().Append(x).ToList()).Cast<Tensor>().ToArray();

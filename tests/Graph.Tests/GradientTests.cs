@@ -224,25 +224,60 @@ public class GradientTests
         {
             RecurrentBase layer = kind switch
             {
-                "rnn" => new RNN(g, "rnn", 3, 4),
-                "lstm" => new LSTM(g, "lstm", 3, 4),
-                _ => new GRU(g, "gru", 3, 4),
+                "rnn" => new RNN(g, "rnn", 3, 4, batchFirst: true),
+                "lstm" => new LSTM(g, "lstm", 3, 4, batchFirst: true),
+                _ => new GRU(g, "gru", 3, 4, batchFirst: true),
             };
             var (outSeq, last) = ForwardWith(layer, x);
-            return F.Concat([F.Reshape(outSeq, 2, -1), last], 1);
+            return F.Concat([F.Reshape(outSeq, 2, -1), F.Reshape(last, 2, -1)], 1);
         }, RecurrentInputs(kind));
+    }
+
+    [Theory]
+    [InlineData("lstm"), InlineData("gru"), InlineData("rnn")]
+    public void StackedBidirectionalRecurrentLayers(string kind)
+    {
+        // Two layers, two directions, time-major, initial states fed: the gradients of the input, of
+        // the states and of the top layer's reverse-direction weights (fed in place of its parameters).
+        int gates = kind switch { "rnn" => 1, "lstm" => 4, _ => 3 };
+        Check((g, x) =>
+        {
+            RecurrentBase layer = kind switch
+            {
+                "rnn" => new RNN(g, "rnn", 2, 3, numLayers: 2, nonlinearity: "relu", bidirectional: true, dtype: DType.Float64),
+                "lstm" => new LSTM(g, "lstm", 2, 3, numLayers: 2, bidirectional: true, dtype: DType.Float64),
+                _ => new GRU(g, "gru", 2, 3, numLayers: 2, bidirectional: true, dtype: DType.Float64),
+            };
+            layer.OverrideParameters(x[3], x[4], x[5], x[6], layer: 1, direction: 1);
+            var (output, state) = layer switch
+            {
+                LSTM lstm => lstm.Forward(x[0], (x[1], x[2])) is var (o, (h, c)) ? (o, F.Concat([h, c], 0)) : default,
+                GRU gru => gru.Forward(x[0], x[1]),
+                _ => ((RNN)layer).Forward(x[0], x[1]),
+            };
+            return F.Concat([F.Reshape(output, 1, -1), F.Reshape(state, 1, -1)], 1);
+        }, new Input([3, 2, 2]), new Input([4, 2, 3]), new Input([4, 2, 3]), new Input([gates * 3, 6]), new Input([gates * 3, 3]),
+            new Input([gates * 3]), new Input([gates * 3]));
     }
 
     private static Input[] RecurrentInputs(string kind)
     {
         int gates = kind switch { "rnn" => 1, "lstm" => 4, _ => 3 };
-        return [new Input([2, 3, 3]), new Input([gates * 4, 3]), new Input([gates * 4, 4]), new Input([gates * 4]), new Input([gates * 4]), new Input([2, 4])];
+        return [new Input([2, 3, 3]), new Input([gates * 4, 3]), new Input([gates * 4, 4]), new Input([gates * 4]), new Input([gates * 4]),
+            new Input([1, 2, 4]), new Input([1, 2, 4])];
     }
 
-    /// <summary>Runs a recurrent layer with its weights replaced by the given tensors (a functional call).</summary>
-    private static (Tensor, Tensor) ForwardWith(RecurrentBase layer, Tensor[] x)
+    /// <summary>Runs a recurrent layer with its weights replaced by the given tensors (a functional call); h0 (and c0) fed.</summary>
+    private static (Tensor Output, Tensor Last) ForwardWith(RecurrentBase layer, Tensor[] x)
     {
         layer.OverrideParameters(x[1], x[2], x[3], x[4]);
-        return layer.Forward(x[0], x[5]);
+        switch (layer)
+        {
+            case LSTM lstm:
+                var (o, (h, c)) = lstm.Forward(x[0], (x[5], x[6]));
+                return (o, F.Concat([h, c], 2));
+            case GRU gru: return gru.Forward(x[0], x[5]);
+            default: return ((RNN)layer).Forward(x[0], x[5]);
+        }
     }
 }
