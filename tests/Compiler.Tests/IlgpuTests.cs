@@ -21,6 +21,9 @@ public class IlgpuTests
     [Fact]
     public void AStackedBidirectionalLstmWithStatesMatchesTheInterpreter() => RecurrentStackTests.CheckStack(Ilgpu);
 
+    [Fact]
+    public void EncoderAndDecoderLayersMatchTheInterpreter() => AttentionTests.CheckLayers(Ilgpu);
+
     public static TheoryData<int> FuzzBatches => new(Enumerable.Range(0, GraphNet.Tests.TestCulture.Batches(4)));
 
     [Theory, MemberData(nameof(FuzzBatches))]

@@ -260,6 +260,24 @@ public class GradientTests
             new Input([gates * 3]), new Input([gates * 3]));
     }
 
+    [Fact]
+    public void ScaledDotProductAttentionWithACausalAndAnAddedMask() =>
+        Check((g, x) => F.ScaledDotProductAttention(x[0], x[1], x[2], x[3], isCausal: true),
+            new Input([2, 3, 4]), new Input([2, 3, 4]), new Input([2, 3, 2]), new Input([3, 3]));
+
+    [Fact]
+    public void MultiheadAttentionWithAKeyPaddingMask()
+    {
+        // Sample 1 ignores key 2; the weights are returned too, so their gradient flows as well.
+        var padding = NDArray.From(new[] { false, false, false, false, false, true, false, false }, 2, 4);
+        Check((g, x) =>
+        {
+            var mha = new Nn.MultiheadAttention(g, "mha", 4, 2, dtype: DType.Float64);
+            var (o, w) = mha.Forward(x[0], x[1], x[2], g.Constant(padding));
+            return F.Concat([F.Reshape(o, 1, -1), F.Reshape(w!, 1, -1)], 1);
+        }, new Input([3, 2, 4]), new Input([4, 2, 4]), new Input([4, 2, 4]));
+    }
+
     private static Input[] RecurrentInputs(string kind)
     {
         int gates = kind switch { "rnn" => 1, "lstm" => 4, _ => 3 };

@@ -255,7 +255,7 @@ public abstract class Module
         foreach (var t in types)
             foreach (var f in t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
             {
-                string name = FieldName(f.Name);
+                string name = f.GetCustomAttribute<StateNameAttribute>()?.Name ?? FieldName(f.Name);
                 if (typeof(Module).IsAssignableFrom(f.FieldType))
                 {
                     if (f.GetValue(this) is Module m) found.Add((name, m));
@@ -322,4 +322,14 @@ public sealed class Parameter
     internal void Materialize(Graph g, string name) => tensor = g.Variable(name, Shape, init, DType, Trainable);
 
     public static implicit operator Tensor(Parameter p) => p.Tensor;
+}
+
+/// <summary>
+/// The name a module field takes in parameter paths and state dicts, where PyTorch's differs from
+/// a C# field name: <c>[StateName("self_attn")] private readonly MultiheadAttention selfAttn;</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field)]
+public sealed class StateNameAttribute(string name) : Attribute
+{
+    public string Name { get; } = name;
 }
