@@ -190,7 +190,9 @@ public abstract class Module
     {
         if (graph is not null)
         {
-            if (graph != g) throw new GraphException($"{this} has its variables on another graph; make a new module for this graph");
+            // A loop body built inside the module's graph (an F.Scan step) uses the variables from there.
+            if (graph != g && !g.IsInside(graph))
+                throw new GraphException($"{this} has its variables on another graph; make a new module for this graph");
             return;
         }
         ClaimChildren();
