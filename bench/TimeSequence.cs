@@ -32,7 +32,8 @@ public sealed class TimeSequenceModel(Graph g)
         if (future == 0) return outputs;
         var last = F.Slice(outputs, 1, steps - 1, 1);
         var (_, more) = F.Scan((s, _) => { var r = Cell(s, s[4]); return (r, [r[4]]); }, [.. state, last], [], length: future);
-        return F.Concat([outputs, F.Reshape(more[0], [n, future])], 1);
+        // The outputs are stacked along the loop's axis 0: [future, N, 1] (a reshape alone interleaved the waves).
+        return F.Concat([outputs, F.Reshape(F.Transpose(more[0], 1, 0, 2), [n, future])], 1);
     }
 
     /// <summary>

@@ -119,4 +119,20 @@ public class ExampleScriptTests
         Assert.InRange(Figure(output, "test_accuracy"), 0.25, 1.0); // Adadelta at 0.1 starts slowly; chance is 0.1
         Assert.InRange(Figure(output, "test_loss"), 0.0, 2.1);      // from ln 10 = 2.30
     }
+
+    [Fact]
+    public void TimeSequencePredictionQuickFitsTheWavesWithLbfgs()
+    {
+        var (code, output, err) = RunScript("time_sequence_prediction.cs", "--quick");
+        Assert.True(code == 0, $"exit {code}\n{output}\n{err}");
+        Assert.Contains("STEP:  1", output);
+        var testLosses = output.Split('\n').Where(l => l.StartsWith("test loss: "))
+            .Select(l => double.Parse(l["test loss: ".Length..], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(2, testLosses.Length);
+        Assert.True(testLosses[1] < testLosses[0], $"the test loss should fall: {string.Join(", ", testLosses)}");
+        Assert.Equal(testLosses[1], Figure(output, "test_loss"), 1e-4 * testLosses[1]);
+        Assert.InRange(Figure(output, "closure_evaluations"), 3, 10); // each step re-evaluates the closure, at most max_eval (5) times
+        // The 200 future steps continue each wave smoothly (a sine of period 126 moves at most 0.05 a step).
+        Assert.InRange(Figure(output, "future_max_step"), 0.0, 0.2);
+    }
 }
