@@ -46,9 +46,10 @@ static int Main(int steps, string outDir, bool quick, bool eager)
     using var exec = new Executor(new Graph(seed: 0), eager ? ExecutionMode.Eager : ExecutionMode.Deferred);
     var seq = new Sequence();
     var optimizer = new LBFGS(seq, lr: 0.8, maxIter: quick ? 4 : 20);
-    var closure = exec.Function([new TensorSpec(DType.Float64, [waves - 3, length - 1], "input"), new TensorSpec(DType.Float64, [waves - 3, length - 1], "target")],
+    TensorSpec Waves(string name, int count) => new(DType.Float64, [count, length - 1], name);
+    var closure = exec.Function([Waves("input", waves - 3), Waves("target", waves - 3)],
         xs => optimizer.Closure(F.MseLoss(seq.Forward(xs[0]), xs[1])));
-    var predict = exec.Function([new TensorSpec(DType.Float64, [3, length - 1], "test_input"), new TensorSpec(DType.Float64, [3, length - 1], "test_target")],
+    var predict = exec.Function([Waves("test_input", 3), Waves("test_target", 3)],
         xs =>
         {
             var pred = seq.Forward(xs[0], future);

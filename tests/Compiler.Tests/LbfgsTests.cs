@@ -8,7 +8,8 @@ public class LbfgsTests
     /// <summary>f(x) = Σ aᵢ(xᵢ − cᵢ)²/2 with gradient aᵢ(xᵢ − cᵢ).</summary>
     private static readonly double[] A = [1, 3, 10], C = [0.5, -1, 2], X0 = [2, 1, -1];
 
-    private static (Executor Exec, Executor.StepFunction Closure, LBFGS Optimizer) Quadratic(ExecutionMode mode, int maxIter, string? lineSearch = null)
+    private static (Executor Exec, Executor.StepFunction Closure, LBFGS Optimizer) Quadratic(ExecutionMode mode, int maxIter,
+        string? lineSearch = null)
     {
         var exec = new Executor(new Graph(seed: 1), mode, new SessionOptions { UseCompileCache = false });
         var x = exec.Graph.Variable("x", [3], Initializer.FromValue(NDArray.From(X0, 3)), DType.Float64);

@@ -85,7 +85,10 @@ public class RecurrentStackTests
         Assert.Equal(gatesOf * H, layer.NamedParameters().First(p => p.Name == "weight_ih_l1_reverse").Parameter.Shape[0]);
         Assert.Equal(2 * H, layer.NamedParameters().First(p => p.Name == "weight_ih_l1_reverse").Parameter.Shape[1]);
         var rng = new Random(7);
-        var feeds = new Dictionary<Tensor, NDArray> { [x] = BackendParity.Random(rng, [T, Batch, In]), [h0] = BackendParity.Random(rng, [4, Batch, H]) };
+        var feeds = new Dictionary<Tensor, NDArray>
+        {
+            [x] = BackendParity.Random(rng, [T, Batch, In]), [h0] = BackendParity.Random(rng, [4, Batch, H]),
+        };
         if (cn is not null) feeds[c0] = BackendParity.Random(rng, [4, Batch, H]);
         // Pairs: the layer's value, then the cells'.
         Tensor[] fetches = [output, seq, hn, F.Concat(lastH, 0), .. cn is null ? Array.Empty<Tensor>() : [cn, F.Concat(lastC, 0)]];
@@ -172,10 +175,12 @@ public class RecurrentStackTests
     {
         var g = new Graph();
         var x = g.Placeholder([T, -1, In], "x");
-        var e = Assert.Throws<GraphException>(() => new LSTM(g, "a", In, H, numLayers: 2).Forward(x, (g.Placeholder([1, -1, H], "h"), g.Placeholder([1, -1, H], "c"))));
+        var (h1, c1) = (g.Placeholder([1, -1, H], "h"), g.Placeholder([1, -1, H], "c"));
+        var e = Assert.Throws<GraphException>(() => new LSTM(g, "a", In, H, numLayers: 2).Forward(x, (h1, c1)));
         Assert.Contains("h0 must be [num_layers·directions = 2, N, hidden_size = 5]", e.Message);
         Assert.Contains("nonlinearity 'sigmoid'", Assert.Throws<GraphException>(() => new RNN(In, H, nonlinearity: "sigmoid")).Message);
-        Assert.Contains("expects 3 input features", Assert.Throws<GraphException>(() => new GRU(g, "b", In, H).Forward(g.Placeholder([T, -1, 7], "x7"))).Message);
+        var x7 = g.Placeholder([T, -1, 7], "x7");
+        Assert.Contains("expects 3 input features", Assert.Throws<GraphException>(() => new GRU(g, "b", In, H).Forward(x7)).Message);
         Assert.Contains("dropout", Assert.Throws<GraphException>(() => new GRU(In, H, dropout: 1.5)).Message);
         Assert.DoesNotContain(new LSTM(g, "nobias", In, H, bias: false).NamedParameters(), p => p.Name.StartsWith("bias"));
     }

@@ -84,7 +84,10 @@ public sealed class Profiler(string path, int maxEvents = 1_000_000)
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
         AtomicFile.WriteAllBytes(full, ms.ToArray());
         if (limits is not null)
-            AtomicFile.WriteAllBytes(System.IO.Path.ChangeExtension(full, ".html"), Encoding.UTF8.GetBytes(ProfileReport.Build(Rows(CostOf), limits)));
+        {
+            var report = ProfileReport.Build(Rows(CostOf), limits);
+            AtomicFile.WriteAllBytes(System.IO.Path.ChangeExtension(full, ".html"), Encoding.UTF8.GetBytes(report));
+        }
     }
 
     private static void WriteAchieved(Utf8JsonWriter w, Achieved a)
@@ -112,7 +115,8 @@ public sealed class Profiler(string path, int maxEvents = 1_000_000)
 }
 
 /// <summary>What a kernel reached in a time against the machine's limits.</summary>
-public readonly record struct Achieved(Cost Cost, double Seconds, double Gflops, double GBs, double PeakFraction, double BandwidthFraction, string Bound)
+public readonly record struct Achieved(Cost Cost, double Seconds, double Gflops, double GBs, double PeakFraction, double BandwidthFraction,
+    string Bound)
 {
     /// <summary>The fraction of the limit that binds it: the peak when compute-bound, else the bandwidth.</summary>
     public double RoofFraction => Bound == "compute" ? PeakFraction : BandwidthFraction;

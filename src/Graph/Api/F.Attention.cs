@@ -42,7 +42,8 @@ public static partial class F
         if (mask is not null)
         {
             var m = mask.DType == DType.Bool ? BoolMaskBias(mask, q.DType, maskAllows) : mask;
-            if (m.DType != q.DType) throw new GraphException($"attention: a float mask must be {q.DType.ShortName()} like the queries, got {mask.Type}");
+            if (m.DType != q.DType)
+                throw new GraphException($"attention: a float mask must be {q.DType.ShortName()} like the queries, got {mask.Type}");
             bias = bias is null ? m : bias + m;
         }
         return bias;

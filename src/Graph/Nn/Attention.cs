@@ -127,7 +127,8 @@ public sealed class TransformerEncoderLayer : Module
     public Tensor Forward(Tensor src, Tensor? srcMask, Tensor? srcKeyPaddingMask = null, bool isCausal = false)
     {
         using var _ = Enter(src);
-        Tensor SelfAttention(Tensor x) => dropout1.Forward(selfAttn.Forward(x, x, x, srcKeyPaddingMask, needWeights: false, srcMask, isCausal: isCausal).Output);
+        Tensor SelfAttention(Tensor x) =>
+            dropout1.Forward(selfAttn.Forward(x, x, x, srcKeyPaddingMask, needWeights: false, srcMask, isCausal: isCausal).Output);
         Tensor FeedForward(Tensor x) => dropout2.Forward(linear2.Forward(dropout.Forward(Activate(activation, linear1.Forward(x)))));
         var y = src;
         if (NormFirst)
@@ -176,7 +177,9 @@ public sealed class TransformerDecoderLayer : Module
 
     public bool NormFirst { get; }
 
-    /// <summary>As PyTorch's <c>layer(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask, tgt_is_causal)</c>.</summary>
+    /// <summary>
+    /// As PyTorch's <c>layer(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask, tgt_is_causal)</c>.
+    /// </summary>
     public Tensor Forward(Tensor tgt, Tensor memory, Tensor? tgtMask = null, Tensor? memoryMask = null, Tensor? tgtKeyPaddingMask = null,
         Tensor? memoryKeyPaddingMask = null, bool tgtIsCausal = false)
     {

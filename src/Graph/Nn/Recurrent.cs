@@ -20,7 +20,8 @@ public abstract class RecurrentBase : Module
     protected RecurrentBase(int inputSize, int hiddenSize, int gates, int numLayers, bool bias, bool batchFirst, double dropout,
         bool bidirectional, DType dtype)
     {
-        if (inputSize < 1 || hiddenSize < 1) throw new GraphException($"{GetType().Name}: input_size {inputSize} and hidden_size {hiddenSize} must be at least 1");
+        if (inputSize < 1 || hiddenSize < 1)
+            throw new GraphException($"{GetType().Name}: input_size {inputSize} and hidden_size {hiddenSize} must be at least 1");
         if (numLayers < 1) throw new GraphException($"{GetType().Name}: num_layers {numLayers} must be at least 1");
         if (dropout is < 0 or > 1) throw new GraphException($"{GetType().Name}: dropout {dropout} must be in [0, 1]");
         (InputSize, HiddenSize, NumLayers, BatchFirst, Dropout, Bidirectional) =

@@ -12,7 +12,8 @@ public abstract class RecurrentCell : Module
 
     protected RecurrentCell(int inputSize, int hiddenSize, int gates, bool bias, DType dtype)
     {
-        if (inputSize < 1 || hiddenSize < 1) throw new GraphException($"{GetType().Name}: input_size {inputSize} and hidden_size {hiddenSize} must be at least 1");
+        if (inputSize < 1 || hiddenSize < 1)
+            throw new GraphException($"{GetType().Name}: input_size {inputSize} and hidden_size {hiddenSize} must be at least 1");
         (InputSize, HiddenSize) = (inputSize, hiddenSize);
         var init = FanInUniform(hiddenSize);
         wih = RegisterParameter("weight_ih", [gates * hiddenSize, inputSize], init, dtype);

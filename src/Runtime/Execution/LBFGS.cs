@@ -30,7 +30,10 @@ public sealed class LBFGS
         double toleranceChange = 1e-9, int historySize = 100, string? lineSearchFn = null)
         : this(() => parameters, lr, maxIter, maxEval, toleranceGrad, toleranceChange, historySize, lineSearchFn) => Resolve();
 
-    /// <summary>Over a module's parameters, read when <see cref="Closure"/> first runs (after the module's first forward pass has made them).</summary>
+    /// <summary>
+    /// Over a module's parameters, read when <see cref="Closure"/> first runs (after the module's
+    /// first forward pass has made them).
+    /// </summary>
     public LBFGS(Nn.Module module, double lr = 1, int maxIter = 20, int? maxEval = null, double toleranceGrad = 1e-7,
         double toleranceChange = 1e-9, int historySize = 100, string? lineSearchFn = null)
         : this(module.Parameters, lr, maxIter, maxEval, toleranceGrad, toleranceChange, historySize, lineSearchFn) { }
@@ -114,7 +117,8 @@ public sealed class LBFGS
             if (LineSearchFn is not null)
             {
                 var x0 = Read(variables);
-                (loss, flatGrad, t, lsEvals) = StrongWolfe((x, step, dir) => Directional(closure, variables, x, step, dir), x0, t, d, loss, flatGrad, gtd);
+                (loss, flatGrad, t, lsEvals) = StrongWolfe((x, step, dir) => Directional(closure, variables, x, step, dir),
+                    x0, t, d, loss, flatGrad, gtd);
                 AddScaled(variables, t, d);
                 optimal = MaxAbs(flatGrad) <= ToleranceGrad;
             }
@@ -230,8 +234,8 @@ public sealed class LBFGS
 
     private static double Dot(double[] a, double[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
     private static double MaxAbs(double[] a) { double m = 0; foreach (var v in a) m = Math.Max(m, Math.Abs(v)); return m; }
-    private static double[] Scale(double[] a, double s) { var r = new double[a.Length]; for (int i = 0; i < a.Length; i++) r[i] = a[i] * s; return r; }
-    private static double[] Sub(double[] a, double[] b) { var r = new double[a.Length]; for (int i = 0; i < a.Length; i++) r[i] = a[i] - b[i]; return r; }
+    private static double[] Scale(double[] a, double s) => [.. a.Select(v => v * s)];
+    private static double[] Sub(double[] a, double[] b) => [.. a.Select((v, i) => v - b[i])];
     private static void Axpy(double alpha, double[] x, double[] y) { for (int i = 0; i < y.Length; i++) y[i] += alpha * x[i]; }
 
     /// <summary>PyTorch's _cubic_interpolate: the minimizer of the cubic through two points and slopes, within bounds.</summary>

@@ -24,7 +24,8 @@ public sealed record MachineLimits(double PeakGflopsPerCore, double PeakGflops, 
     private static MachineLimits Measure()
     {
         static double? Env(string name) =>
-            double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 ? v : null;
+            double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.CultureInfo.InvariantCulture, out var v)
+            && v > 0 ? v : null;
         int cores = Environment.ProcessorCount;
         double all = Env("GRAPHNET_PEAK_GFLOPS") ?? MeasureGflops(cores);
         return new MachineLimits(Env("GRAPHNET_PEAK_GFLOPS") is { } p ? p / cores : MeasureGflops(1), all,
