@@ -189,6 +189,26 @@ public class KernelTests
         var op = new SoftmaxOp(axis, log);
         RefEval.AssertClose(op.Evaluate(Ctx, [x])[0], Softmax.Forward(x, axis, log), 1e-5, 1e-6);
     }
+
+    [Theory]
+    [InlineData(false, 16), InlineData(false, 37), InlineData(true, 37), InlineData(true, 64)]
+    public void SoftmaxOfLongRowsRunsInVectorsWithMasksAndNaNs(bool log, int n)
+    {
+        // Attention's rows: masked keys at −∞, a row with a NaN and a row masked whole (both NaN, as PyTorch's).
+        var x = RefEval.RandomFloat(new Random(n), [6, n], -5, 5);
+        var v = x.As<float>();
+        for (int k = n / 2; k < n; k++) v[1 * n + k] = float.NegativeInfinity;
+        v[2 * n + 3] = float.NaN;
+        for (int k = 0; k < n; k++) v[3 * n + k] = float.NegativeInfinity;
+        var y = Softmax.Forward(x, -1, log).As<float>();
+        var want = new SoftmaxOp(-1, log).Evaluate(Ctx, [x])[0].As<float>();
+        for (int i = 0; i < y.Length; i++)
+        {
+            if (float.IsNaN(want[i]) || i / n is 2 or 3) { Assert.True(float.IsNaN(y[i]), $"element {i}: {y[i]}, want NaN"); continue; }
+            if (float.IsNegativeInfinity(want[i])) { Assert.Equal(want[i], y[i]); continue; }
+            Assert.True(Math.Abs(want[i] - y[i]) <= 1e-6 + 1e-5 * Math.Abs(want[i]), $"element {i}: {y[i]}, want {want[i]}");
+        }
+    }
 }
 
 public class VMathTests

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 namespace GraphNet.Runtime.Kernels;
 
 /// <summary>2-D pooling forward and backward over [N,C,H,W], parallel over planes.</summary>
@@ -169,6 +170,11 @@ public static class Softmax
         int outer = s.Take(a).Aggregate(1, (q, d) => q * d), n = s[a], inner = s.Skip(a + 1).Aggregate(1, (q, d) => q * d);
         var y = into ?? NDArray.Zeros(DType.Float32, s);
         float[] X = x.As<float>(), Y = y.As<float>();
+        if (inner == 1 && n >= Vector512<float>.Count && Vector512.IsHardwareAccelerated)
+        {
+            Pool.ForPlanes(outer, n, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int r) => Row(X.AsSpan(r * n, n), Y.AsSpan(r * n, n), log));
+            return y;
+        }
         Pool.ForPlanes(outer * inner, n, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int r) =>
         {
             int o = r / inner, i = r % inner, b = o * n * inner + i;
@@ -184,5 +190,46 @@ public static class Softmax
             }
         });
         return y;
+    }
+
+    /// <summary>
+    /// One contiguous row in vectors (attention's rows of 35 keys: the scalar loop's two exp calls
+    /// an element were most of a Transformer layer's softmax time). exp(x − max) is stored, summed,
+    /// then scaled (or, for log_softmax, x − max − log Σ). A row of −∞ gives NaN, as PyTorch's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row(ReadOnlySpan<float> x, Span<float> y, bool log)
+    {
+        int n = x.Length, full = n - n % Vector512<float>.Count;
+        var vmax = Vector512.Create(float.NegativeInfinity);
+        for (int k = 0; k < full; k += Vector512<float>.Count) vmax = Vector512.Max(vmax, Vector512.Create(x[k..]));
+        float max = Vector512.Max(vmax, vmax).ToScalar();
+        for (int i = 1; i < Vector512<float>.Count; i++) max = MathF.Max(max, vmax.GetElement(i));
+        for (int k = full; k < n; k++) max = MathF.Max(max, x[k]);
+        var m = Vector512.Create(max);
+        var vsum = Vector512<float>.Zero;
+        for (int k = 0; k < full; k += Vector512<float>.Count)
+        {
+            var e = VExp.Exp(Vector512.Create(x[k..]) - m);
+            vsum += e;
+            if (!log) e.CopyTo(y[k..]);
+        }
+        float sum = Vector512.Sum(vsum);
+        for (int k = full; k < n; k++)
+        {
+            float e = MathF.Exp(x[k] - max);
+            sum += e;
+            if (!log) y[k] = e;
+        }
+        if (log)
+        {
+            var shift = Vector512.Create(max + MathF.Log(sum));
+            for (int k = 0; k < full; k += Vector512<float>.Count) (Vector512.Create(x[k..]) - shift).CopyTo(y[k..]);
+            for (int k = full; k < n; k++) y[k] = x[k] - (max + MathF.Log(sum));
+            return;
+        }
+        var scale = Vector512.Create(1f / sum);
+        for (int k = 0; k < full; k += Vector512<float>.Count) (Vector512.Create(y[k..]) * scale).CopyTo(y[k..]);
+        for (int k = full; k < n; k++) y[k] *= 1f / sum;
     }
 }
