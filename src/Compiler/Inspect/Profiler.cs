@@ -21,30 +21,35 @@ public sealed class Profiler(string path, int maxEvents = 1_000_000)
     public string Path { get; } = path;
     public int Count => events.Count;
 
-    /// <summary>One run: the key groups the runs of one kernel in the report; the cost is counted when written.</summary>
-    private sealed record Event(string Name, string Category, long Start, long Ticks, object Key, Func<(string Nodes, string Lines)> Args,
-        Func<Cost?> Cost);
+    /// <summary>One run; its key (a <see cref="KernelRun"/> or an interpreted node) groups the runs of one kernel and gives their cost.</summary>
+    private sealed record Event(string Name, string Category, long Start, long Ticks, object Key, Func<(string Nodes, string Lines)> Args);
+
+    private sealed record KernelRun(Kernel Kernel, int Batch);
 
     internal void Add(CompiledExecutable exe, int kernel, int batch, long start, long end)
     {
         var k = exe.Kernels[kernel];
-        Add(k.Name, k.Kind.ToString().ToLowerInvariant(), start, end, (exe, kernel, batch),
-            () => (string.Join("; ", k.Nodes.Select(n => $"%{n.Id} {n.Op.Name} '{n.Name}'")), string.Join(", ", k.SourceLines)),
-            () => KernelCost.Of(k, batch));
+        Add(k.Name, k.Kind.ToString().ToLowerInvariant(), start, end, new KernelRun(k, batch),
+            () => (string.Join("; ", k.Nodes.Select(n => $"%{n.Id} {n.Op.Name} '{n.Name}'")), string.Join(", ", k.SourceLines)));
     }
 
-    /// <summary>One node run by the interpreter or in eager mode: each node is its own kernel there (costed when its shapes are static).</summary>
+    /// <summary>One node run by the interpreter or in eager mode: each node is its own kernel there.</summary>
     public void Add(Node node, long start, long end) =>
         Add($"{node.Op.Name} '{node.Name}'", "op", start, end, node,
-            () => ($"%{node.Id} {node.Op.Name} '{node.Name}'", node.ForwardOf is { } f ? $"{f.Source} (backward)" : node.Source.ToString()),
-            () => node.Inputs.Any(t => t.Shape.IsSymbolic) || node.OutputTypes.Any(t => t.Shape.IsSymbolic) ? null
-                : new Cost(KernelCost.Flops(node, 1), node.Inputs.Select(t => t.Type).Concat(node.OutputTypes)
-                    .Sum(t => (double)t.Shape.StaticSize * t.DType.SizeInBytes())));
+            () => ($"%{node.Id} {node.Op.Name} '{node.Name}'", node.ForwardOf is { } f ? $"{f.Source} (backward)" : node.Source.ToString()));
 
-    private void Add(string name, string category, long start, long end, object key, Func<(string, string)> args, Func<Cost?> cost)
+    private void Add(string name, string category, long start, long end, object key, Func<(string, string)> args)
     {
-        lock (events) if (events.Count < maxEvents) events.Add(new Event(name, category, start - origin, end - start, key, args, cost));
+        lock (events) if (events.Count < maxEvents) events.Add(new Event(name, category, start - origin, end - start, key, args));
     }
+
+    /// <summary>A kernel's cost at its batch; an interpreted node's when its shapes are static (its batch is not recorded).</summary>
+    private static Cost? CostOf(object key) => key switch
+    {
+        KernelRun r => KernelCost.Of(r.Kernel, r.Batch),
+        Node n when !n.Inputs.Any(t => t.Shape.IsSymbolic) && !n.OutputTypes.Any(t => t.Shape.IsSymbolic) => KernelCost.Of(n, 1),
+        _ => null,
+    };
 
     /// <summary>Writes the trace file and its report (atomically).</summary>
     public void Write()
@@ -52,7 +57,7 @@ public sealed class Profiler(string path, int maxEvents = 1_000_000)
         double us = 1e6 / Stopwatch.Frequency;
         var limits = events.Count > 0 ? MachineLimits.Current : null;
         var costs = new Dictionary<object, Cost?>();
-        Cost? CostOf(Event e) => costs.TryGetValue(e.Key, out var c) ? c : costs[e.Key] = e.Cost();
+        Cost? Costed(Event e) => costs.TryGetValue(e.Key, out var c) ? c : costs[e.Key] = CostOf(e.Key);
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = false }))
         {
@@ -73,7 +78,7 @@ public sealed class Profiler(string path, int maxEvents = 1_000_000)
                 w.WriteStartObject("args");
                 w.WriteString("nodes", nodes);
                 w.WriteString("lines", lines);
-                if (CostOf(e) is { } cost) WriteAchieved(w, Achieved.Of(cost, e.Ticks / (double)Stopwatch.Frequency, limits!));
+                if (Costed(e) is { } cost) WriteAchieved(w, Achieved.Of(cost, e.Ticks / (double)Stopwatch.Frequency, limits!));
                 w.WriteEndObject();
                 w.WriteEndObject();
             }
@@ -85,7 +90,7 @@ public sealed class Profiler(string path, int maxEvents = 1_000_000)
         AtomicFile.WriteAllBytes(full, ms.ToArray());
         if (limits is not null)
         {
-            var report = ProfileReport.Build(Rows(CostOf), limits);
+            var report = ProfileReport.Build(Rows(Costed), limits);
             AtomicFile.WriteAllBytes(System.IO.Path.ChangeExtension(full, ".html"), Encoding.UTF8.GetBytes(report));
         }
     }

@@ -24,10 +24,14 @@ public static class KernelCost
         var nodes = k.Nodes.ToList();
         var made = nodes.SelectMany(n => n.Outputs).ToHashSet();
         double flops = nodes.Sum(n => Flops(n, batch));
-        double bytes = nodes.SelectMany(n => n.Inputs).Where(t => !made.Contains(t)).Concat(k.Outputs).Distinct()
-            .Sum(t => (double)Elements(t.Type, batch) * t.DType.SizeInBytes());
-        return new Cost(flops, bytes);
+        var read = nodes.SelectMany(n => n.Inputs).Where(t => !made.Contains(t));
+        return new Cost(flops, Bytes(read.Concat(k.Outputs).Distinct().Select(t => t.Type), batch));
     }
+
+    /// <summary>One node run on its own (by the interpreter or in eager mode): its FLOPs, its inputs read and outputs written.</summary>
+    public static Cost Of(Node n, int batch) => new(Flops(n, batch), Bytes(n.Inputs.Select(t => t.Type).Concat(n.OutputTypes), batch));
+
+    private static double Bytes(IEnumerable<TensorType> types, int batch) => types.Sum(t => (double)t.Shape.Elements(batch) * t.DType.SizeInBytes());
 
     /// <summary>The kernels' total: a step's work.</summary>
     public static Cost Of(IEnumerable<Kernel> kernels, int batch) => kernels.Aggregate(default(Cost), (s, k) => s + Of(k, batch));
@@ -35,15 +39,15 @@ public static class KernelCost
     /// <summary>A node's floating-point operations at the batch size.</summary>
     public static double Flops(Node n, int batch)
     {
-        double Out() => Elements(n.OutputTypes[0], batch);
-        double In(int i) => Elements(n.Inputs[i].Type, batch);
-        double PerFilter(Tensor w) => Elements(w.Type, batch) / Math.Max(1, w.Shape[0]); // taps × channels of one filter
+        double Out() => n.OutputTypes[0].Shape.Elements(batch);
+        double In(int i) => n.Inputs[i].Shape.Elements(batch);
+        double PerFilter(Tensor w) => (double)w.Shape.Elements(batch) / Math.Max(1, w.Shape[0]); // taps × channels of one filter
         return n.Op switch
         {
             MatMulOp => 2 * In(0) * Math.Max(1, n.OutputTypes[0].Shape[^1]),
             Conv2dOp => 2 * Out() * PerFilter(n.Inputs[1]),
             ConvTranspose2dOp => 2 * In(0) * PerFilter(n.Inputs[1]),
-            Conv2dFilterGradOp => 2 * In(1) * Elements(n.OutputTypes[0], batch) / Math.Max(1, n.OutputTypes[0].Shape[0]),
+            Conv2dFilterGradOp => 2 * In(1) * Out() / Math.Max(1, n.OutputTypes[0].Shape[0]),
             Pool2dOp p => Out() * p.P.Kernel[0] * p.P.Kernel[1],
             Pool2dGradOp p => In(1) * p.P.Kernel[0] * p.P.Kernel[1],
             ReduceOp or ArgMaxOp => In(0),
@@ -53,6 +57,4 @@ public static class KernelCost
             _ => 0,
         };
     }
-
-    private static long Elements(TensorType t, int batch) => t.Shape.StaticSize * (t.Shape.IsSymbolic ? batch : 1);
 }

@@ -21,9 +21,6 @@ public sealed class Shape : IEquatable<Shape>
     public static int BatchTimes(int k) =>
         k >= 1 ? -k : throw new ArgumentException($"a multiple of the batch needs k >= 1, not {k}");
 
-    /// <summary>True for N and its multiples k·N.</summary>
-    public static bool IsSymbolicDim(int d) => d < 0;
-
     /// <summary>The size of dimension <paramref name="d"/> when the batch is <paramref name="batch"/>.</summary>
     public static int SizeOf(int d, int batch) => d < 0 ? -d * batch : d;
 
@@ -43,6 +40,9 @@ public sealed class Shape : IEquatable<Shape>
     /// counts as 1). A symbolic shape holds <c>StaticSize * N</c> elements.
     /// </summary>
     public long StaticSize { get { long s = 1; foreach (var d in dims) s *= d < 0 ? -d : d; return s; } }
+
+    /// <summary>How many elements the shape holds when the batch is <paramref name="batch"/>.</summary>
+    public long Elements(int batch) => StaticSize * (IsSymbolic ? batch : 1);
 
     /// <summary>The concrete dimensions for a given batch size.</summary>
     public int[] Resolve(int batch)

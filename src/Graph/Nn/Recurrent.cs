@@ -227,9 +227,12 @@ internal static class Cells
     {
         var hp = Recur(h, whh, bhh);
         if (hp is { Rank: 1 }) hp = F.BroadcastLike(F.Reshape(hp, [1, -1]), xp);
-        var r = F.Sigmoid(hp is null ? Gate(xp, 0, hidden) : Gate(xp, 0, hidden) + Gate(hp, 0, hidden));
-        var z = F.Sigmoid(hp is null ? Gate(xp, 1, hidden) : Gate(xp, 1, hidden) + Gate(hp, 1, hidden));
-        var n = F.Tanh(hp is null ? Gate(xp, 2, hidden) : Gate(xp, 2, hidden) + r * Gate(hp, 2, hidden));
+        // Gate i of x's projection plus (r times, for n) the recurrent one's, when there is one.
+        Tensor Plus(int i, Tensor? times = null) =>
+            hp is null ? Gate(xp, i, hidden) : Gate(xp, i, hidden) + (times is null ? Gate(hp, i, hidden) : times * Gate(hp, i, hidden));
+        var r = F.Sigmoid(Plus(0));
+        var z = F.Sigmoid(Plus(1));
+        var n = F.Tanh(Plus(2, r));
         return h is null ? (1.0 - z) * n : (1.0 - z) * n + z * h;
     }
 }

@@ -200,7 +200,10 @@ public sealed record PadOp(int[] Pads, double Value = 0) : Op
         ExpectInputs(Name, x, 1);
         var s = x[0].Shape;
         if (Pads.Length != 2 * s.Rank || Pads.Any(p => p < 0)) throw Error($"pad: need 2 non-negative pads per axis of {s}, got [{string.Join(",", Pads)}]");
-        var dims = s.Dims.Select((d, i) => d < 0 ? (Pads[2 * i] + Pads[2 * i + 1] == 0 ? d : throw Error("pad: cannot pad the batch dimension")) : d + Pads[2 * i] + Pads[2 * i + 1]);
+        int Padded(int d, int i) => Pads[2 * i] + Pads[2 * i + 1] is var added && d < 0
+            ? (added == 0 ? d : throw Error("pad: cannot pad the batch dimension"))
+            : d + added;
+        var dims = s.Dims.Select(Padded);
         return [x[0] with { Shape = new Shape(dims.ToArray()) }];
     }
 

@@ -27,8 +27,8 @@ public sealed record MachineLimits(double PeakGflopsPerCore, double PeakGflops, 
             double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.CultureInfo.InvariantCulture, out var v)
             && v > 0 ? v : null;
         int cores = Environment.ProcessorCount;
-        double all = Env("GRAPHNET_PEAK_GFLOPS") ?? MeasureGflops(cores);
-        return new MachineLimits(Env("GRAPHNET_PEAK_GFLOPS") is { } p ? p / cores : MeasureGflops(1), all,
+        var peak = Env("GRAPHNET_PEAK_GFLOPS");
+        return new MachineLimits(peak / cores ?? MeasureGflops(1), peak ?? MeasureGflops(cores),
             Env("GRAPHNET_BANDWIDTH_GBS") ?? MeasureBandwidth(cores));
     }
 
@@ -80,13 +80,16 @@ public sealed record MachineLimits(double PeakGflopsPerCore, double PeakGflops, 
     {
         // Sixteen independent chains: enough to cover the FMA latency on both pipes.
         var m = Vector512.Create(s); var add = Vector512.Create(1e-7f);
-        Vector512<float> a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m, a8 = m, a9 = m, a10 = m, a11 = m, a12 = m, a13 = m, a14 = m, a15 = m;
+        Vector512<float> a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m,
+            a8 = m, a9 = m, a10 = m, a11 = m, a12 = m, a13 = m, a14 = m, a15 = m;
         for (long i = 0; i < n; i++)
         {
-            a0 = Vector512.FusedMultiplyAdd(a0, m, add); a1 = Vector512.FusedMultiplyAdd(a1, m, add); a2 = Vector512.FusedMultiplyAdd(a2, m, add); a3 = Vector512.FusedMultiplyAdd(a3, m, add);
-            a4 = Vector512.FusedMultiplyAdd(a4, m, add); a5 = Vector512.FusedMultiplyAdd(a5, m, add); a6 = Vector512.FusedMultiplyAdd(a6, m, add); a7 = Vector512.FusedMultiplyAdd(a7, m, add);
-            a8 = Vector512.FusedMultiplyAdd(a8, m, add); a9 = Vector512.FusedMultiplyAdd(a9, m, add); a10 = Vector512.FusedMultiplyAdd(a10, m, add); a11 = Vector512.FusedMultiplyAdd(a11, m, add);
-            a12 = Vector512.FusedMultiplyAdd(a12, m, add); a13 = Vector512.FusedMultiplyAdd(a13, m, add); a14 = Vector512.FusedMultiplyAdd(a14, m, add); a15 = Vector512.FusedMultiplyAdd(a15, m, add);
+            a0 = Vector512.FusedMultiplyAdd(a0, m, add); a1 = Vector512.FusedMultiplyAdd(a1, m, add); a2 = Vector512.FusedMultiplyAdd(a2, m, add);
+            a3 = Vector512.FusedMultiplyAdd(a3, m, add); a4 = Vector512.FusedMultiplyAdd(a4, m, add); a5 = Vector512.FusedMultiplyAdd(a5, m, add);
+            a6 = Vector512.FusedMultiplyAdd(a6, m, add); a7 = Vector512.FusedMultiplyAdd(a7, m, add); a8 = Vector512.FusedMultiplyAdd(a8, m, add);
+            a9 = Vector512.FusedMultiplyAdd(a9, m, add); a10 = Vector512.FusedMultiplyAdd(a10, m, add); a11 = Vector512.FusedMultiplyAdd(a11, m, add);
+            a12 = Vector512.FusedMultiplyAdd(a12, m, add); a13 = Vector512.FusedMultiplyAdd(a13, m, add);
+            a14 = Vector512.FusedMultiplyAdd(a14, m, add); a15 = Vector512.FusedMultiplyAdd(a15, m, add);
         }
         return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11 + a12 + a13 + a14 + a15);
     }
@@ -96,7 +99,8 @@ public sealed record MachineLimits(double PeakGflopsPerCore, double PeakGflops, 
     {
         // Twelve chains: enough for two pipes of 4-cycle FMAs, and they fit AVX2's 16 registers.
         var m = Vector256.Create(s); var add = Vector256.Create(1e-7f);
-        Vector256<float> a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m, a8 = m, a9 = m, a10 = m, a11 = m;
+        Vector256<float> a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m,
+            a6 = m, a7 = m, a8 = m, a9 = m, a10 = m, a11 = m;
         for (long i = 0; i < n; i++)
         {
             a0 = Vector256.FusedMultiplyAdd(a0, m, add); a1 = Vector256.FusedMultiplyAdd(a1, m, add); a2 = Vector256.FusedMultiplyAdd(a2, m, add);

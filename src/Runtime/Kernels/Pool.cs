@@ -172,7 +172,8 @@ public static class Softmax
         float[] X = x.As<float>(), Y = y.As<float>();
         if (inner == 1 && n >= Vector512<float>.Count && Vector512.IsHardwareAccelerated)
         {
-            Pool.ForPlanes(outer, n, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int r) => Row(X.AsSpan(r * n, n), Y.AsSpan(r * n, n), log));
+            Pool.ForPlanes(outer, n, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int r) =>
+                Row(X.AsSpan(r * n, n), Y.AsSpan(r * n, n), log));
             return y;
         }
         Pool.ForPlanes(outer * inner, n, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int r) =>
@@ -203,8 +204,8 @@ public static class Softmax
         int n = x.Length, full = n - n % Vector512<float>.Count;
         var vmax = Vector512.Create(float.NegativeInfinity);
         for (int k = 0; k < full; k += Vector512<float>.Count) vmax = Vector512.Max(vmax, Vector512.Create(x[k..]));
-        float max = Vector512.Max(vmax, vmax).ToScalar();
-        for (int i = 1; i < Vector512<float>.Count; i++) max = MathF.Max(max, vmax.GetElement(i));
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < Vector512<float>.Count; i++) max = MathF.Max(max, vmax.GetElement(i));
         for (int k = full; k < n; k++) max = MathF.Max(max, x[k]);
         var m = Vector512.Create(max);
         var vsum = Vector512<float>.Zero;
@@ -223,13 +224,13 @@ public static class Softmax
         }
         if (log)
         {
-            var shift = Vector512.Create(max + MathF.Log(sum));
-            for (int k = 0; k < full; k += Vector512<float>.Count) (Vector512.Create(x[k..]) - shift).CopyTo(y[k..]);
-            for (int k = full; k < n; k++) y[k] = x[k] - (max + MathF.Log(sum));
+            float shift = max + MathF.Log(sum);
+            for (int k = 0; k < full; k += Vector512<float>.Count) (Vector512.Create(x[k..]) - Vector512.Create(shift)).CopyTo(y[k..]);
+            for (int k = full; k < n; k++) y[k] = x[k] - shift;
             return;
         }
-        var scale = Vector512.Create(1f / sum);
+        float scale = 1f / sum;
         for (int k = 0; k < full; k += Vector512<float>.Count) (Vector512.Create(y[k..]) * scale).CopyTo(y[k..]);
-        for (int k = full; k < n; k++) y[k] *= 1f / sum;
+        for (int k = full; k < n; k++) y[k] *= scale;
     }
 }
